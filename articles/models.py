@@ -1,0 +1,462 @@
+"""Knowledge-base pages (one tree per locale) and the service catalogue snippets."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    HelpPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    PageChooserPanel,
+    TabbedInterface,
+)
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page, PageManager, PageQuerySet, TranslatableMixin
+from wagtail.search import index
+
+from .blocks import RICH_TEXT_FEATURES, ResolutionStreamBlock, diagnosis_problems
+
+# --- Service catalogue ----------------------------------------------------------
+
+
+class EscalationTeam(index.Indexed, models.Model):
+    """A second-line team an operator hands a call to."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True)
+    queue = models.CharField(max_length=120, blank=True, help_text=_("Ticket queue name"))
+    contact = models.CharField(max_length=200, blank=True, help_text=_("E-mail or phone"))
+    hours = models.CharField(max_length=120, blank=True, help_text=_("e.g. Mon–Fri 08:00–18:00"))
+
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("queue"),
+        FieldPanel("contact"),
+        FieldPanel("hours"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("escalation team")
+
+    def __str__(self):
+        return self.name
+
+
+class Service(TranslatableMixin, index.Indexed, models.Model):
+    """A service the helpdesk supports (VPN, e-mail, invoicing...), translatable."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=80, blank=True)
+    owning_team = models.ForeignKey(
+        EscalationTeam,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        help_text=_("Second-line team that owns this service; default escalation target."),
+    )
+
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.FilterField("locale"),
+    ]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("category"),
+        FieldPanel("description"),
+        FieldPanel("owning_team"),
+    ]
+
+    class Meta(TranslatableMixin.Meta):
+        ordering = ["name"]
+        verbose_name = _("service")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug", "locale"], name="unique_service_slug_per_locale"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceLevel(ClusterableModel):
+    """A contract level (Basic, Standard, Premium): covered services, hours, SLA targets."""
+
+    name = models.CharField(max_length=80)
+    code = models.SlugField(max_length=40, unique=True)
+    rank = models.PositiveSmallIntegerField(default=0, help_text=_("Order in lists (low first)"))
+    support_hours = models.CharField(max_length=160)
+    covered_services = ParentalManyToManyField(
+        Service,
+        blank=True,
+        related_name="service_levels",
+        help_text=_("Covered in every language: pick one language version of each service."),
+    )
+    exclusions = models.TextField(blank=True, help_text=_("What this contract does not cover."))
+
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("code"), FieldPanel("rank")]),
+        FieldPanel("support_hours"),
+        FieldPanel("covered_services", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("exclusions"),
+        InlinePanel("targets", label=_("Targets per priority"), min_num=1, max_num=4),
+    ]
+
+    class Meta:
+        ordering = ["rank", "name"]
+        verbose_name = _("service level")
+
+    def __str__(self):
+        return self.name
+
+    @cached_property
+    def covered_translation_keys(self):
+        return {s.translation_key for s in self.covered_services.all()}
+
+    def covers(self, service):
+        return service.translation_key in self.covered_translation_keys
+
+
+class ServiceLevelTarget(Orderable):
+    """Response and resolution targets of a service level for one priority."""
+
+    PRIORITIES = [
+        ("P1", _("P1 – critical")),
+        ("P2", _("P2 – high")),
+        ("P3", _("P3 – normal")),
+        ("P4", _("P4 – low")),
+    ]
+    service_level = ParentalKey(ServiceLevel, on_delete=models.CASCADE, related_name="targets")
+    priority = models.CharField(max_length=2, choices=PRIORITIES)
+    response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+
+    panels = [
+        FieldRowPanel(
+            [
+                FieldPanel("priority"),
+                FieldPanel("response_minutes"),
+                FieldPanel("resolution_minutes"),
+            ]
+        )
+    ]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_level", "priority"], name="one_target_per_priority"
+            )
+        ]
+
+    def clean(self):
+        if self.resolution_minutes is not None and self.response_minutes is not None:
+            if self.resolution_minutes < self.response_minutes:
+                raise ValidationError(
+                    {
+                        "resolution_minutes": _(
+                            "The resolution target cannot be shorter than the response target."
+                        )
+                    }
+                )
+
+
+# --- Pages ------------------------------------------------------------------------
+
+
+class KnowledgeBaseHomePage(Page):
+    """The root of one language's knowledge base: search box, categories, most-used articles."""
+
+    intro = models.CharField(max_length=250, blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    subpage_types = ["articles.CategoryPage", "articles.SolutionArticlePage"]
+    parent_page_types = ["wagtailcore.Page"]
+
+    def get_context(self, request, *args, **kwargs):
+        from . import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["categories"] = CategoryPage.objects.child_of(self).live().public().specific()
+        context["popular_articles"] = selectors.popular_public_articles(self.locale, limit=8)
+        return context
+
+
+class CategoryPage(Page):
+    """A group of solution articles (e.g. Network, VPN and Wi-Fi)."""
+
+    intro = models.CharField(max_length=250, blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    subpage_types = ["articles.CategoryPage", "articles.SolutionArticlePage"]
+    parent_page_types = ["articles.KnowledgeBaseHomePage", "articles.CategoryPage"]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = (
+            SolutionArticlePage.objects.child_of(self)
+            .live()
+            .public()
+            .searchable()
+            .order_by("title")
+        )
+        return context
+
+
+class ArticleTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "articles.SolutionArticlePage", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+
+class SolutionArticleQuerySet(PageQuerySet):
+    def searchable(self):
+        """Live articles that search may return (archived ones keep history but leave search)."""
+        return self.live().exclude(kcs_state=SolutionArticlePage.KCS_ARCHIVED)
+
+    def for_audience(self, audience):
+        return self.filter(audience=audience)
+
+
+class SolutionArticlePage(Page):
+    """A KCS solution article: the issue in customers' words, environment, cause, resolution."""
+
+    AUDIENCE_PUBLIC = "public"
+    AUDIENCE_INTERNAL = "internal"
+    AUDIENCE_CHOICES = [
+        (AUDIENCE_PUBLIC, _("Public (self-service)")),
+        (AUDIENCE_INTERNAL, _("Internal (operators and staff only)")),
+    ]
+    KCS_WIP = "wip"
+    KCS_NOT_VALIDATED = "not_validated"
+    KCS_VALIDATED = "validated"
+    KCS_ARCHIVED = "archived"
+    KCS_CHOICES = [
+        (KCS_WIP, _("Work in progress")),
+        (KCS_NOT_VALIDATED, _("Not validated")),
+        (KCS_VALIDATED, _("Validated")),
+        (KCS_ARCHIVED, _("Archived")),
+    ]
+    CHANNEL_CHOICES = [
+        ("any", _("Any")),
+        ("web", _("Website")),
+        ("app", _("Mobile app")),
+        ("phone", _("Phone")),
+        ("email", _("E-mail")),
+        ("shop", _("Shop")),
+    ]
+
+    external_id = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Id in the source system; translations share it. Used by import and evaluation."
+        ),
+    )
+    issue = models.TextField(
+        help_text=_("The problem in the customer's own words. One phrasing per line."),
+    )
+    environment_product = models.CharField(_("product"), max_length=160, blank=True)
+    environment_version = models.CharField(_("version"), max_length=80, blank=True)
+    environment_channel = models.CharField(
+        _("channel"), max_length=10, choices=CHANNEL_CHOICES, default="any"
+    )
+    cause = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
+    resolution = StreamField(
+        ResolutionStreamBlock(), help_text=_("Ordered steps; a diagnosis script for phone use.")
+    )
+
+    audience = models.CharField(max_length=10, choices=AUDIENCE_CHOICES, default=AUDIENCE_INTERNAL)
+    kcs_state = models.CharField(
+        _("KCS confidence"), max_length=16, choices=KCS_CHOICES, default=KCS_WIP
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_articles",
+    )
+    owner_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_articles"
+    )
+    next_review_date = models.DateField(null=True, blank=True)
+
+    services = ParentalManyToManyField(Service, blank=True, related_name="articles")
+    escalation_team = models.ForeignKey(
+        EscalationTeam,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Leave empty to use the owning team of the article's first service."),
+    )
+    tags = ClusterTaggableManager(through=ArticleTag, blank=True)
+
+    objects = PageManager.from_queryset(SolutionArticleQuerySet)()
+
+    search_fields = Page.search_fields + [
+        index.SearchField("issue", boost=3),
+        index.SearchField("cause"),
+        index.SearchField("resolution"),
+        index.SearchField("environment_product"),
+        index.AutocompleteField("issue"),
+        index.FilterField("audience"),
+        index.FilterField("kcs_state"),
+        index.FilterField("external_id"),
+    ]
+
+    content_panels = Page.content_panels + [
+        HelpPanel(
+            content=_(
+                "<p><strong>Write for the person on the phone.</strong> Issue: the customer's words, "
+                "one phrasing per line. Environment: where it happens. Cause: why, if known. "
+                "Resolution: one action per step with what the customer should then see.</p>"
+            )
+        ),
+        FieldPanel("issue"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [
+                        FieldPanel("environment_product"),
+                        FieldPanel("environment_version"),
+                        FieldPanel("environment_channel"),
+                    ]
+                )
+            ],
+            heading=_("Environment"),
+        ),
+        FieldPanel("cause"),
+        FieldPanel("resolution"),
+    ]
+    knowledge_panels = [
+        FieldPanel("audience"),
+        MultiFieldPanel(
+            [
+                FieldPanel("kcs_state"),
+                FieldPanel("owner_user"),
+                FieldPanel("owner_group"),
+                FieldPanel("next_review_date"),
+            ],
+            heading=_("KCS lifecycle"),
+        ),
+        FieldPanel("services", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("escalation_team"),
+        FieldPanel("tags"),
+        InlinePanel("related_links", label=_("Related articles")),
+        FieldPanel("external_id"),
+    ]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(content_panels, heading=_("Content")),
+            ObjectList(knowledge_panels, heading=_("Knowledge")),
+            ObjectList(Page.promote_panels, heading=_("Promote")),
+        ]
+    )
+    parent_page_types = ["articles.KnowledgeBaseHomePage", "articles.CategoryPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("solution article")
+
+    # -- derived content
+    @property
+    def issue_phrasings(self):
+        return [line.strip() for line in self.issue.splitlines() if line.strip()]
+
+    @property
+    def steps(self):
+        return [block for block in self.resolution if block.block_type == "step"]
+
+    @property
+    def diagnosis_scripts(self):
+        return [block for block in self.resolution if block.block_type == "diagnosis"]
+
+    @property
+    def is_public(self):
+        return self.audience == self.AUDIENCE_PUBLIC
+
+    @property
+    def review_overdue(self):
+        return bool(self.next_review_date and self.next_review_date < timezone.localdate())
+
+    def get_escalation_team(self):
+        if self.escalation_team_id:
+            return self.escalation_team
+        for service in self.services.all():
+            if service.owning_team_id:
+                return service.owning_team
+        return None
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.issue_phrasings:
+            errors["issue"] = _("Describe the issue in at least one phrasing.")
+        step_count = len(self.steps)
+        for block in self.diagnosis_scripts:
+            problems = diagnosis_problems(block.value, step_count=step_count)
+            if problems:
+                errors["resolution"] = "; ".join(str(p) for p in problems)
+        if self.external_id:
+            clash = (
+                SolutionArticlePage.objects.filter(
+                    external_id=self.external_id, locale_id=self.locale_id
+                )
+                .exclude(pk=self.pk)
+                .exists()
+            )
+            if clash:
+                errors["external_id"] = _(
+                    "Another article in this language already has this external id."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        result = super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        # Draft saves only touch revision bookkeeping; the audience of the live
+        # version is what the restriction must follow.
+        if update_fields is None or "audience" in update_fields:
+            from .visibility import sync_audience_restriction
+
+            sync_audience_restriction(self)
+        return result
+
+    def get_context(self, request, *args, **kwargs):
+        from . import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["related_articles"] = selectors.related_articles_for(self, request.user)
+        context["language_versions"] = selectors.language_versions(self, request.user)
+        context["service_levels"] = ServiceLevel.objects.all()
+        return context
+
+
+class ArticleRelatedLink(Orderable):
+    page = ParentalKey(SolutionArticlePage, on_delete=models.CASCADE, related_name="related_links")
+    related_page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+
+    panels = [PageChooserPanel("related_page", page_type="articles.SolutionArticlePage")]

@@ -1,0 +1,74 @@
+"""The three staff roles and the review workflow second-line submissions go through."""
+
+from django.contrib.auth.models import Group, Permission
+from wagtail.models import GroupApprovalTask, GroupPagePermission, Workflow, WorkflowPage
+
+OPERATORS = "Operators"
+SECOND_LINE = "Second line"
+KNOWLEDGE_MANAGERS = "Knowledge managers"
+STAFF_GROUPS = (OPERATORS, SECOND_LINE, KNOWLEDGE_MANAGERS)
+WORKFLOW_NAME = "Solution review"
+
+_SNIPPET_MODELS = ("service", "servicelevel", "escalationteam")
+
+
+def ensure_groups():
+    """Create the staff groups if missing; return them by name."""
+    return {name: Group.objects.get_or_create(name=name)[0] for name in STAFF_GROUPS}
+
+
+def _perm(app_label, codename):
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def ensure_roles_and_workflow(kb_roots):
+    """Give each group its permissions on the knowledge-base trees and attach the review workflow."""
+    groups = ensure_groups()
+    admin_access = _perm("wagtailadmin", "access_admin")
+    operators, second_line, managers = (
+        groups[OPERATORS],
+        groups[SECOND_LINE],
+        groups[KNOWLEDGE_MANAGERS],
+    )
+
+    for model in _SNIPPET_MODELS:
+        operators.permissions.add(_perm("articles", f"view_{model}"))
+        second_line.permissions.add(_perm("articles", f"view_{model}"))
+        for action in ("add", "change", "delete", "view"):
+            managers.permissions.add(_perm("articles", f"{action}_{model}"))
+    for group in (second_line, managers):
+        group.permissions.add(admin_access)
+        for app, model in (("wagtailimages", "image"), ("wagtaildocs", "document")):
+            group.permissions.add(_perm(app, f"add_{model}"), _perm(app, f"choose_{model}"))
+    managers.permissions.add(
+        _perm("wagtailimages", "change_image"), _perm("wagtaildocs", "change_document")
+    )
+
+    page_perms = {
+        second_line: ("add_page", "change_page"),
+        managers: (
+            "add_page",
+            "change_page",
+            "publish_page",
+            "delete_page",
+            "lock_page",
+            "unlock_page",
+        ),
+    }
+    for root in kb_roots:
+        for group, codenames in page_perms.items():
+            for codename in codenames:
+                GroupPagePermission.objects.get_or_create(
+                    group=group, page=root, permission=_perm("wagtailcore", codename)
+                )
+
+    workflow, _ = Workflow.objects.get_or_create(name=WORKFLOW_NAME, defaults={"active": True})
+    task = GroupApprovalTask.objects.filter(name="Knowledge manager review").first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name="Knowledge manager review")
+    task.groups.set([managers])
+    if not workflow.workflow_tasks.filter(task=task).exists():
+        workflow.workflow_tasks.create(task=task, sort_order=0)
+    for root in kb_roots:
+        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+    return groups

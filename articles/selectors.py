@@ -1,0 +1,59 @@
+"""Read-side queries for articles: what a given user may see, related articles, translations."""
+
+from dataclasses import dataclass
+
+from .models import ServiceLevel, SolutionArticlePage
+from .visibility import user_is_staff_reader
+
+
+def visible_articles(user=None):
+    """Searchable articles the user may read: live public ones, plus internal for staff."""
+    qs = SolutionArticlePage.objects.searchable()
+    if user_is_staff_reader(user):
+        return qs
+    return qs.public().for_audience(SolutionArticlePage.AUDIENCE_PUBLIC)
+
+
+def popular_public_articles(locale, limit=8):
+    qs = visible_articles(None).filter(locale=locale)
+    return list(qs.order_by("-last_published_at")[:limit])
+
+
+def related_articles_for(page, user):
+    ids = [link.related_page_id for link in page.related_links.all()]
+    return list(visible_articles(user).filter(id__in=ids).specific())
+
+
+def language_versions(page, user):
+    """Other-language versions of this article that the user may read."""
+    return list(
+        visible_articles(user)
+        .filter(translation_key=page.translation_key)
+        .exclude(id=page.id)
+        .select_related("locale")
+    )
+
+
+@dataclass
+class ServiceCoverage:
+    service: object
+    covered: bool
+    excluded: str
+    targets: list
+    escalation_team: object
+
+
+def coverage_for(article, level: ServiceLevel):
+    """For one contract level: per service of the article, covered or not, SLA targets, team."""
+    targets = list(level.targets.all().order_by("priority"))
+    fallback_team = article.get_escalation_team()
+    return [
+        ServiceCoverage(
+            service=service,
+            covered=level.covers(service),
+            excluded=level.exclusions,
+            targets=targets if level.covers(service) else [],
+            escalation_team=article.escalation_team or service.owning_team or fallback_team,
+        )
+        for service in article.services.all()
+    ]

@@ -1,0 +1,68 @@
+"""The chunk table: the source of truth for vectors. FAISS files are a cache derived from it."""
+
+import secrets
+
+import numpy as np
+from django.db import models
+from wagtail.models import Locale, Page
+
+
+def new_chunk_id():
+    # Random 62-bit ids are never reused, so a stale FAISS entry can never point at a
+    # different chunk that happened to get a recycled autoincrement id.
+    return secrets.randbits(62) or 1
+
+
+class ChunkQuerySet(models.QuerySet):
+    def for_model(self, model_id):
+        return self.filter(model_id=model_id)
+
+
+class Chunk(models.Model):
+    """One embedded piece of a live article: summary, one issue phrasing, a step, the cause."""
+
+    VISIBILITY_PUBLIC = "public"
+    VISIBILITY_INTERNAL = "internal"
+
+    id = models.BigIntegerField(primary_key=True, default=new_chunk_id, editable=False)
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="chunks")
+    locale = models.ForeignKey(Locale, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16)  # summary, issue, step, cause, diagnosis
+    step_number = models.PositiveIntegerField(null=True, blank=True)
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    model_id = models.CharField(max_length=255)
+    dimension = models.PositiveIntegerField()
+    visibility = models.CharField(max_length=10, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ChunkQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["locale", "model_id"]),
+            models.Index(fields=["page", "position"]),
+        ]
+
+    def __str__(self):
+        return f"{self.page_id}#{self.position} {self.kind}"
+
+    def as_array(self):
+        return np.frombuffer(bytes(self.vector), dtype="float32")
+
+
+class PendingIndexUpdate(models.Model):
+    """A page whose index update is owed. Written in the publishing transaction, so an update
+    survives a task queue that is down; removed once the index caught up."""
+
+    page_id = models.IntegerField(unique=True)
+    locale_id = models.IntegerField(null=True)
+    reason = models.CharField(max_length=32)
+    requested_at = models.DateTimeField(auto_now=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"page {self.page_id} ({self.reason})"

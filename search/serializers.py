@@ -1,0 +1,77 @@
+"""Turn search hits into the JSON the APIs and the console use."""
+
+from articles.models import ServiceLevel
+from articles.selectors import coverage_for
+
+
+def _minutes(value):
+    if value is None:
+        return None
+    if value % 1440 == 0:
+        return f"{value // 1440} d"
+    if value % 60 == 0:
+        return f"{value // 60} h"
+    return f"{value} min"
+
+
+def hit_to_dict(hit, request=None, service_level=None, include_internal_details=False):
+    page = hit.page
+    team = page.get_escalation_team()
+    data = {
+        "id": page.pk,
+        "external_id": page.external_id,
+        "title": page.title,
+        "url": page.get_url(request=request),
+        "snippet": hit.snippet,
+        "matched": {"kind": hit.chunk_kind, "step": hit.matched_step},
+        "score": hit.score,
+        "locale": hit.locale,
+        "fallback_language": hit.fallback,
+        "audience": page.audience,
+        "services": [{"slug": s.slug, "name": s.name} for s in page.services.all()],
+    }
+    if include_internal_details:
+        data["escalation_team"] = (
+            {"name": team.name, "queue": team.queue, "contact": team.contact, "hours": team.hours}
+            if team
+            else None
+        )
+        if service_level is not None:
+            data["coverage"] = [
+                {
+                    "service": c.service.slug,
+                    "covered": c.covered,
+                    "support_hours": service_level.support_hours,
+                    "targets": [
+                        {
+                            "priority": t.priority,
+                            "response": _minutes(t.response_minutes),
+                            "resolution": _minutes(t.resolution_minutes),
+                        }
+                        for t in c.targets
+                    ],
+                    "escalation_team": c.escalation_team.name if c.escalation_team else None,
+                }
+                for c in coverage_for(page, service_level)
+            ]
+    return data
+
+
+def response_to_dict(
+    response, request=None, service_level_code=None, include_internal_details=False
+):
+    level = None
+    if service_level_code:
+        level = (
+            ServiceLevel.objects.filter(code=service_level_code).prefetch_related("targets").first()
+        )
+    return {
+        "query": response.query,
+        "locale": response.locale,
+        "no_good_match": response.no_good_match,
+        "confidence": response.confidence,
+        "took_ms": response.took_ms,
+        "results": [
+            hit_to_dict(h, request, level, include_internal_details) for h in response.hits
+        ],
+    }

@@ -1,0 +1,298 @@
+"""Hybrid retrieval: dense (FAISS) + lexical (Wagtail database search), fused, filtered, collapsed.
+
+`search()` is the one read path used by the operator console, the public pages and the APIs.
+Visibility is enforced here, before anything leaves: anonymous and customer callers only
+ever get live public articles; staff get live public + internal.
+"""
+
+import logging
+import re
+import time
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from wagtail.models import Locale
+
+from articles.models import Service, SolutionArticlePage
+from articles.selectors import visible_articles
+from articles.visibility import user_is_staff_reader
+from embeddings.encoder import get_encoder
+from embeddings.indexing import db_vectors, store
+from embeddings.models import Chunk
+
+logger = logging.getLogger("kb.search")
+
+# Chosen by measurement (bench/tune_fusion.py, docs/search-quality.md).
+DEFAULTS = {
+    "KB_FUSION_DENSE_WEIGHT": 0.7,
+    "KB_FUSION_LEXICAL_WEIGHT": 0.3,
+    "KB_DENSE_CANDIDATES": 100,
+    "KB_LEXICAL_CANDIDATES": 50,
+    "KB_FALLBACK_LOCALE_FACTOR": 0.9,
+    "KB_NO_GOOD_MATCH_THRESHOLD": 0.45,
+}
+MODES = ("hybrid", "dense", "lexical")
+_LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _locale_ids():
+    global _LOCALE_IDS
+    if _LOCALE_IDS is None:
+        _LOCALE_IDS = dict(Locale.objects.values_list("language_code", "pk"))
+    return _LOCALE_IDS
+
+
+_LOCALE_IDS = None
+
+
+def _setting(name):
+    return getattr(settings, name, DEFAULTS[name])
+
+
+class InvalidQuery(ValueError):
+    """The query cannot be searched; the message is meant for the person who typed it."""
+
+
+@dataclass
+class Hit:
+    page: SolutionArticlePage
+    score: float
+    dense_score: float
+    lexical_score: float
+    snippet: str
+    chunk_kind: str
+    matched_step: int | None
+    fallback: bool  # a version in another language than the caller's
+
+    @property
+    def locale(self):
+        return self.page.locale.language_code
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    locale: str
+    hits: list = field(default_factory=list)
+    confidence: float = 0.0
+    no_good_match: bool = True
+    took_ms: float = 0.0
+    mode: str = "hybrid"
+
+
+def clean_query(raw):
+    """Normalise what was typed; raise InvalidQuery when nothing searchable remains."""
+    if raw is None:
+        raise InvalidQuery("Type what the customer is asking about.")
+    text = unicodedata.normalize("NFC", str(raw))
+    text = _CONTROL.sub(" ", text)
+    text = " ".join(text.split())
+    max_chars = settings.KB_SEARCH_MAX_QUERY_CHARS
+    if len(text) > max_chars:
+        raise InvalidQuery(f"The question is too long: at most {max_chars} characters.")
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidQuery("Type what the customer is asking about.")
+    return text
+
+
+# --- retrieval ------------------------------------------------------------------------
+
+
+class _QueryVectorCache:
+    """Operators type incrementally and repeat queries; encoding is the dominant cost."""
+
+    def __init__(self, size=512):
+        self.size, self.data = size, OrderedDict()
+
+    def get(self, encoder, text):
+        key = (encoder.model_id, text)
+        vector = self.data.get(key)
+        if vector is None:
+            vector = encoder.encode([text])[0]
+            self.data[key] = vector
+            if len(self.data) > self.size:
+                self.data.popitem(last=False)
+        else:
+            self.data.move_to_end(key)
+        return vector
+
+
+_vector_cache = _QueryVectorCache()
+
+
+def _rebuild_from_db(encoder):
+    def rebuild(locale_code):
+        ids, vectors = db_vectors(locale_code, encoder.model_id)
+        if vectors is None:
+            vectors = np.zeros((0, encoder.dimension), "float32")
+        return ids, vectors
+
+    return rebuild
+
+
+def dense_candidates(query, locale_codes, k):
+    """{chunk_id: cosine} over the given locales' FAISS indexes."""
+    encoder = get_encoder()
+    vector = _vector_cache.get(encoder, query).reshape(1, -1)
+    found = {}
+    for code in locale_codes:
+        loaded = store.get(code, encoder.model_id, encoder.dimension, _rebuild_from_db(encoder))
+        scores, ids = store.search(loaded, vector, k)
+        for score, chunk_id in zip(scores[0], ids[0], strict=True):
+            if chunk_id >= 0:
+                found[int(chunk_id)] = float(score)
+    return found
+
+
+def lexical_candidates(query, articles_qs, k):
+    """{page_id: bm25 score} from Wagtail's database search backend over visible articles."""
+    # Full-text engines give punctuation a meaning (FTS5: "-" negates, ":" names a column);
+    # customers' punctuation is never meant as query syntax.
+    terms = _LEXICAL_SAFE.sub(" ", query).split()
+    if not terms:
+        return {}
+    try:
+        results = articles_qs.search(
+            " ".join(terms), operator="or", order_by_relevance=True
+        ).annotate_score("_score")
+        # SQLite's bm25() is negative (lower is better), PostgreSQL's rank positive: use magnitude.
+        return {page.pk: abs(float(page._score or 0.0)) for page in results[:k]}
+    except Exception:
+        # A query the full-text engine rejects must not take the whole search down.
+        logger.exception("lexical search failed for a query of %d characters", len(query))
+        return {}
+
+
+# --- fusion ---------------------------------------------------------------------------
+
+
+def fuse(dense_by_page, lexical_by_page, dense_weight, lexical_weight):
+    """Weighted sum of dense cosine and max-normalised lexical score per page."""
+    max_lex = max(lexical_by_page.values(), default=0.0)
+    fused = {}
+    for page_id in set(dense_by_page) | set(lexical_by_page):
+        dense = dense_by_page.get(page_id, 0.0)
+        lexical = lexical_by_page.get(page_id, 0.0) / max_lex if max_lex > 0 else 0.0
+        fused[page_id] = dense_weight * dense + lexical_weight * lexical
+    return fused
+
+
+def _snippet(text, title, limit=220):
+    if text.startswith(title + ": "):
+        text = text[len(title) + 2 :]
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def search(
+    query, *, user=None, channel="public", locale="en", service=None, limit=10, mode="hybrid"
+):
+    """Search articles the caller may see. Raises InvalidQuery for unusable input."""
+    started = time.perf_counter()
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    query = clean_query(query)
+    languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
+    if locale not in languages:
+        locale = settings.LANGUAGE_CODE
+    limit = max(1, min(int(limit), 50))
+    staff = channel == "operator" and user_is_staff_reader(user)
+    allowed_visibility = (
+        {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
+    )
+
+    articles = visible_articles(user if staff else None)
+    if service:
+        keys = Service.objects.filter(slug=service).values("translation_key")
+        articles = articles.filter(services__translation_key__in=keys).distinct()
+
+    # Dense: best chunk per page, only chunks the caller may see.
+    dense_by_page, best_chunk = {}, {}
+    if mode in ("hybrid", "dense"):
+        chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"))
+        if chunk_scores:
+            rows = Chunk.objects.filter(
+                pk__in=list(chunk_scores), visibility__in=allowed_visibility
+            ).values_list("pk", "page_id", "text", "kind", "step_number")
+            for chunk_id, page_id, text, kind, step in rows:
+                score = chunk_scores[chunk_id]
+                if score > dense_by_page.get(page_id, -1.0):
+                    dense_by_page[page_id] = score
+                    best_chunk[page_id] = (text, kind, step)
+    lexical_by_page = {}
+    if mode in ("hybrid", "lexical"):
+        lexical_by_page = lexical_candidates(query, articles, _setting("KB_LEXICAL_CANDIDATES"))
+
+    if mode == "dense":
+        weights = (1.0, 0.0)
+    elif mode == "lexical":
+        weights = (0.0, 1.0)
+    else:
+        weights = (_setting("KB_FUSION_DENSE_WEIGHT"), _setting("KB_FUSION_LEXICAL_WEIGHT"))
+    fused = fuse(dense_by_page, lexical_by_page, *weights)
+
+    # Visibility is decided by the page queryset: live, not archived, not restricted for this caller.
+    visible = {
+        pid: (key, locale_id)
+        for pid, key, locale_id in articles.filter(pk__in=list(fused)).values_list(
+            "pk", "translation_key", "locale_id"
+        )
+    }
+    caller_locale_id = _locale_ids().get(locale)
+    factor = _setting("KB_FALLBACK_LOCALE_FACTOR")
+    by_article = {}
+    for page_id, score in fused.items():
+        if page_id not in visible:
+            continue
+        key, locale_id = visible[page_id]
+        is_fallback = locale_id != caller_locale_id
+        adjusted = score * factor if is_fallback else score
+        current = by_article.get(key)
+        # Prefer the caller's language version of an article whenever it matched at all.
+        if (
+            current is None
+            or (current[2] and not is_fallback)
+            or (current[2] == is_fallback and adjusted > current[1])
+        ):
+            by_article[key] = (page_id, adjusted, is_fallback)
+
+    ranked = sorted(by_article.values(), key=lambda item: item[1], reverse=True)[:limit]
+    pages = (
+        SolutionArticlePage.objects.filter(pk__in=[r[0] for r in ranked])
+        .select_related("locale")
+        .in_bulk()
+    )
+    hits = []
+    for page_id, score, is_fallback in ranked:
+        page = pages[page_id]
+        text, kind, step = best_chunk.get(
+            page_id,
+            (page.issue_phrasings[0] if page.issue_phrasings else page.title, "issue", None),
+        )
+        hits.append(
+            Hit(
+                page=page,
+                score=round(score, 4),
+                dense_score=round(dense_by_page.get(page_id, 0.0), 4),
+                lexical_score=round(lexical_by_page.get(page_id, 0.0), 4),
+                snippet=_snippet(text, page.title),
+                chunk_kind=kind,
+                matched_step=step,
+                fallback=is_fallback,
+            )
+        )
+    response = SearchResponse(query=query, locale=locale, hits=hits, mode=mode)
+    response.confidence = confidence_of(hits, dense_by_page, lexical_by_page)
+    response.no_good_match = response.confidence < _setting("KB_NO_GOOD_MATCH_THRESHOLD")
+    response.took_ms = round((time.perf_counter() - started) * 1000, 2)
+    return response
+
+
+def confidence_of(hits, dense_by_page, lexical_by_page):
+    """How sure we are the top hit answers the query, comparable across queries (0..1)."""
+    if not hits:
+        return 0.0
+    return round(float(hits[0].score), 4)
