@@ -31,6 +31,7 @@ DEFAULTS = {
     "KB_FUSION_LEXICAL_WEIGHT": 0.3,
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
+    "KB_FUSION_LEXICAL_NORM": "max",
     "KB_FALLBACK_LOCALE_FACTOR": 0.9,
     "KB_NO_GOOD_MATCH_THRESHOLD": 0.45,
 }
@@ -167,18 +168,80 @@ def lexical_candidates(query, articles_qs, k):
         return {}
 
 
-# --- fusion ---------------------------------------------------------------------------
+# --- fusion and ranking ------------------------------------------------------------------
 
 
-def fuse(dense_by_page, lexical_by_page, dense_weight, lexical_weight):
-    """Weighted sum of dense cosine and max-normalised lexical score per page."""
-    max_lex = max(lexical_by_page.values(), default=0.0)
-    fused = {}
-    for page_id in set(dense_by_page) | set(lexical_by_page):
-        dense = dense_by_page.get(page_id, 0.0)
-        lexical = lexical_by_page.get(page_id, 0.0) / max_lex if max_lex > 0 else 0.0
-        fused[page_id] = dense_weight * dense + lexical_weight * lexical
-    return fused
+@dataclass
+class RankingParams:
+    dense_weight: float
+    lexical_weight: float
+    lexical_norm: str = "max"  # "max": score / best score; "rrf": 1 / (60 + rank)
+    fallback_factor: float = 0.9
+
+    @classmethod
+    def for_mode(cls, mode):
+        factor = _setting("KB_FALLBACK_LOCALE_FACTOR")
+        if mode == "dense":
+            return cls(1.0, 0.0, fallback_factor=factor)
+        if mode == "lexical":
+            return cls(0.0, 1.0, fallback_factor=factor)
+        return cls(
+            _setting("KB_FUSION_DENSE_WEIGHT"),
+            _setting("KB_FUSION_LEXICAL_WEIGHT"),
+            _setting("KB_FUSION_LEXICAL_NORM"),
+            factor,
+        )
+
+
+@dataclass
+class Candidates:
+    """Everything retrieved for one query, already restricted to what the caller may see."""
+
+    dense_by_page: dict  # page id -> best chunk cosine
+    best_chunk: dict  # page id -> (text, kind, step number)
+    lexical_by_page: dict  # page id -> full-text score magnitude
+    visible: dict  # page id -> (translation key, locale id)
+    caller_locale_id: int | None
+
+
+def normalise_lexical(lexical_by_page, method):
+    if not lexical_by_page:
+        return {}
+    if method == "rrf":
+        order = sorted(lexical_by_page, key=lexical_by_page.get, reverse=True)
+        return {pid: 60.0 / (60 + rank) for rank, pid in enumerate(order, start=1)}
+    top = max(lexical_by_page.values())
+    return {pid: (v / top if top > 0 else 0.0) for pid, v in lexical_by_page.items()}
+
+
+def rank(candidates, params):
+    """[(page id, score, is_fallback)] best first, one entry per article (translation key)."""
+    lexical = normalise_lexical(candidates.lexical_by_page, params.lexical_norm)
+    by_article = {}
+    for page_id, (key, locale_id) in candidates.visible.items():
+        score = params.dense_weight * candidates.dense_by_page.get(
+            page_id, 0.0
+        ) + params.lexical_weight * lexical.get(page_id, 0.0)
+        is_fallback = locale_id != candidates.caller_locale_id
+        if is_fallback:
+            score *= params.fallback_factor
+        current = by_article.get(key)
+        # The caller's language version of an article wins whenever it matched at all.
+        if (
+            current is None
+            or (current[2] and not is_fallback)
+            or (current[2] == is_fallback and score > current[1])
+        ):
+            by_article[key] = (page_id, score, is_fallback)
+    return sorted(by_article.values(), key=lambda item: item[1], reverse=True)
+
+
+def confidence_of(candidates, ranked):
+    """How sure we are the top hit answers the query, comparable across queries (0..1):
+    the semantic similarity of the top hit's best chunk (fused scores are per-query relative)."""
+    if not ranked:
+        return 0.0
+    return round(max(0.0, float(candidates.dense_by_page.get(ranked[0][0], 0.0))), 4)
 
 
 def _snippet(text, title, limit=220):
@@ -187,29 +250,22 @@ def _snippet(text, title, limit=220):
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def search(
-    query, *, user=None, channel="public", locale="en", service=None, limit=10, mode="hybrid"
-):
-    """Search articles the caller may see. Raises InvalidQuery for unusable input."""
-    started = time.perf_counter()
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}")
-    query = clean_query(query)
-    languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
-    if locale not in languages:
-        locale = settings.LANGUAGE_CODE
-    limit = max(1, min(int(limit), 50))
+def _articles_for(user, channel, service):
     staff = channel == "operator" and user_is_staff_reader(user)
-    allowed_visibility = (
-        {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
-    )
-
     articles = visible_articles(user if staff else None)
     if service:
         keys = Service.objects.filter(slug=service).values("translation_key")
         articles = articles.filter(services__translation_key__in=keys).distinct()
+    allowed = (
+        {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
+    )
+    return articles, allowed
 
-    # Dense: best chunk per page, only chunks the caller may see.
+
+def gather(query, *, user=None, channel="public", locale="en", service=None, mode="hybrid"):
+    """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller may see."""
+    languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
+    articles, allowed_visibility = _articles_for(user, channel, service)
     dense_by_page, best_chunk = {}, {}
     if mode in ("hybrid", "dense"):
         chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"))
@@ -225,41 +281,38 @@ def search(
     lexical_by_page = {}
     if mode in ("hybrid", "lexical"):
         lexical_by_page = lexical_candidates(query, articles, _setting("KB_LEXICAL_CANDIDATES"))
-
-    if mode == "dense":
-        weights = (1.0, 0.0)
-    elif mode == "lexical":
-        weights = (0.0, 1.0)
-    else:
-        weights = (_setting("KB_FUSION_DENSE_WEIGHT"), _setting("KB_FUSION_LEXICAL_WEIGHT"))
-    fused = fuse(dense_by_page, lexical_by_page, *weights)
-
-    # Visibility is decided by the page queryset: live, not archived, not restricted for this caller.
+    # The page queryset has the last word: live, not archived, not restricted for this caller.
+    pool = set(dense_by_page) | set(lexical_by_page)
     visible = {
         pid: (key, locale_id)
-        for pid, key, locale_id in articles.filter(pk__in=list(fused)).values_list(
+        for pid, key, locale_id in articles.filter(pk__in=list(pool)).values_list(
             "pk", "translation_key", "locale_id"
         )
     }
-    caller_locale_id = _locale_ids().get(locale)
-    factor = _setting("KB_FALLBACK_LOCALE_FACTOR")
-    by_article = {}
-    for page_id, score in fused.items():
-        if page_id not in visible:
-            continue
-        key, locale_id = visible[page_id]
-        is_fallback = locale_id != caller_locale_id
-        adjusted = score * factor if is_fallback else score
-        current = by_article.get(key)
-        # Prefer the caller's language version of an article whenever it matched at all.
-        if (
-            current is None
-            or (current[2] and not is_fallback)
-            or (current[2] == is_fallback and adjusted > current[1])
-        ):
-            by_article[key] = (page_id, adjusted, is_fallback)
+    return Candidates(
+        {p: s for p, s in dense_by_page.items() if p in visible},
+        best_chunk,
+        {p: s for p, s in lexical_by_page.items() if p in visible},
+        visible,
+        _locale_ids().get(locale),
+    )
 
-    ranked = sorted(by_article.values(), key=lambda item: item[1], reverse=True)[:limit]
+
+def search(
+    query, *, user=None, channel="public", locale="en", service=None, limit=10, mode="hybrid"
+):
+    """Search articles the caller may see. Raises InvalidQuery for unusable input."""
+    started = time.perf_counter()
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    query = clean_query(query)
+    if locale not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
+        locale = settings.LANGUAGE_CODE
+    limit = max(1, min(int(limit), 50))
+    candidates = gather(
+        query, user=user, channel=channel, locale=locale, service=service, mode=mode
+    )
+    ranked = rank(candidates, RankingParams.for_mode(mode))[:limit]
     pages = (
         SolutionArticlePage.objects.filter(pk__in=[r[0] for r in ranked])
         .select_related("locale")
@@ -268,16 +321,14 @@ def search(
     hits = []
     for page_id, score, is_fallback in ranked:
         page = pages[page_id]
-        text, kind, step = best_chunk.get(
-            page_id,
-            (page.issue_phrasings[0] if page.issue_phrasings else page.title, "issue", None),
-        )
+        default = (page.issue_phrasings[0] if page.issue_phrasings else page.title, "issue", None)
+        text, kind, step = candidates.best_chunk.get(page_id, default)
         hits.append(
             Hit(
                 page=page,
                 score=round(score, 4),
-                dense_score=round(dense_by_page.get(page_id, 0.0), 4),
-                lexical_score=round(lexical_by_page.get(page_id, 0.0), 4),
+                dense_score=round(candidates.dense_by_page.get(page_id, 0.0), 4),
+                lexical_score=round(candidates.lexical_by_page.get(page_id, 0.0), 4),
                 snippet=_snippet(text, page.title),
                 chunk_kind=kind,
                 matched_step=step,
@@ -285,14 +336,7 @@ def search(
             )
         )
     response = SearchResponse(query=query, locale=locale, hits=hits, mode=mode)
-    response.confidence = confidence_of(hits, dense_by_page, lexical_by_page)
+    response.confidence = confidence_of(candidates, ranked)
     response.no_good_match = response.confidence < _setting("KB_NO_GOOD_MATCH_THRESHOLD")
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return response
-
-
-def confidence_of(hits, dense_by_page, lexical_by_page):
-    """How sure we are the top hit answers the query, comparable across queries (0..1)."""
-    if not hits:
-        return 0.0
-    return round(float(hits[0].score), 4)
