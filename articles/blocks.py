@@ -77,7 +77,7 @@ class DiagnosisScriptBlock(blocks.StructBlock):
         value = super().clean(value)
         problems = diagnosis_problems(value)
         if problems:
-            raise ValidationError("; ".join(problems))
+            raise ValidationError("; ".join(str(p) for p in problems))
         return value
 
 

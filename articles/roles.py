@@ -1,7 +1,13 @@
 """The three staff roles and the review workflow second-line submissions go through."""
 
 from django.contrib.auth.models import Group, Permission
-from wagtail.models import GroupApprovalTask, GroupPagePermission, Workflow, WorkflowPage
+from wagtail.models import (
+    GroupApprovalTask,
+    GroupPagePermission,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
 OPERATORS = "Operators"
 SECOND_LINE = "Second line"
@@ -67,8 +73,8 @@ def ensure_roles_and_workflow(kb_roots):
     if task is None:
         task = GroupApprovalTask.objects.create(name="Knowledge manager review")
     task.groups.set([managers])
-    if not workflow.workflow_tasks.filter(task=task).exists():
-        workflow.workflow_tasks.create(task=task, sort_order=0)
+    # workflow_tasks is a ParentalKey relation: create rows directly so they are saved now.
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
     for root in kb_roots:
         WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
     return groups

@@ -1,9 +1,10 @@
 """Split a live article into chunks for embedding.
 
-Measured on ../shared/eval/banking77 (see docs/search-quality.md): a summary chunk
-(title + every phrasing) plus one chunk per phrasing prefixed with the title gives the
-best ranking when an article is scored by its best chunk; steps and the cause are
-prefixed with the title so a step chunk still says what problem it belongs to.
+Measured with bench/chunking.py on ../shared/eval/banking77 (docs/search-quality.md):
+one chunk per issue phrasing, prefixed with the title, ranks best when an article is
+scored by its best chunk; a summary chunk (title + all phrasings) adds nothing on top and
+is only used when an article has no phrasings. Steps, cause and diagnosis questions are
+prefixed with the title so each chunk still says which problem it belongs to.
 """
 
 import hashlib
@@ -53,9 +54,9 @@ def _split_to_limit(text, max_words):
     return pieces
 
 
-def chunk_article(page, strategy=None, max_words=None):
+def chunk_article(page, strategy=None, max_words=None, prefix_title=True):
     """Chunks of an article (a SolutionArticlePage-like object), in a stable order."""
-    strategy = strategy or getattr(settings, "KB_CHUNK_STRATEGY", "summary+phrasings")
+    strategy = strategy or getattr(settings, "KB_CHUNK_STRATEGY", "phrasings")
     # Wordpiece tokens run ~1.3-1.6 per word in nl/fr; 120 words stays under 256 tokens.
     max_words = max_words or getattr(settings, "KB_CHUNK_MAX_WORDS", 120)
     title = page.title.strip()
@@ -70,7 +71,7 @@ def chunk_article(page, strategy=None, max_words=None):
         add("summary", ". ".join([title, *phrasings]))
     if strategy in ("phrasings", "summary+phrasings"):
         for phrasing in phrasings:
-            add("issue", f"{title}: {phrasing}")
+            add("issue", f"{title}: {phrasing}" if prefix_title else phrasing)
     cause = html_to_text(str(page.cause or ""))
     if cause:
         add("cause", f"{title}: {cause}")
