@@ -10,7 +10,7 @@ for _ in $(seq 1 30); do
   su postgres -c "pg_isready -q -h 127.0.0.1 -p 5432" && break
   sleep 1
 done
-su postgres -c "psql -q -h 127.0.0.1 -tc \"SELECT 1 FROM pg_roles WHERE rolname='kb'\"" | grep -q 1 \
+su postgres -c "psql -q -tc \"SELECT 1 FROM pg_roles WHERE rolname='kb'\"" | grep -q 1 \
   || su postgres -c "psql -q -c \"CREATE ROLE kb LOGIN PASSWORD 'kb' CREATEDB\""
 su postgres -c "psql -q -tc \"SELECT 1 FROM pg_database WHERE datname='kb'\"" | grep -q 1 \
   || su postgres -c "psql -q -c \"CREATE DATABASE kb OWNER kb\""
