@@ -84,44 +84,96 @@ def main():
     parser.add_argument("--channel", default="operator")
     args = parser.parse_args()
     user = get_user_model().objects.filter(is_superuser=True).first()
-    datasets = {}
+    # Split every gold set by query language: weights are chosen per language.
+    subsets = {}
     for path in args.gold:
         print(f"retrieving candidates for {path} ...", file=sys.stderr)
-        datasets[path] = collect(path, user, args.channel)
-    grid = [(w, norm) for norm in ("max", "rrf") for w in np.round(np.arange(0.0, 1.01, 0.1), 2)]
+        rows, ext = collect(path, user, args.channel)
+        for locale in sorted({q.locale for q, _ in rows}):
+            subsets[f"{path.split('/')[-1]}[{locale}]"] = (
+                [r for r in rows if r[0].locale == locale],
+                ext,
+            )
+    weights = [round(float(w), 2) for w in np.arange(0.0, 1.01, 0.1)]
     print(
-        f"{'norm':5} {'dense w':>7} "
-        + " ".join(f"{p.split('/')[-1][:18]:>18}" for p in args.gold)
-        + "   (MRR@10 / Hit@1)"
+        "MRR@10 / Hit@1 by dense weight (lexical = 1 - dense), max-normalised lexical, fallback factor 0.9"
     )
-    results = {}
-    for w, norm in grid:
-        params = service.RankingParams(float(w), float(1 - w), norm, 0.9)
+    print(f"{'dense w':>7} " + " ".join(f"{name[:24]:>24}" for name in subsets))
+    table = {}
+    for w in weights:
         cells = []
-        for path, (rows, ext) in datasets.items():
-            m = score(rows, ext, params)
-            results[(w, norm, path)] = m
-            cells.append(f"{m['mrr']:8.1f} / {m['hit1']:5.1f}")
-        print(f"{norm:5} {w:7.1f} " + " ".join(f"{c:>18}" for c in cells))
-    # Best setting = highest mean MRR over the datasets.
-    best = max(grid, key=lambda g: np.mean([results[(g[0], g[1], p)]["mrr"] for p in args.gold]))
-    print(
-        f"\nbest by mean MRR@10: lexical_norm={best[1]} dense_weight={best[0]:.1f} "
-        f"lexical_weight={1 - best[0]:.1f}"
-    )
-    for path in args.gold:
-        m = results[(best[0], best[1], path)]
-        dense, lexical = results[(1.0, "max", path)], results[(0.0, "max", path)]
+        for name, (rows, ext) in subsets.items():
+            m = score(rows, ext, service.RankingParams(w, 1 - w, "max", 0.9))
+            table[(name, w)] = m
+            cells.append(f"{m['mrr']:9.1f} / {m['hit1']:5.1f}")
+        print(f"{w:7.1f} " + " ".join(f"{c:>24}" for c in cells))
+    rrf = {
+        name: score(rows, ext, service.RankingParams(0.7, 0.3, "rrf", 0.9))["mrr"]
+        for name, (rows, ext) in subsets.items()
+    }
+    print("rrf (0.7/0.3) MRR: " + ", ".join(f"{k} {v:.1f}" for k, v in rrf.items()))
+
+    print("\nbest dense weight per query language (mean MRR over the subsets in that language):")
+    chosen = {}
+    for locale in sorted({name.rsplit("[", 1)[1].rstrip("]") for name in subsets}):
+        names = [n for n in subsets if n.endswith(f"[{locale}]")]
+        # Prefer the middle of a plateau: ties within 0.2 MRR go to the weight nearest 0.7.
+        best_mrr = max(np.mean([table[(n, w)]["mrr"] for n in names]) for w in weights)
+        plateau = [
+            w for w in weights if np.mean([table[(n, w)]["mrr"] for n in names]) >= best_mrr - 0.2
+        ]
+        chosen[locale] = min(plateau, key=lambda w: abs(w - 0.7))
+        print(f"  {locale}: dense weight {chosen[locale]:.1f} (plateau {plateau})")
+
+    print("\nfallback factor (other-language versions), with the chosen weights:")
+    for factor in (0.7, 0.8, 0.9, 1.0):
+        mrrs = [
+            score(
+                rows,
+                ext,
+                service.RankingParams(
+                    chosen[n.rsplit("[", 1)[1].rstrip("]")],
+                    1 - chosen[n.rsplit("[", 1)[1].rstrip("]")],
+                    "max",
+                    factor,
+                ),
+            )["mrr"]
+            for n, (rows, ext) in subsets.items()
+        ]
         print(
-            f"  {path}: hybrid MRR {m['mrr']:.1f} Hit@1 {m['hit1']:.1f} | dense MRR {dense['mrr']:.1f} "
-            f"Hit@1 {dense['hit1']:.1f} | lexical MRR {lexical['mrr']:.1f} Hit@1 {lexical['hit1']:.1f}"
+            f"  {factor:.1f}: "
+            + ", ".join(f"{n} {m:.1f}" for n, m in zip(subsets, mrrs, strict=True))
+        )
+
+    print("\nhybrid (chosen) vs dense-only vs lexical-only, and no-good-match separation:")
+    for name, (rows, ext) in subsets.items():
+        locale = name.rsplit("[", 1)[1].rstrip("]")
+        m = score(rows, ext, service.RankingParams(chosen[locale], 1 - chosen[locale], "max", 0.9))
+        d, lx = table[(name, 1.0)], table[(name, 0.0)]
+        line = (
+            f"  {name}: hybrid {m['mrr']:.1f}/{m['hit1']:.1f}  dense {d['mrr']:.1f}/{d['hit1']:.1f}  "
+            f"lexical {lx['mrr']:.1f}/{lx['hit1']:.1f}"
         )
         if m["neg"]:
             t, bal = best_threshold(m["pos"], m["neg"])
-            print(
-                f"    confidence AUROC {m['auroc']:.3f}; best no-good-match threshold {t} "
-                f"(balanced accuracy {bal:.1f}%)"
-            )
+            line += f"  AUROC {m['auroc']:.3f}, threshold {t} (balanced acc. {bal:.1f}%)"
+        print(line)
+    pos = [
+        c
+        for name, (rows, ext) in subsets.items()
+        for c in score(rows, ext, service.RankingParams(0.7, 0.3, "max", 0.9))["pos"]
+    ]
+    neg = [
+        c
+        for name, (rows, ext) in subsets.items()
+        for c in score(rows, ext, service.RankingParams(0.7, 0.3, "max", 0.9))["neg"]
+    ]
+    if neg:
+        t, bal = best_threshold(pos, neg)
+        print(
+            f"\nall languages together: confidence AUROC {auroc(pos, neg):.3f}, "
+            f"no-good-match threshold {t} (balanced accuracy {bal:.1f}%)"
+        )
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ def on_moved(sender, instance, **kwargs):
 @receiver(post_save, sender=PageViewRestriction)
 @receiver(post_delete, sender=PageViewRestriction)
 def on_restriction_changed(sender, instance, **kwargs):
+    if kwargs.get("raw"):  # fixture loading: the chunk table is loaded as it was
+        return
     page = Page.objects.filter(pk=instance.page_id).first()
     if page is not None:
         _request_subtree(page, "restriction")
@@ -60,6 +62,8 @@ def on_restriction_changed(sender, instance, **kwargs):
 
 @receiver(m2m_changed, sender=PageViewRestriction.groups.through)
 def on_restriction_groups_changed(sender, instance, action, **kwargs):
+    if kwargs.get("raw"):
+        return
     if action in ("post_add", "post_remove", "post_clear") and isinstance(
         instance, PageViewRestriction
     ):

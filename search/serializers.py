@@ -75,3 +75,96 @@ def response_to_dict(
             hit_to_dict(h, request, level, include_internal_details) for h in response.hits
         ],
     }
+
+
+def article_card(page, request=None, service_level=None):
+    """Everything an operator needs on one card: steps, diagnosis, coverage, escalation, link."""
+    from wagtail.rich_text import expand_db_html
+
+    steps, scripts = [], []
+    for block in page.resolution:
+        if block.block_type == "step":
+            steps.append(
+                {
+                    "number": len(steps) + 1,
+                    "html": expand_db_html(block.value["instruction"].source),
+                    "expected": block.value.get("expected_result") or "",
+                }
+            )
+        elif block.block_type == "diagnosis":
+            scripts.append(
+                {
+                    "title": block.value["title"],
+                    "questions": [
+                        {
+                            "key": q["key"],
+                            "question": q["question"],
+                            "yes": _action(q["yes"]),
+                            "no": _action(q["no"]),
+                        }
+                        for q in block.value["questions"]
+                    ],
+                }
+            )
+    team = page.get_escalation_team()
+    card = {
+        "id": page.pk,
+        "title": page.title,
+        "locale": page.locale.language_code,
+        "audience": page.audience,
+        "url": page.get_url(request=request),
+        "issue": page.issue_phrasings,
+        "environment": " ".join(filter(None, [page.environment_product, page.environment_version])),
+        "cause_html": expand_db_html(page.cause) if page.cause else "",
+        "steps": steps,
+        "diagnosis": scripts,
+        "services": [{"slug": s.slug, "name": s.name} for s in page.services.all()],
+        "escalation_team": (
+            {
+                "id": team.pk,
+                "name": team.name,
+                "queue": team.queue,
+                "contact": team.contact,
+                "hours": team.hours,
+            }
+            if team
+            else None
+        ),
+        "self_service_url": page.get_full_url(request=request) if page.is_public else None,
+        "kcs_state": page.get_kcs_state_display(),
+    }
+    if service_level is not None:
+        card["coverage"] = {
+            "level": service_level.name,
+            "support_hours": service_level.support_hours,
+            "exclusions": service_level.exclusions,
+            "services": [
+                {
+                    "service": c.service.name,
+                    "covered": c.covered,
+                    "targets": [
+                        {
+                            "priority": t.priority,
+                            "response": _minutes(t.response_minutes),
+                            "resolution": _minutes(t.resolution_minutes),
+                        }
+                        for t in c.targets
+                    ],
+                    "escalation_team": c.escalation_team.name if c.escalation_team else None,
+                }
+                for c in coverage_for(page, service_level)
+            ],
+        }
+    return card
+
+
+def _action(action):
+    data = {"action": action["action"]}
+    if action["action"] == "step":
+        data["step"] = action["step"]
+    elif action["action"] == "question":
+        data["question"] = action["question"]
+    elif action["action"] == "escalate":
+        team = action.get("team")
+        data["team"] = team.name if team else None
+    return data

@@ -23,17 +23,21 @@ from embeddings.encoder import get_encoder
 from embeddings.indexing import db_vectors, store
 from embeddings.models import Chunk
 
+from .stopwords import content_terms
+
 logger = logging.getLogger("kb.search")
 
 # Chosen by measurement (bench/tune_fusion.py, docs/search-quality.md).
 DEFAULTS = {
-    "KB_FUSION_DENSE_WEIGHT": 0.7,
-    "KB_FUSION_LEXICAL_WEIGHT": 0.3,
+    # Dense weight per query language; lexical gets the rest. The default model is
+    # English-trained, so Dutch and French lean more on full-text matching.
+    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.7, "fr": 0.8, "default": 0.8},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
-    "KB_FALLBACK_LOCALE_FACTOR": 0.9,
-    "KB_NO_GOOD_MATCH_THRESHOLD": 0.45,
+    "KB_FALLBACK_LOCALE_FACTOR": 1.0,
+    # Per query language: the English model gives Dutch and French text higher similarities.
+    "KB_NO_GOOD_MATCH_THRESHOLD": {"en": 0.48, "nl": 0.6, "fr": 0.6, "default": 0.55},
 }
 MODES = ("hybrid", "dense", "lexical")
 _LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
@@ -149,11 +153,11 @@ def dense_candidates(query, locale_codes, k):
     return found
 
 
-def lexical_candidates(query, articles_qs, k):
-    """{page_id: bm25 score} from Wagtail's database search backend over visible articles."""
+def lexical_candidates(query, articles_qs, k, locale="en"):
+    """{page_id: full-text score} from Wagtail's database search backend over visible articles."""
     # Full-text engines give punctuation a meaning (FTS5: "-" negates, ":" names a column);
     # customers' punctuation is never meant as query syntax.
-    terms = _LEXICAL_SAFE.sub(" ", query).split()
+    terms = content_terms(_LEXICAL_SAFE.sub(" ", query).split(), locale)
     if not terms:
         return {}
     try:
@@ -179,18 +183,16 @@ class RankingParams:
     fallback_factor: float = 0.9
 
     @classmethod
-    def for_mode(cls, mode):
+    def for_mode(cls, mode, locale="en"):
         factor = _setting("KB_FALLBACK_LOCALE_FACTOR")
         if mode == "dense":
             return cls(1.0, 0.0, fallback_factor=factor)
         if mode == "lexical":
             return cls(0.0, 1.0, fallback_factor=factor)
-        return cls(
-            _setting("KB_FUSION_DENSE_WEIGHT"),
-            _setting("KB_FUSION_LEXICAL_WEIGHT"),
-            _setting("KB_FUSION_LEXICAL_NORM"),
-            factor,
-        )
+        dense = _setting("KB_FUSION_DENSE_WEIGHT")
+        if isinstance(dense, dict):
+            dense = dense.get(locale, dense.get("default", 0.7))
+        return cls(dense, 1.0 - dense, _setting("KB_FUSION_LEXICAL_NORM"), factor)
 
 
 @dataclass
@@ -236,6 +238,13 @@ def rank(candidates, params):
     return sorted(by_article.values(), key=lambda item: item[1], reverse=True)
 
 
+def no_good_match_threshold(locale):
+    threshold = _setting("KB_NO_GOOD_MATCH_THRESHOLD")
+    if isinstance(threshold, dict):
+        return threshold.get(locale, threshold.get("default", 0.5))
+    return threshold
+
+
 def confidence_of(candidates, ranked):
     """How sure we are the top hit answers the query, comparable across queries (0..1):
     the semantic similarity of the top hit's best chunk (fused scores are per-query relative)."""
@@ -255,7 +264,11 @@ def _articles_for(user, channel, service):
     articles = visible_articles(user if staff else None)
     if service:
         keys = Service.objects.filter(slug=service).values("translation_key")
-        articles = articles.filter(services__translation_key__in=keys).distinct()
+        # The full-text backend filters on indexed fields only (id), not on relations.
+        with_service = SolutionArticlePage.objects.filter(
+            services__translation_key__in=keys
+        ).values_list("pk", flat=True)
+        articles = articles.filter(pk__in=list(with_service))
     allowed = (
         {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
     )
@@ -280,7 +293,9 @@ def gather(query, *, user=None, channel="public", locale="en", service=None, mod
                     best_chunk[page_id] = (text, kind, step)
     lexical_by_page = {}
     if mode in ("hybrid", "lexical"):
-        lexical_by_page = lexical_candidates(query, articles, _setting("KB_LEXICAL_CANDIDATES"))
+        lexical_by_page = lexical_candidates(
+            query, articles, _setting("KB_LEXICAL_CANDIDATES"), locale
+        )
     # The page queryset has the last word: live, not archived, not restricted for this caller.
     pool = set(dense_by_page) | set(lexical_by_page)
     visible = {
@@ -312,7 +327,7 @@ def search(
     candidates = gather(
         query, user=user, channel=channel, locale=locale, service=service, mode=mode
     )
-    ranked = rank(candidates, RankingParams.for_mode(mode))[:limit]
+    ranked = rank(candidates, RankingParams.for_mode(mode, locale))[:limit]
     pages = (
         SolutionArticlePage.objects.filter(pk__in=[r[0] for r in ranked])
         .select_related("locale")
@@ -337,6 +352,6 @@ def search(
         )
     response = SearchResponse(query=query, locale=locale, hits=hits, mode=mode)
     response.confidence = confidence_of(candidates, ranked)
-    response.no_good_match = response.confidence < _setting("KB_NO_GOOD_MATCH_THRESHOLD")
+    response.no_good_match = response.confidence < no_good_match_threshold(locale)
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return response

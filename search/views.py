@@ -1,19 +1,35 @@
-"""HTTP entry points: parse input, call search.service, shape the answer. No logic here."""
+"""HTTP entry points: parse input, call the services, shape the answer. No logic here."""
+
+import json
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils.translation import get_language_from_request
+from django.views.decorators.http import require_GET, require_POST
 
-from articles.models import ServiceLevel
+from articles.models import EscalationTeam, Service, ServiceLevel
+from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
 
-from . import service
-from .serializers import response_to_dict
+from . import events, service
+from .console_i18n import LABELS
+from .models import CallOutcome, SearchEvent
+from .serializers import article_card, response_to_dict
+
+MAX_NOTE_CHARS = 1000
 
 
 def _error(message, status=400):
     return JsonResponse({"error": message}, status=status)
+
+
+def _staff_only(request):
+    if not request.user.is_authenticated:
+        return _error("Log in as an operator to use this API.", status=401)
+    if not user_is_staff_reader(request.user):
+        return _error("Only helpdesk staff may use this API.", status=403)
+    return None
 
 
 def _search_params(request):
@@ -35,15 +51,18 @@ def public_search_api(request):
         response = service.search(query, user=None, channel="public", locale=locale, limit=limit)
     except service.InvalidQuery as exc:
         return _error(str(exc))
-    return JsonResponse(response_to_dict(response, request))
+    data = response_to_dict(response, request)
+    data["search_id"] = events.log_search(
+        response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+    )
+    return JsonResponse(data)
 
 
 @require_GET
 def operator_search_api(request):
-    if not request.user.is_authenticated:
-        return _error("Log in as an operator to use this API.", status=401)
-    if not user_is_staff_reader(request.user):
-        return _error("Only helpdesk staff may use this API.", status=403)
+    denied = _staff_only(request)
+    if denied:
+        return denied
     try:
         query, locale, limit = _search_params(request)
         response = service.search(
@@ -56,13 +75,97 @@ def operator_search_api(request):
         )
     except service.InvalidQuery as exc:
         return _error(str(exc))
-    return JsonResponse(
-        response_to_dict(response, request, request.GET.get("level"), include_internal_details=True)
+    data = response_to_dict(
+        response, request, request.GET.get("level"), include_internal_details=True
     )
+    channel = (
+        SearchEvent.CHANNEL_OPERATOR
+        if request.GET.get("source") == "console"
+        else SearchEvent.CHANNEL_API
+    )
+    data["search_id"] = events.log_search(response, channel=channel, request=request)
+    return JsonResponse(data)
+
+
+@require_GET
+def article_card_api(request, page_id):
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    page = visible_articles(request.user).filter(pk=page_id).specific().first()
+    if page is None:
+        return _error("No such article.", status=404)
+    level = (
+        ServiceLevel.objects.filter(code=request.GET.get("level") or "")
+        .prefetch_related("targets")
+        .first()
+    )
+    return JsonResponse(article_card(page, request, level))
+
+
+@require_POST
+def outcome_api(request):
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    try:
+        data = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error("Send the outcome as a JSON object.")
+    if not isinstance(data, dict):
+        return _error("Send the outcome as a JSON object.")
+    outcome = data.get("outcome")
+    if outcome not in dict(CallOutcome.OUTCOMES):
+        return _error("outcome must be solved, escalated or no_article.")
+    article = team = None
+    if data.get("article_id") not in (None, ""):
+        article = visible_articles(request.user).filter(pk=_int(data.get("article_id"))).first()
+        if article is None:
+            return _error("No such article.", status=404)
+    if outcome == CallOutcome.SOLVED and article is None:
+        return _error("Say which article solved the call.")
+    if outcome == CallOutcome.ESCALATED:
+        team = EscalationTeam.objects.filter(pk=_int(data.get("team_id"))).first()
+        if team is None:
+            return _error("Choose the team the call was escalated to.")
+    note = str(data.get("note") or "")
+    if len(note) > MAX_NOTE_CHARS:
+        return _error(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
+    from articles.sanitize import sanitize_text
+
+    record = events.record_outcome(
+        user=request.user,
+        outcome=outcome,
+        query=sanitize_text(str(data.get("query") or ""), 600),
+        locale=str(data.get("locale") or ""),
+        article=article,
+        team=team,
+        note=sanitize_text(note),
+        search_event_id=_int(data.get("search_id")),
+    )
+    return JsonResponse({"id": record.pk, "outcome": record.outcome}, status=201)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @login_required
 def operator_console(request):
     if not user_is_staff_reader(request.user):
         return render(request, "operator/forbidden.html", status=403)
-    return render(request, "operator/console.html", {"service_levels": ServiceLevel.objects.all()})
+    ui_language = request.GET.get("lang") or get_language_from_request(request)
+    if ui_language not in LABELS:
+        ui_language = "en"
+    context = {
+        "labels": LABELS[ui_language],
+        "ui_language": ui_language,
+        "service_levels": ServiceLevel.objects.all(),
+        "services": Service.objects.filter(locale__language_code=ui_language),
+        "teams": EscalationTeam.objects.all(),
+        "languages": [("nl", "Nederlands"), ("fr", "Français"), ("en", "English")],
+    }
+    return render(request, "operator/console.html", context)

@@ -36,8 +36,31 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         report = load_initial_data()
         assert not report.errors, report.errors
-        # Transactional (browser) tests flush the DB; serialized_rollback restores this state.
-        connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+        # Transactional (browser) tests flush the DB afterwards; demo_db restores this snapshot.
+        if connection.vendor == "sqlite":
+            import sqlite3
+
+            connection.ensure_connection()
+            snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+            connection.connection.backup(snapshot)
+            _DEMO_SNAPSHOT.append(snapshot)
+
+
+_DEMO_SNAPSHOT = []
+
+
+@pytest.fixture
+def demo_db(transactional_db):
+    """The demo data in a transactional test (after an earlier one flushed the database)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("browser tests run on the SQLite suite (make test)")
+    if not get_user_model().objects.filter(username="operator").exists():
+        connection.ensure_connection()
+        _DEMO_SNAPSHOT[0].backup(connection.connection)  # exact copy of the session's demo DB
+        ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +116,64 @@ def publish(page, user=None):
     revision = page.save_revision(user=user)
     revision.publish(user=user)
     return page.__class__.objects.get(pk=page.pk)
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = require_system("chromium", "chromium")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def browser_page(browser, live_server, demo_db):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login_browser(browser_page, live_server):
+    """Log a demo user into the browser through a real session cookie."""
+    from django.test import Client
+
+    def login(user):
+        client = Client()
+        client.force_login(user)
+        browser_page.context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        return browser_page
+
+    return login
+
+
+def screenshot(page, name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)

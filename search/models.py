@@ -1,0 +1,74 @@
+"""What happened around searches: every search, opens, operator outcomes. Queries are redacted."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SearchEvent(models.Model):
+    CHANNEL_OPERATOR = "operator"
+    CHANNEL_PUBLIC = "public"
+    CHANNEL_API = "api"
+    CHANNELS = [
+        (CHANNEL_OPERATOR, _("Operator console")),
+        (CHANNEL_PUBLIC, _("Public search")),
+        (CHANNEL_API, _("API")),
+    ]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    locale = models.CharField(max_length=8)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    query = models.CharField(max_length=600, help_text=_("After redaction of personal data"))
+    result_page_ids = models.JSONField(default=list)
+    result_scores = models.JSONField(default=list)
+    confidence = models.FloatField(default=0.0)
+    no_good_match = models.BooleanField(default=False, db_index=True)
+    latency_ms = models.FloatField(default=0.0)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "created_at"])]
+
+    def __str__(self):
+        return f"{self.channel}:{self.query[:40]}"
+
+
+class CallOutcome(models.Model):
+    """How an operator's call ended: solved with an article, escalated, or no article found."""
+
+    SOLVED = "solved"
+    ESCALATED = "escalated"
+    NO_ARTICLE = "no_article"
+    OUTCOMES = [
+        (SOLVED, _("Solved with this article")),
+        (ESCALATED, _("Escalated")),
+        (NO_ARTICLE, _("No article found")),
+    ]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    search_event = models.ForeignKey(
+        SearchEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
+    )
+    query = models.CharField(max_length=600, blank=True, help_text=_("After redaction"))
+    locale = models.CharField(max_length=8, blank=True)
+    outcome = models.CharField(max_length=12, choices=OUTCOMES)
+    article = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        "articles.EscalationTeam",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(blank=True, help_text=_("After redaction"))
+
+    def __str__(self):
+        return f"{self.outcome} {self.created_at:%Y-%m-%d}"

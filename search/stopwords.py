@@ -1,0 +1,35 @@
+"""Function words removed from lexical queries: in an OR query they match nearly every article."""
+
+STOPWORDS = {
+    "en": set(
+        """a an the and or but if of to in on at by for with from into onto about as is are was were be been
+        being am do does did done have has had i me my mine you your yours he him his she her it its we us our they
+        them their this that these those there here what which who whom whose when where why how can could should
+        would will shall may might must not no nor so too very just also still yet again any some all each every
+        other than then up down out off over under after before since until while because anymore get got getting
+        please help hi hello thanks thank im ive dont doesnt cant cannot wont isnt""".split()
+    ),
+    "nl": set(
+        """de het een en of maar als dan dat die dit deze daar hier wat wie welk welke waar waarom hoe wanneer
+        ik mij me mijn jij je jou jouw u uw hij hem zijn zij ze haar het wij we ons onze jullie hun hen er is ben
+        bent zijn was waren word wordt worden werd heb hebt heeft hebben had kan kun kunt kunnen kon zal zullen zou
+        moet moeten mag mogen wil willen doe doet doen niet geen nog al ook wel maar zo te van in op aan met voor
+        door naar om uit bij over onder tot sinds toen na tegen zonder meer veel alle iets niets hallo dag graag
+        dank bedankt even gewoon toch nu""".split()
+    ),
+    "fr": set(
+        """le la les l un une des du de d et ou mais si donc car ni que qu qui quoi dont où quand comment
+        pourquoi je j me m moi mon ma mes tu te t toi ton ta tes il elle on nous vous ils elles lui leur leurs se s
+        son sa ses notre nos votre vos ce c cet cette ces ça cela y en est suis es sont était étaient être ai as a
+        avons avez ont avait avoir fait faire peux peut pouvons pouvez peuvent dois doit veux veut ne n pas plus
+        jamais rien au aux dans sur sous avec sans pour par chez entre vers depuis pendant avant après très trop
+        aussi encore déjà bonjour merci svp stp bien""".split()
+    ),
+}
+
+
+def content_terms(terms, locale):
+    """Drop stop words of the query's language (and English); keep everything if nothing is left."""
+    stop = STOPWORDS.get(locale, set()) | STOPWORDS["en"]
+    kept = [t for t in terms if t.lower() not in stop]
+    return kept or terms

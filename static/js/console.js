@@ -1,0 +1,161 @@
+// Operator console: type while listening, arrows + Enter to open, one key to record the outcome.
+(function () {
+  "use strict";
+  const L = JSON.parse(document.getElementById("console-labels").textContent);
+  const $ = (id) => document.getElementById(id);
+  const q = $("q"), results = $("results"), card = $("card"), status = $("status");
+  const csrf = document.querySelector("#console-csrf input[name=csrfmiddlewaretoken]").value;
+  let hits = [], selected = -1, openId = null, lastSearchId = null, requestSeq = 0, timer = null;
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v; else if (k === "html") node.innerHTML = v; else node.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  function params(extra) {
+    const p = new URLSearchParams({ locale: $("locale").value, source: "console", ...extra });
+    if ($("level").value) p.set("level", $("level").value);
+    if ($("service").value) p.set("service", $("service").value);
+    return p;
+  }
+
+  async function runSearch() {
+    const text = q.value.trim();
+    const seq = ++requestSeq;  // a slower, older response must never overwrite a newer one
+    if (text.length < 2) { render([], false); status.textContent = ""; return; }
+    let data;
+    try {
+      const resp = await fetch("/api/v1/search/?" + params({ q: text, limit: 8 }), { credentials: "same-origin" });
+      data = await resp.json();
+      if (seq !== requestSeq) return;
+      if (!resp.ok) { status.textContent = data.error || resp.statusText; render([], false); return; }
+    } catch (err) {
+      if (seq === requestSeq) status.textContent = String(err);
+      return;
+    }
+    lastSearchId = data.search_id;
+    status.textContent = data.results.length ? `${data.results.length} · ${data.took_ms} ms` : L.no_results;
+    render(data.results, data.no_good_match);
+  }
+
+  function render(list, noGoodMatch) {
+    hits = list; selected = list.length ? 0 : -1;
+    results.replaceChildren(...list.map((h, i) => {
+      const badges = [];
+      if (h.audience === "internal") badges.push(el("span", { class: "badge badge-internal" }, L.internal));
+      if (h.fallback_language) badges.push(el("span", { class: "badge" }, `${h.locale.toUpperCase()} · ${L.other_language}`));
+      const step = h.matched.step ? el("span", { class: "matched-step" }, `#${h.matched.step} `) : null;
+      const li = el("li", { role: "option", id: `hit-${i}`, "data-id": h.id, class: "hit" },
+        el("span", { class: "hit-title" }, h.title), ...badges,
+        el("p", { class: "snippet" }, step, h.snippet));
+      li.addEventListener("click", () => { select(i); openCard(); });
+      return li;
+    }));
+    if (noGoodMatch && list.length) results.prepend(el("li", { class: "no-good-match", role: "presentation" }, L.no_good_match));
+    highlight();
+  }
+
+  function highlight() {
+    results.querySelectorAll(".hit").forEach((li, i) => li.setAttribute("aria-selected", i === selected ? "true" : "false"));
+    const current = $(`hit-${selected}`);
+    if (current) { q.setAttribute("aria-activedescendant", current.id); current.scrollIntoView({ block: "nearest" }); }
+  }
+
+  function select(i) { if (hits.length) { selected = (i + hits.length) % hits.length; highlight(); } }
+
+  function actionText(a) {
+    if (a.action === "step") return el("a", { href: `#card-step-${a.step}` }, `${L.go_to_step} ${a.step}`);
+    if (a.action === "question") return el("a", { href: `#card-q-${a.question}` }, `${L.next_question} (${a.question})`);
+    if (a.action === "escalate") return el("strong", { class: "escalate" }, `${L.escalate_to} ${a.team || ""}`);
+    return el("span", { class: "solved" }, L.solved);
+  }
+
+  async function openCard() {
+    if (selected < 0) return;
+    const id = hits[selected].id;
+    const resp = await fetch(`/api/v1/articles/${id}/?` + params({}), { credentials: "same-origin" });
+    if (!resp.ok) return;
+    const a = await resp.json();
+    openId = a.id;
+    const parts = [el("h2", { id: "card-title" }, a.title)];
+    if (a.audience === "internal") parts.push(el("p", { class: "badge badge-internal" }, L.internal));
+    if (a.environment) parts.push(el("p", { class: "environment" }, `${L.environment}: ${a.environment}`));
+    if (a.coverage) {
+      parts.push(el("section", { class: "coverage" }, el("h3", {}, `${L.coverage} (${a.coverage.level}, ${a.coverage.support_hours})`),
+        el("ul", {}, ...a.coverage.services.map((c) => el("li", { class: c.covered ? "covered" : "not-covered" },
+          el("strong", {}, `${c.service}: ${c.covered ? L.covered : L.not_covered}`),
+          c.targets.length ? el("span", {}, " · " + c.targets.map((t) => `${t.priority} ${L.response} ${t.response} / ${L.resolution} ${t.resolution}`).join(" · ")) : null)))));
+    } else {
+      parts.push(el("p", { class: "hint" }, L.choose_contract));
+    }
+    if (a.escalation_team) {
+      parts.push(el("p", { class: "team" }, el("strong", {}, `${L.escalation_team}: `),
+        `${a.escalation_team.name} · ${a.escalation_team.queue} · ${a.escalation_team.contact} · ${a.escalation_team.hours}`));
+      $("team").value = a.escalation_team.id;
+    }
+    if (a.cause_html) parts.push(el("h3", {}, L.cause), el("div", { html: a.cause_html }));
+    parts.push(el("h3", {}, L.steps), el("ol", { class: "steps" }, ...a.steps.map((s) =>
+      el("li", { id: `card-step-${s.number}`, class: "step" }, el("div", { html: s.html }),
+        s.expected ? el("p", { class: "expected" }, s.expected) : null))));
+    for (const script of a.diagnosis) {
+      parts.push(el("section", { class: "diagnosis" }, el("h3", {}, `${L.diagnosis}: ${script.title}`),
+        el("ol", {}, ...script.questions.map((qq) => el("li", { id: `card-q-${qq.key}` },
+          el("p", { class: "question" }, qq.question),
+          el("p", {}, `${L.yes}: `, actionText(qq.yes), " · ", `${L.no}: `, actionText(qq.no)))))));
+    }
+    const actions = el("p", { class: "card-actions" }, el("a", { href: a.url, target: "_blank", rel: "noopener" }, L.open_page));
+    if (a.self_service_url) {
+      const copy = el("button", { type: "button", id: "copy-link", "data-url": a.self_service_url }, L.copy_link);
+      copy.addEventListener("click", () => copyLink(copy));
+      actions.append(" ", copy);
+    }
+    parts.push(actions);
+    card.replaceChildren(...parts);
+    card.hidden = false;
+    $("outcome-solved").disabled = false;
+    card.focus();
+  }
+
+  async function copyLink(button) {
+    const url = button.dataset.url;
+    try { await navigator.clipboard.writeText(url); } catch (e) {
+      const tmp = el("textarea", {}, url); document.body.append(tmp); tmp.select(); document.execCommand("copy"); tmp.remove();
+    }
+    button.textContent = L.copied;
+  }
+
+  async function recordOutcome(outcome) {
+    const body = { outcome, query: q.value.trim(), locale: $("locale").value, search_id: lastSearchId };
+    if (outcome !== "no_article" && openId) body.article_id = openId;
+    if (outcome === "no_article") body.note = $("note").value;
+    if (outcome === "escalated") body.team_id = $("team").value;
+    const resp = await fetch("/api/v1/outcomes/", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
+    });
+    const data = await resp.json();
+    $("outcome-status").textContent = resp.ok ? `${L.saved} (${outcome})` : data.error;
+  }
+
+  q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(runSearch, 150); });
+  for (const id of ["locale", "level", "service"]) $(id).addEventListener("change", () => { runSearch(); if (openId) openCard(); });
+  q.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown") { e.preventDefault(); select(selected + 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); select(selected - 1); }
+    else if (e.key === "Enter") { e.preventDefault(); clearTimeout(timer); openCard(); }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); card.hidden = true; openId = null; $("outcome-solved").disabled = true; q.focus(); q.select(); return; }
+    if (!e.altKey) return;
+    const key = e.key.toLowerCase();
+    if (key === "s" && openId) { e.preventDefault(); recordOutcome("solved"); }
+    else if (key === "e") { e.preventDefault(); recordOutcome("escalated"); }
+    else if (key === "n") { e.preventDefault(); if (!$("note").value && document.activeElement !== $("note")) { $("note").focus(); } else { recordOutcome("no_article"); } }
+  });
+  $("note").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); recordOutcome("no_article"); } });
+  document.querySelectorAll(".outcomes button[data-outcome]").forEach((b) => b.addEventListener("click", () => recordOutcome(b.dataset.outcome)));
+})();
