@@ -72,3 +72,65 @@ class CallOutcome(models.Model):
 
     def __str__(self):
         return f"{self.outcome} {self.created_at:%Y-%m-%d}"
+
+
+class ArticleFeedback(models.Model):
+    """'Was this helpful?' from a customer on an article page."""
+
+    REASONS = [
+        ("outdated", _("It is outdated")),
+        ("did_not_work", _("It did not work")),
+        ("hard_to_follow", _("It is hard to follow")),
+        ("not_my_problem", _("It is not my problem")),
+    ]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    article = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    locale = models.CharField(max_length=8)
+    helpful = models.BooleanField()
+    reason = models.CharField(max_length=20, choices=REASONS, blank=True)
+    comment = models.TextField(
+        blank=True, help_text=_("Plain text, personal data redacted; shown to staff only")
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("article feedback")
+        verbose_name_plural = _("article feedback")
+
+    def __str__(self):
+        return f"{'helpful' if self.helpful else 'not helpful'}: {self.article_id}"
+
+
+class ContactRequest(models.Model):
+    """'Still need help?': a customer asks to be contacted after self-service did not work."""
+
+    STATUS = [("new", _("New")), ("handled", _("Handled"))]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    locale = models.CharField(max_length=8)
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    message = models.TextField()
+    article = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The article the customer came from"),
+    )
+    searches = models.ManyToManyField(
+        SearchEvent,
+        blank=True,
+        related_name="contact_requests",
+        help_text=_("The searches that came before (failed self-service)"),
+    )
+    status = models.CharField(max_length=10, choices=STATUS, default="new")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -15,6 +15,7 @@ from articles.visibility import user_is_staff_reader
 from . import events, service
 from .console_i18n import LABELS
 from .models import CallOutcome, SearchEvent
+from .ratelimit import rate_limited
 from .serializers import article_card, response_to_dict
 
 MAX_NOTE_CHARS = 1000
@@ -45,7 +46,10 @@ def _search_params(request):
 
 
 @require_GET
+@rate_limited("public-search-api", limit=120, window_seconds=60, json=True)
 def public_search_api(request):
+    if not request.session.session_key:
+        request.session.save()  # ties the search trail to a later contact request
     try:
         query, locale, limit = _search_params(request)
         response = service.search(query, user=None, channel="public", locale=locale, limit=limit)

@@ -1,0 +1,185 @@
+"""Self-service pages for customers: search, 'was this helpful?', 'still need help?'."""
+
+import re
+from datetime import timedelta
+
+from django import forms
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from articles.models import CategoryPage
+from articles.sanitize import sanitize_text
+from articles.selectors import visible_articles
+
+from . import events, service
+from .models import ArticleFeedback, ContactRequest, SearchEvent
+from .ratelimit import rate_limited
+from .redaction import redact
+
+MAX_COMMENT_CHARS = 1000
+TRAIL_WINDOW = timedelta(hours=2)
+
+
+def _ensure_session(request):
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
+def highlight(text, query):
+    """Escape the snippet, then mark the words of the query in it."""
+    html = escape(text)
+    words = sorted({w for w in re.findall(r"\w{3,}", query.lower())}, key=len, reverse=True)
+    if words:
+        pattern = re.compile("(" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
+        html = pattern.sub(r"<mark>\1</mark>", html)
+    return mark_safe(html)  # noqa: S308 - built from escaped text
+
+
+@rate_limited("public-search", limit=60, window_seconds=60)
+def search_page(request):
+    locale = get_language()
+    query = request.GET.get("q", "")
+    context = {"query": query, "results": [], "error": "", "no_good_match": False}
+    if query.strip():
+        _ensure_session(request)
+        try:
+            response = service.search(query, channel="public", locale=locale, limit=10)
+        except service.InvalidQuery as exc:
+            context["error"] = str(exc)
+        else:
+            search_id = events.log_search(
+                response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+            )
+            context.update(
+                search_id=search_id,
+                no_good_match=response.no_good_match,
+                results=[
+                    {
+                        "hit": h,
+                        "snippet": highlight(h.snippet, response.query),
+                        "url": h.page.get_url(request)
+                        + (f"#step-{h.matched_step}" if h.matched_step else ""),
+                    }
+                    for h in response.hits
+                ],
+            )
+    if context["no_good_match"] or context["error"] or (query.strip() and not context["results"]):
+        context["topics"] = (
+            CategoryPage.objects.live().public().filter(locale__language_code=locale)
+        )
+    return render(request, "search/search_page.html", context)
+
+
+@require_POST
+@rate_limited("feedback", limit=10, window_seconds=60)
+def feedback(request):
+    page = visible_articles(None).filter(pk=_int(request.POST.get("article"))).first()
+    if page is None:
+        raise Http404("No such article")
+    helpful = request.POST.get("helpful")
+    if helpful not in ("yes", "no"):
+        return redirect(page.url)
+    record = ArticleFeedback.objects.create(
+        article=page,
+        locale=get_language(),
+        helpful=helpful == "yes",
+        session_key=_ensure_session(request),
+    )
+    if helpful == "yes":
+        return render(
+            request, "search/feedback_thanks.html", {"article": page.specific, "helpful": True}
+        )
+    request.session["feedback_id"] = record.pk
+    return redirect(f"/{get_language()}/feedback/{record.pk}/")
+
+
+class FeedbackDetailsForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("What was wrong?"), choices=ArticleFeedback.REASONS, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Anything else we should know? (optional)"),
+        required=False,
+        max_length=MAX_COMMENT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+@rate_limited("feedback", limit=10, window_seconds=60)
+def feedback_details(request, feedback_id):
+    # Only the visitor who gave the 'no' may add its reason.
+    if request.session.get("feedback_id") != feedback_id:
+        raise Http404("No such feedback")
+    record = ArticleFeedback.objects.filter(pk=feedback_id).select_related("article").first()
+    if record is None:
+        raise Http404("No such feedback")
+    article = record.article.specific
+    form = FeedbackDetailsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        record.reason = form.cleaned_data["reason"]
+        record.comment = redact(sanitize_text(form.cleaned_data["comment"], MAX_COMMENT_CHARS))
+        record.save(update_fields=["reason", "comment"])
+        del request.session["feedback_id"]
+        return render(
+            request, "search/feedback_thanks.html", {"article": article, "helpful": False}
+        )
+    return render(request, "search/feedback_details.html", {"form": form, "article": article})
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=120)
+    email = forms.EmailField(label=_("E-mail address"))
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
+    message = forms.CharField(
+        label=_("What do you need help with?"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    article = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+@rate_limited("contact", limit=5, window_seconds=600)
+def contact(request):
+    session_key = _ensure_session(request)
+    initial = {"article": _int(request.GET.get("article"))}
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        article = (
+            visible_articles(None).filter(pk=data.get("article")).first()
+            if data.get("article")
+            else None
+        )
+        record = ContactRequest.objects.create(
+            locale=get_language(),
+            name=sanitize_text(data["name"], 120),
+            email=data["email"],
+            phone=sanitize_text(data["phone"], 40),
+            message=sanitize_text(data["message"], 3000),
+            article=article,
+        )
+        trail = SearchEvent.objects.filter(
+            session_key=session_key,
+            channel=SearchEvent.CHANNEL_PUBLIC,
+            created_at__gte=timezone.now() - TRAIL_WINDOW,
+        )
+        record.searches.set(trail)
+        return render(request, "search/contact_done.html", {"contact": record})
+    article = (
+        visible_articles(None).filter(pk=initial["article"]).first() if initial["article"] else None
+    )
+    return render(request, "search/contact.html", {"form": form, "article": article})
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
