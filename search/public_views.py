@@ -35,7 +35,7 @@ def _ensure_session(request):
 def highlight(text, query):
     """Escape the snippet, then mark the words of the query in it."""
     html = escape(text)
-    words = sorted({w for w in re.findall(r"\w{3,}", query.lower())}, key=len, reverse=True)
+    words = sorted(set(re.findall(r"\w{3,}", query.lower())), key=len, reverse=True)
     if words:
         pattern = re.compile("(" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
         html = pattern.sub(r"<mark>\1</mark>", html)
