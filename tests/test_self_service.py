@@ -21,7 +21,7 @@ def test_search_page_without_a_good_match_offers_topics_and_contact(client):
     html = client.get(
         "/nl/search/", {"q": "quantum chromodynamica roosterberekening"}
     ).content.decode()
-    assert 'id="no-good-match"' in html or "No articles found" in html
+    assert 'id="no-good-match"' in html or "Geen artikels gevonden" in html
     assert 'id="topics-heading"' in html
     assert "/nl/contact/" in html
 
@@ -30,7 +30,7 @@ def test_article_only_in_english_is_flagged_on_the_dutch_search_page(client):
     html = client.get(
         "/nl/search/", {"q": "docking station tweede scherm blijft zwart"}
     ).content.decode()
-    assert "Only available in EN" in html or "Alleen beschikbaar in EN" in html
+    assert '<p class="badge" lang="en">Enkel beschikbaar in EN</p>' in html
 
 
 def test_search_page_rejects_bad_input_with_a_message(client):

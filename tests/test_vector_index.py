@@ -286,3 +286,36 @@ def test_index_info_reports_agreement_and_disagreement(db, users):
     out = StringIO()
     call_command("vector_index_info", "--json", stdout=out)
     assert {r["locale"]: r for r in json.loads(out.getvalue())}["nl"]["extra_in_index"] == 1
+
+
+def test_moving_an_article_under_a_restricted_section_hides_it_from_customers(
+    new_article, run_on_commit, users
+):
+    page = run_on_commit(publish, new_article())
+    home = page.get_parent().get_parent()
+    staff_only = CategoryPage(title="Staff procedures", slug="staff-procedures")
+    home.add_child(instance=staff_only)
+    run_on_commit(
+        lambda: PageViewRestriction.objects.create(
+            page=staff_only, restriction_type=PageViewRestriction.LOGIN
+        )
+    )
+    assert page.pk in result_ids("heating app error ZX-42", channel="public")
+    run_on_commit(lambda: page.move(staff_only, pos="last-child"))
+    assert page.pk not in result_ids("heating app error ZX-42", channel="public", limit=50)
+    assert page.pk in result_ids("heating app error ZX-42", users["operator"])
+
+
+def test_above_the_threshold_the_store_switches_to_hnsw_and_stays_consistent(
+    db, settings, users, run_on_commit, new_article
+):
+    settings.KB_VECTOR_HNSW_THRESHOLD = 50
+    assert result_ids("printer says offline", users["operator"])
+    assert indexing.store.read_manifest("en")["kind"] == "hnsw"
+    page = run_on_commit(publish, new_article())
+    assert result_ids("my heating app shows error ZX-42", users["operator"])[0] == page.pk
+    run_on_commit(page.unpublish)  # HNSW cannot remove ids: the locale is rebuilt from the DB
+    assert page.pk not in result_ids("heating app error ZX-42", users["operator"], limit=50)
+    info = indexing.store.load_from_disk("en", get_encoder().model_id)
+    assert info.manifest["kind"] == "hnsw"
+    assert info.manifest["count"] == Chunk.objects.filter(locale__language_code="en").count()
