@@ -49,6 +49,15 @@ def ensure_roles_and_workflow(kb_roots):
     managers.permissions.add(
         _perm("wagtailimages", "change_image"), _perm("wagtaildocs", "change_document")
     )
+    # What customers send (contact requests, feedback) is for the staff who act on it.
+    for group in (second_line, managers):
+        for codename in (
+            "view_contactrequest",
+            "change_contactrequest",
+            "view_articlefeedback",
+            "change_articlefeedback",
+        ):
+            group.permissions.add(_perm("kbsearch", codename))
 
     page_perms = {
         second_line: ("add_page", "change_page"),

@@ -119,7 +119,7 @@ def outcome_api(request):
     if not isinstance(data, dict):
         return _error("Send the outcome as a JSON object.")
     outcome = data.get("outcome")
-    if outcome not in dict(CallOutcome.OUTCOMES):
+    if not isinstance(outcome, str) or outcome not in dict(CallOutcome.OUTCOMES):
         return _error("outcome must be solved, escalated or no_article.")
     article = team = None
     if data.get("article_id") not in (None, ""):
