@@ -260,25 +260,35 @@ def _snippet(text, title, limit=220):
 
 
 def _articles_for(user, channel, service):
+    """(articles the caller may see, a cheaper superset for the full-text query, chunk visibilities).
+
+    The full-text query runs on the superset because `.public()` adds one path condition per
+    restricted page to every scored row; the exact set is applied to the merged candidates."""
     staff = channel == "operator" and user_is_staff_reader(user)
     articles = visible_articles(user if staff else None)
+    prefilter = SolutionArticlePage.objects.searchable()
+    if not staff:
+        prefilter = prefilter.for_audience(SolutionArticlePage.AUDIENCE_PUBLIC)
     if service:
         keys = Service.objects.filter(slug=service).values("translation_key")
         # The full-text backend filters on indexed fields only (id), not on relations.
-        with_service = SolutionArticlePage.objects.filter(
-            services__translation_key__in=keys
-        ).values_list("pk", flat=True)
-        articles = articles.filter(pk__in=list(with_service))
+        with_service = list(
+            SolutionArticlePage.objects.filter(services__translation_key__in=keys).values_list(
+                "pk", flat=True
+            )
+        )
+        articles = articles.filter(pk__in=with_service)
+        prefilter = prefilter.filter(pk__in=with_service)
     allowed = (
         {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
     )
-    return articles, allowed
+    return articles, prefilter, allowed
 
 
 def gather(query, *, user=None, channel="public", locale="en", service=None, mode="hybrid"):
     """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller may see."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
-    articles, allowed_visibility = _articles_for(user, channel, service)
+    articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
     dense_by_page, best_chunk = {}, {}
     if mode in ("hybrid", "dense"):
         chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"))
@@ -294,7 +304,7 @@ def gather(query, *, user=None, channel="public", locale="en", service=None, mod
     lexical_by_page = {}
     if mode in ("hybrid", "lexical"):
         lexical_by_page = lexical_candidates(
-            query, articles, _setting("KB_LEXICAL_CANDIDATES"), locale
+            query, lexical_scope, _setting("KB_LEXICAL_CANDIDATES"), locale
         )
     # The page queryset has the last word: live, not archived, not restricted for this caller.
     pool = set(dense_by_page) | set(lexical_by_page)
