@@ -226,6 +226,10 @@ class VectorStore:
         except IndexUnusable:
             previous = None
         generation = (previous or {}).get("generation", 0) + 1
+        # Writers hold the lock, so any temporary file here was left by a killed writer.
+        for stale in folder.glob(".*.tmp-*"):
+            logger.warning("removing %s left by an interrupted index write", stale.name)
+            stale.unlink(missing_ok=True)
         if index is None:
             index, _kind = new_index(dimension, len(ids))
             if len(ids):

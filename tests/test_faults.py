@@ -1,0 +1,84 @@
+"""Faults: a writer killed mid-write, the task queue down. Nothing lost, nothing stale served."""
+
+import logging
+import signal
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from articles.models import CategoryPage, SolutionArticlePage
+from embeddings import tasks
+from embeddings.models import PendingIndexUpdate
+from embeddings.store import VectorStore
+from search import service
+from tests.conftest import publish
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_writer_killed_before_the_switch_leaves_the_old_generation_serving(tmp_path, caplog):
+    store = VectorStore(tmp_path)
+    with store.lock("en"):
+        store.write("en", np.array([1, 2]), np.eye(8, dtype="float32")[:2], "m", 8)
+    writer = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "helpers" / "slow_writer.py"), str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout.readline().strip() == "about to switch"
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+
+    loaded = store.load_from_disk("en", "m", 8)  # the lock died with the writer
+    assert loaded.generation == 1 and loaded.index.ntotal == 2
+    with caplog.at_level(logging.WARNING, logger="kb.vector_index"), store.lock("en"):
+        store.write("en", np.array([1, 2, 3]), np.eye(8, dtype="float32")[:3], "m", 8)
+    assert any("interrupted index write" in r.getMessage() for r in caplog.records)
+    assert not list((tmp_path / "en").glob(".*.tmp-*"))
+    assert store.load_from_disk("en", "m", 8).index.ntotal == 3
+
+
+@pytest.mark.model
+@pytest.mark.django_db
+def test_publishing_works_while_the_task_queue_is_down_and_the_index_catches_up(
+    run_on_commit, users, monkeypatch, caplog
+):
+    def queue_down(*args, **kwargs):
+        raise ConnectionError("task queue unreachable")
+
+    # The backend refuses the task, as a database queue would when its table is unreachable.
+    monkeypatch.setattr(tasks, "process_index_updates", SimpleNamespace(enqueue=queue_down))
+    parent = CategoryPage.objects.get(slug="mobile-telecom", locale__language_code="en")
+    page = SolutionArticlePage(
+        title="Voicemail greeting is silent",
+        audience="public",
+        live=False,
+        issue="callers hear silence instead of my voicemail greeting",
+        resolution=[
+            ("step", {"instruction": "<p>Record the greeting again.</p>", "expected_result": ""})
+        ],
+    )
+    parent.add_child(instance=page)
+    with caplog.at_level(logging.ERROR, logger="kb.indexing"):
+        page = run_on_commit(publish, page)
+    assert page.live
+    assert PendingIndexUpdate.objects.filter(page_id=page.pk).exists()
+    assert any("stays pending" in r.getMessage() for r in caplog.records)
+    query = "callers hear silence instead of my voicemail greeting"
+    assert page.pk not in [
+        h.page.pk for h in service.search(query, user=users["operator"], channel="operator").hits
+    ]
+
+    monkeypatch.undo()
+    call_command("rebuild_vector_index", "--no-progress", stdout=StringIO())
+    assert not PendingIndexUpdate.objects.exists()
+    assert (
+        service.search(query, user=users["operator"], channel="operator").hits[0].page.pk == page.pk
+    )
