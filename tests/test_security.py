@@ -134,3 +134,44 @@ def test_access_table(url, users, customer):
         if response.status_code != 200 and url.startswith("INTERNAL"):
             assert internal.title not in response.content.decode()
     assert seen == ACCESS[url], dict(zip(ROLES, seen, strict=True))
+
+
+XSS = [line for line in open("tests/data/xss_corpus.txt").read().splitlines() if line]
+
+
+def test_xss_in_feedback_comments_is_harmless_where_staff_read_it(client, users, article):
+    from search.models import ArticleFeedback
+
+    page = article("demo-printer-offline")
+    for payload in XSS:
+        details = client.post("/en/feedback/", {"article": page.pk, "helpful": "no"})["Location"]
+        client.post(details, {"reason": "outdated", "comment": payload})
+    assert ArticleFeedback.objects.filter(article=page).count() == len(XSS)
+    staff = Client()
+    staff.force_login(users["manager"])
+    html = staff.get("/admin/articlefeedback/").content.decode()
+    for marker in ("<script>alert", "onerror=", "javascript:alert", "<iframe", "<svg onload"):
+        assert marker not in html
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="kbsite.settings.production",
+        DJANGO_SECRET_KEY="x" * 20 + "-long-random-production-secret-value-for-the-check",
+        DJANGO_ALLOWED_HOSTS="kb.example.be",
+        KB_VAR_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
