@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404
@@ -46,6 +47,10 @@ def highlight(text, query):
 def search_page(request):
     locale = get_language()
     query = request.GET.get("q", "")
+    redacted = redact(query)
+    if redacted != query:
+        # Keep personal data out of the address bar, history and bookmarks.
+        return redirect(f"{request.path}?{urlencode({'q': redacted})}")
     context = {"query": query, "results": [], "error": "", "no_good_match": False}
     if query.strip():
         _ensure_session(request)

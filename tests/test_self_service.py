@@ -198,3 +198,12 @@ def test_the_leak_test_article_is_found_by_operators(client, users, run_on_commi
         "/api/v1/search/", {"q": "zorblax reconciliation fails", "locale": "en"}
     ).json()
     assert data["results"][0]["title"] == "Month-end ledger override procedure"
+
+
+def test_personal_data_typed_in_the_search_box_is_taken_out_of_the_url(client):
+    response = client.get(
+        "/nl/search/", {"q": "factuur fout, mail jan@example.be of bel 0475 12 34 56"}
+    )
+    assert response.status_code == 302
+    assert "example.be" not in response["Location"] and "0475" not in response["Location"]
+    assert client.get(response["Location"]).status_code == 200
