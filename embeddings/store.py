@@ -164,10 +164,8 @@ class VectorStore:
             return False
         return _stat_key(folder / loaded.manifest["file"]) == loaded.file_stat
 
-    def get(self, locale, model_id, dimension, rebuild):
-        """The served index for a locale, reloaded if another process wrote a new generation.
-
-        `rebuild(locale)` is called (and the result loaded) when the files are unusable."""
+    def _serving(self, locale, model_id):
+        """The cached index if it is still the current generation on disk for this model."""
         loaded = self._loaded.get(locale)
         if (
             loaded is not None
@@ -175,13 +173,18 @@ class VectorStore:
             and loaded.manifest["model_id"] == model_id
         ):
             return loaded
+        return None
+
+    def get(self, locale, model_id, dimension, rebuild):
+        """The served index for a locale, reloaded if another process wrote a new generation.
+
+        `rebuild(locale)` is called (and the result loaded) when the files are unusable."""
+        loaded = self._serving(locale, model_id)
+        if loaded is not None:
+            return loaded
         with self._mutex:
-            loaded = self._loaded.get(locale)
-            if (
-                loaded is not None
-                and self.is_current(locale, loaded)
-                and loaded.manifest["model_id"] == model_id
-            ):
+            loaded = self._serving(locale, model_id)
+            if loaded is not None:
                 return loaded
             with self.lock(locale):
                 try:

@@ -14,6 +14,26 @@ def _minutes(value):
     return f"{value} min"
 
 
+def coverage_entries(page, service_level, service_label="slug"):
+    """Per service of the article: covered by this contract or not, SLA targets, escalation team."""
+    return [
+        {
+            "service": getattr(c.service, service_label),
+            "covered": c.covered,
+            "targets": [
+                {
+                    "priority": t.priority,
+                    "response": _minutes(t.response_minutes),
+                    "resolution": _minutes(t.resolution_minutes),
+                }
+                for t in c.targets
+            ],
+            "escalation_team": c.escalation_team.name if c.escalation_team else None,
+        }
+        for c in coverage_for(page, service_level)
+    ]
+
+
 def hit_to_dict(hit, request=None, service_level=None, include_internal_details=False):
     page = hit.page
     team = page.get_escalation_team()
@@ -38,21 +58,8 @@ def hit_to_dict(hit, request=None, service_level=None, include_internal_details=
         )
         if service_level is not None:
             data["coverage"] = [
-                {
-                    "service": c.service.slug,
-                    "covered": c.covered,
-                    "support_hours": service_level.support_hours,
-                    "targets": [
-                        {
-                            "priority": t.priority,
-                            "response": _minutes(t.response_minutes),
-                            "resolution": _minutes(t.resolution_minutes),
-                        }
-                        for t in c.targets
-                    ],
-                    "escalation_team": c.escalation_team.name if c.escalation_team else None,
-                }
-                for c in coverage_for(page, service_level)
+                {**entry, "support_hours": service_level.support_hours}
+                for entry in coverage_entries(page, service_level)
             ]
     return data
 
@@ -138,22 +145,7 @@ def article_card(page, request=None, service_level=None):
             "level": service_level.name,
             "support_hours": service_level.support_hours,
             "exclusions": service_level.exclusions,
-            "services": [
-                {
-                    "service": c.service.name,
-                    "covered": c.covered,
-                    "targets": [
-                        {
-                            "priority": t.priority,
-                            "response": _minutes(t.response_minutes),
-                            "resolution": _minutes(t.resolution_minutes),
-                        }
-                        for t in c.targets
-                    ],
-                    "escalation_team": c.escalation_team.name if c.escalation_team else None,
-                }
-                for c in coverage_for(page, service_level)
-            ],
+            "services": coverage_entries(page, service_level, service_label="name"),
         }
     return card
 
