@@ -121,9 +121,10 @@ def deferred_indexing():
 # --- the work -----------------------------------------------------------------------
 
 
-def index_page(page_id, encoder=None):
+def index_page(page_id, encoder=None, precomputed=None):
     """Bring the chunks of one page in line with its live version (DB only). Re-embeds only
-    chunks whose text changed or whose vectors came from another model."""
+    chunks whose text changed or whose vectors came from another model. `precomputed` maps
+    text hashes to vectors already encoded in a larger batch (see rebuild)."""
     result = PageIndexResult(page_id)
     page = Page.objects.filter(id=page_id).select_related("locale").first()
     if page is None or not _is_indexable(page):
@@ -169,7 +170,16 @@ def index_page(page_id, encoder=None):
         if to_update:
             Chunk.objects.bulk_update(to_update, ["position", "kind", "step_number", "visibility"])
         if to_encode:
-            vectors = encoder.encode([s.text for s in to_encode])
+            vectors = dict(precomputed or {})
+            missing = [s for s in to_encode if s.text_hash not in vectors]
+            if missing:
+                vectors.update(
+                    zip(
+                        (s.text_hash for s in missing),
+                        encoder.encode([s.text for s in missing]),
+                        strict=True,
+                    )
+                )
             Chunk.objects.bulk_create(
                 [
                     Chunk(
@@ -180,12 +190,12 @@ def index_page(page_id, encoder=None):
                         step_number=s.step_number,
                         text=s.text,
                         text_hash=s.text_hash,
-                        vector=vectors[i].tobytes(),
+                        vector=vectors[s.text_hash].tobytes(),
                         model_id=model_id,
                         dimension=encoder.dimension,
                         visibility=visibility,
                     )
-                    for i, s in enumerate(to_encode)
+                    for s in to_encode
                 ]
             )
     result.encoded, result.kept, result.removed = len(to_encode), len(keep), len(stale)
@@ -342,6 +352,22 @@ def _all_locale_codes():
     return {code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES}
 
 
+def _texts_needing_vectors(page_ids, model_id):
+    """{text hash: text} of every chunk the given live articles need and the DB lacks."""
+    present = set(
+        Chunk.objects.filter(page_id__in=page_ids, model_id=model_id).values_list(
+            "page_id", "text_hash"
+        )
+    )
+    needed = {}
+    for page in Page.objects.filter(id__in=page_ids).specific().iterator(chunk_size=500):
+        if _is_indexable(page):
+            for spec in chunk_article(page):
+                if (page.pk, spec.text_hash) not in present:
+                    needed.setdefault(spec.text_hash, spec.text)
+    return needed
+
+
 def stale_chunk_count(locale_code=None):
     qs = Chunk.objects.exclude(model_id=current_model_id())
     if locale_code:
@@ -364,8 +390,14 @@ def rebuild(locale_codes=None, reembed=False, progress=None):
         model_id=encoder.model_id
     ).delete()
     totals = PageIndexResult(page_id=0)
-    for page_id in pages.values_list("id", flat=True).order_by("id"):
-        result = index_page(page_id, encoder=encoder)
+    page_ids = list(pages.values_list("id", flat=True).order_by("id"))
+    # Encode everything new in large batches first: page by page, batches would be ~8 texts.
+    needed = _texts_needing_vectors(page_ids, encoder.model_id)
+    precomputed = (
+        dict(zip(needed, encoder.encode(list(needed.values())), strict=True)) if needed else {}
+    )
+    for page_id in page_ids:
+        result = index_page(page_id, encoder=encoder, precomputed=precomputed)
         totals.encoded += result.encoded
         totals.kept += result.kept
         if progress is not None:
