@@ -82,3 +82,59 @@ def test_publishing_works_while_the_task_queue_is_down_and_the_index_catches_up(
     assert (
         service.search(query, user=users["operator"], channel="operator").hits[0].page.pk == page.pk
     )
+
+
+@pytest.mark.model
+@pytest.mark.django_db
+def test_a_locked_log_table_does_not_break_search(client, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from search.models import SearchEvent
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(SearchEvent.objects, "create", locked)
+    with caplog.at_level(logging.ERROR, logger="kb.events"):
+        response = client.get("/api/v1/public/search/", {"q": "printer offline", "locale": "en"})
+    assert response.status_code == 200
+    assert response.json()["results"] and response.json()["search_id"] is None
+    assert any("could not log a public search" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.model
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_search_waits_out_a_briefly_locked_table_on_postgresql(client):
+    import threading
+    import time
+
+    from django.db import connection, connections
+
+    from search.models import SearchEvent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real table lock is tested on PostgreSQL (make test-postgres runs it in CI)")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE kbsearch_searchevent IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            release.wait(5)
+            time.sleep(1.0)
+            cursor.execute("COMMIT")
+        connections["default"].close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    locked.wait(10)
+    release.set()
+    started = time.monotonic()
+    response = client.get("/api/v1/public/search/", {"q": "printer offline", "locale": "en"})
+    waited = time.monotonic() - started
+    holder.join(10)
+    assert response.status_code == 200 and response.json()["results"]
+    assert waited >= 0.5  # it waited for the lock instead of failing
+    assert SearchEvent.objects.filter(pk=response.json()["search_id"]).exists()
