@@ -1,5 +1,7 @@
 """Security headers every response carries (CSP, referrer policy, no MIME sniffing)."""
 
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+
 # Wagtail's admin needs inline styles and scripts; the public and operator pages use
 # only same-origin files, so they get the strict policy.
 STRICT_CSP = (
@@ -29,3 +31,12 @@ class SecurityHeadersMiddleware:
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
         return response
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's LocaleMiddleware, except that API 404s stay 404s (no redirect to /en/api/...)."""
+
+    def process_response(self, request, response):
+        if request.path.startswith("/api/"):
+            return response
+        return super().process_response(request, response)

@@ -134,3 +134,35 @@ class ContactRequest(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SearchClick(models.Model):
+    """A result opened from a search, with its position (1 = first)."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    search_event = models.ForeignKey(SearchEvent, on_delete=models.CASCADE, related_name="clicks")
+    article = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+
+class DailySearchStats(models.Model):
+    """Per day, channel and locale: counts that survive the pruning of the raw events."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=10)
+    locale = models.CharField(max_length=8)
+    searches = models.PositiveIntegerField(default=0)
+    no_good_match = models.PositiveIntegerField(default=0)
+    no_results = models.PositiveIntegerField(default=0)
+    with_click = models.PositiveIntegerField(default=0)
+    followed_by_contact = models.PositiveIntegerField(default=0)
+    outcomes_solved = models.PositiveIntegerField(default=0)
+    outcomes_escalated = models.PositiveIntegerField(default=0)
+    outcomes_no_article = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "locale"], name="one_stats_row_per_day"
+            )
+        ]

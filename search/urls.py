@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/v1/public/search/", views.public_search_api, name="api_public_search"),
     path("api/v1/articles/<int:page_id>/", views.article_card_api, name="api_article_card"),
     path("api/v1/outcomes/", views.outcome_api, name="api_outcomes"),
+    path("api/v1/clicks/", views.click_api, name="api_clicks"),
     path("operator/", views.operator_console, name="operator_console"),
 ]

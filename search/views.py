@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language_from_request
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from articles.models import EscalationTeam, Service, ServiceLevel
@@ -14,7 +15,7 @@ from articles.visibility import user_is_staff_reader
 
 from . import events, service
 from .console_i18n import LABELS
-from .models import CallOutcome, SearchEvent
+from .models import CallOutcome, SearchClick, SearchEvent
 from .ratelimit import rate_limited
 from .serializers import article_card, response_to_dict
 
@@ -148,6 +149,35 @@ def outcome_api(request):
         search_event_id=_int(data.get("search_id")),
     )
     return JsonResponse({"id": record.pk, "outcome": record.outcome}, status=201)
+
+
+@csrf_exempt  # analytics only; checked against the caller's own search below
+@require_POST
+@rate_limited("clicks", limit=120, window_seconds=60, json=True)
+def click_api(request):
+    """Record that a result was opened: {search_id, article_id, position}."""
+    try:
+        data = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error("Send the click as a JSON object.")
+    if not isinstance(data, dict):
+        return _error("Send the click as a JSON object.")
+    event = SearchEvent.objects.filter(pk=_int(data.get("search_id"))).first()
+    own = event is not None and (
+        (event.user_id and event.user_id == request.user.pk)
+        or (
+            not event.user_id
+            and event.session_key
+            and event.session_key == request.session.session_key
+        )
+    )
+    article_id, position = _int(data.get("article_id")), _int(data.get("position"))
+    if not own or article_id not in event.result_page_ids:
+        return _error("No such search result.", status=404)
+    if position is None or not 1 <= position <= len(event.result_page_ids):
+        return _error("position must be the result's rank, starting at 1.")
+    click = SearchClick.objects.create(search_event=event, article_id=article_id, position=position)
+    return JsonResponse({"id": click.pk}, status=201)
 
 
 def _int(value):

@@ -164,3 +164,9 @@ def test_response_carries_timing_and_matched_step(client):
     data = api(client, q="paper stuck inside the printer", locale="en").json()
     assert data["took_ms"] > 0
     assert {"kind", "step"} <= set(data["results"][0]["matched"])
+
+
+def test_api_not_found_stays_a_json_404(client, users):
+    client.force_login(users["operator"])
+    response = client.get("/api/v1/articles/999999/")
+    assert response.status_code == 404 and response.json()["error"]

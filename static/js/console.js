@@ -77,6 +77,10 @@
   async function openCard() {
     if (selected < 0) return;
     const id = hits[selected].id;
+    if (lastSearchId) {
+      fetch("/api/v1/clicks/", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ search_id: lastSearchId, article_id: id, position: selected + 1 }) }).catch(() => {});
+    }
     const resp = await fetch(`/api/v1/articles/${id}/?` + params({}), { credentials: "same-origin" });
     if (!resp.ok) return;
     const a = await resp.json();

@@ -1,0 +1,76 @@
+"""Search log: clicks with their position, retention with daily counts that survive pruning."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from search.models import CallOutcome, DailySearchStats, SearchClick, SearchEvent
+
+pytestmark = [pytest.mark.model, pytest.mark.django_db]
+
+
+def _search(client, q="printer offline"):
+    return client.get("/api/v1/public/search/", {"q": q, "locale": "en"}).json()
+
+
+def test_a_click_on_a_result_is_stored_with_its_position(client):
+    data = _search(client)
+    second = data["results"][1]["id"]
+    response = client.post(
+        "/api/v1/clicks/",
+        {"search_id": data["search_id"], "article_id": second, "position": 2},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    click = SearchClick.objects.get()
+    assert (click.article_id, click.position, click.search_event_id) == (
+        second,
+        2,
+        data["search_id"],
+    )
+
+
+def test_clicks_on_someone_elses_search_or_a_page_not_in_the_results_are_refused(client):
+    data = _search(client)
+    other = Client()
+    assert (
+        other.post(
+            "/api/v1/clicks/",
+            {"search_id": data["search_id"], "article_id": data["results"][0]["id"], "position": 1},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/v1/clicks/",
+            {"search_id": data["search_id"], "article_id": 999999, "position": 1},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    assert not SearchClick.objects.exists()
+
+
+def test_pruning_deletes_old_events_but_keeps_daily_counts(client, users, settings):
+    settings.KB_LOG_RETENTION_DAYS = 30
+    _search(client)
+    _search(client, "quantum chromodynamics lattice")
+    CallOutcome.objects.create(user=users["operator"], outcome="no_article", locale="en", note="x")
+    old = timezone.now() - datetime.timedelta(days=40)
+    SearchEvent.objects.update(created_at=old)
+    CallOutcome.objects.update(created_at=old)
+    recent = _search(client, "vpn")
+    out = StringIO()
+    call_command("prune_search_logs", stdout=out)
+    assert "Deleted 2 search events and 1 call outcomes" in out.getvalue()
+    assert list(SearchEvent.objects.values_list("pk", flat=True)) == [recent["search_id"]]
+    stats = DailySearchStats.objects.get(day=old.date(), channel="public", locale="en")
+    assert (stats.searches, stats.no_good_match) == (2, 1)
+    assert DailySearchStats.objects.get(day=old.date(), channel="operator").outcomes_no_article == 1
+    call_command("prune_search_logs", stdout=StringIO())  # idempotent: nothing counted twice
+    assert DailySearchStats.objects.get(day=old.date(), channel="public", locale="en").searches == 2
