@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from articles.models import SolutionArticlePage
 from search.models import CallOutcome, DailySearchStats, SearchClick, SearchEvent
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -74,3 +75,30 @@ def test_pruning_deletes_old_events_but_keeps_daily_counts(client, users, settin
     assert DailySearchStats.objects.get(day=old.date(), channel="operator").outcomes_no_article == 1
     call_command("prune_search_logs", stdout=StringIO())  # idempotent: nothing counted twice
     assert DailySearchStats.objects.get(day=old.date(), channel="public", locale="en").searches == 2
+
+
+def test_home_page_lists_the_most_used_public_articles_first(client, users, article):
+    from articles.selectors import popular_public_articles
+
+    wifi, printer = article("demo-wifi-cannot-connect"), article("demo-printer-offline")
+    for _ in range(3):
+        CallOutcome.objects.create(
+            user=users["operator"], outcome="solved", article=wifi, locale="en"
+        )
+    CallOutcome.objects.create(
+        user=users["operator"], outcome="solved", article=printer, locale="en"
+    )
+    internal = (
+        SolutionArticlePage.objects.live()
+        .filter(audience="internal", locale__language_code="en")
+        .first()
+    )
+    for _ in range(5):
+        CallOutcome.objects.create(
+            user=users["operator"], outcome="solved", article=internal, locale="en"
+        )
+    top = popular_public_articles(wifi.locale, limit=8)
+    assert [p.pk for p in top[:2]] == [wifi.pk, printer.pk]
+    assert internal.pk not in [p.pk for p in top]
+    html = client.get("/en/").content.decode()
+    assert html.index(wifi.title) < html.index(printer.title)
