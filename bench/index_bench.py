@@ -17,47 +17,15 @@ var/vector_index are never opened for writing). Three parts:
 """
 
 import argparse
-import hashlib
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CODE_FILES = [
-    "embeddings/indexing.py",
-    "embeddings/store.py",
-    "embeddings/encoder.py",
-    "embeddings/chunking.py",
-    "search/service.py",
-    "search/views.py",
-]
+from _django import code_fingerprint, copy_database  # noqa: E402
 
-
-def code_fingerprint():
-    """Short hash of the product files measured here (the code changes between runs)."""
-    digest = hashlib.sha256()
-    for name in CODE_FILES:
-        digest.update((ROOT / name).read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def copy_database():
-    """Copy var/db.sqlite3 (and a non-empty WAL) to a temp dir; point Django at the copy."""
-    workdir = Path(tempfile.mkdtemp(prefix="kb-index-bench-"))
-    source = ROOT / "var" / "db.sqlite3"
-    shutil.copyfile(source, workdir / "db.sqlite3")
-    wal = source.with_name("db.sqlite3-wal")
-    if wal.exists() and wal.stat().st_size:
-        shutil.copyfile(wal, workdir / "db.sqlite3-wal")
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
-    os.environ["KB_VECTOR_INDEX_DIR"] = str(workdir / "vector_index")
-    os.environ["KB_VAR_DIR"] = str(workdir)
-    return workdir
-
-
-WORKDIR = copy_database()
+WORKDIR = copy_database("kb-index-bench-")
 
 from _django import setup  # noqa: E402
 
