@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time as _time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +57,36 @@ def copy_database(prefix):
     os.environ["KB_VECTOR_INDEX_DIR"] = str(workdir / "vector_index")
     os.environ["KB_VAR_DIR"] = str(workdir)
     return workdir
+
+
+class CpuWatch:
+    """CPU-seconds used by other processes while the benchmark ran (contention check)."""
+
+    def __init__(self):
+        import psutil
+
+        self._psutil = psutil
+        self.started = _time.perf_counter()
+        self.system = self._busy(self._psutil.cpu_times())
+        self.own = self._own()
+
+    def _busy(self, t):
+        return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
+
+    def _own(self):
+        t = self._psutil.Process().cpu_times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def other(self):
+        """CPU-seconds used by other processes since the start (0 on a quiet machine)."""
+        system = self._busy(self._psutil.cpu_times()) - self.system
+        return max(0.0, system - (self._own() - self.own))
+
+    def report(self):
+        wall = _time.perf_counter() - self.started
+        system = self._busy(self._psutil.cpu_times()) - self.system
+        own = self._own() - self.own
+        return (
+            f"CPU-seconds over {wall:.0f} s wall: this process {own:.0f}, "
+            f"other processes {max(0.0, system - own):.0f} (of {wall * (os.cpu_count() or 1):.0f} available)"
+        )

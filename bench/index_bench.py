@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _django import code_fingerprint, copy_database  # noqa: E402
+from _django import CpuWatch, code_fingerprint, copy_database  # noqa: E402
 
 WORKDIR = copy_database("kb-index-bench-")
 
@@ -52,33 +52,6 @@ from embeddings import indexing, store  # noqa: E402
 from embeddings.encoder import get_encoder  # noqa: E402
 from embeddings.models import Chunk  # noqa: E402
 from search import service  # noqa: E402
-
-
-class CpuWatch:
-    """CPU-seconds used by other processes while the benchmark ran (contention check)."""
-
-    def __init__(self):
-        self.started = time.perf_counter()
-        self.system = self._busy(psutil.cpu_times())
-        self.own = self._own()
-
-    @staticmethod
-    def _busy(t):
-        return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
-
-    @staticmethod
-    def _own():
-        t = psutil.Process().cpu_times()
-        return t.user + t.system + t.children_user + t.children_system
-
-    def report(self):
-        wall = time.perf_counter() - self.started
-        system = self._busy(psutil.cpu_times()) - self.system
-        own = self._own() - self.own
-        return (
-            f"CPU-seconds over {wall:.0f} s wall: this process {own:.0f}, "
-            f"other processes {max(0.0, system - own):.0f} (of {wall * (os.cpu_count() or 1):.0f} available)"
-        )
 
 
 def ms(seconds):

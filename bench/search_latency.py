@@ -20,7 +20,7 @@ import argparse
 import os
 import shutil
 
-from _django import ROOT, code_fingerprint, copy_database  # noqa: E402
+from _django import ROOT, CpuWatch, code_fingerprint, copy_database  # noqa: E402
 
 WORKDIR = copy_database("kb-search-bench-")
 
@@ -32,7 +32,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-import psutil  # noqa: E402
 import torch  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -50,33 +49,6 @@ from search.evaluation import read_gold  # noqa: E402
 WARMUP = 20
 
 
-class CpuWatch:
-    """CPU-seconds used by other processes while the benchmark ran (contention check)."""
-
-    def __init__(self):
-        self.started = time.perf_counter()
-        self.system = self._busy(psutil.cpu_times())
-        self.own = self._own()
-
-    @staticmethod
-    def _busy(t):
-        return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
-
-    @staticmethod
-    def _own():
-        t = psutil.Process().cpu_times()
-        return t.user + t.system + t.children_user + t.children_system
-
-    def report(self):
-        wall = time.perf_counter() - self.started
-        system = self._busy(psutil.cpu_times()) - self.system
-        own = self._own() - self.own
-        return (
-            f"CPU-seconds over {wall:.0f} s wall: this process {own:.0f}, "
-            f"other processes {max(0.0, system - own):.0f} (of {wall * (os.cpu_count() or 1):.0f} available)"
-        )
-
-
 def pct(values, p):
     return float(np.percentile(np.asarray(values) * 1000.0, p))
 
@@ -86,6 +58,7 @@ def measure(queries, client, user, languages, warmup=WARMUP):
     Wagtail DB search (the query-vector cache is cleared before each of the first three)."""
     dense, inner, api, wagtail = [], [], [], []
     errors = 0
+    watch = CpuWatch()
     for i, q in enumerate([*queries[:warmup], *queries]):
         timed = i >= warmup
         service._vector_cache.data.clear()
@@ -123,6 +96,7 @@ def measure(queries, client, user, languages, warmup=WARMUP):
         "wagtail": wagtail,
         "errors": errors,
         "n": len(queries),
+        "other_cpu": watch.other(),
     }
 
 
@@ -166,6 +140,7 @@ def summarise(label, m, en_chunks, check):
         "beyond": beyond,
         "beyond_median": float(per_query_beyond),
         "errors": m["errors"],
+        "other_cpu": m["other_cpu"],
         **check,
     }
 
@@ -212,6 +187,10 @@ def print_table(rows):
             f"{blank} {'  served en index: ' + r['kind']:34} dense recall@10 vs exact "
             f"{r['recall']:.3f} (English queries); synthetic chunks in exact top-100 "
             f"{100 * r['synthetic_top']:.0f}%"
+        )
+        print(
+            f"{blank} {'  contention check':34} other processes used "
+            f"{r['other_cpu']:.0f} CPU-seconds during this measurement"
         )
 
 
