@@ -59,6 +59,8 @@ def ensure_roles_and_workflow(kb_roots):
         ):
             group.permissions.add(_perm("kbsearch", codename))
 
+    managers.permissions.add(_perm("kbsearch", "view_reports"))
+
     page_perms = {
         second_line: ("add_page", "change_page"),
         managers: (

@@ -166,3 +166,5 @@ class DailySearchStats(models.Model):
                 fields=["day", "channel", "locale"], name="one_stats_row_per_day"
             )
         ]
+        # The reports (Wagtail admin -> Reports) are read over all search data at once.
+        permissions = [("view_reports", "Can view the search and knowledge reports")]
