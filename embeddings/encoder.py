@@ -3,6 +3,7 @@
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,44 @@ class Encoder:
 
 _lock = threading.Lock()
 _encoder = None
+
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_saved = None
+
+
+@contextmanager
+def query_threads():
+    """Run one search's encoding and FAISS lookup with KB_QUERY_THREADS intra-op threads.
+
+    One short query gains little from a second thread (~10 vs ~12 ms on this 2-core
+    machine), but when other processes keep the cores busy, torch's and FAISS's thread
+    pools wait on each other and a 10 ms query takes 100-700 ms (bench/search_latency.py).
+    Batch encoding and index builds keep the library defaults. The previous counts are
+    restored when the last concurrent search in this process leaves. 0 leaves them alone."""
+    global _threads_users, _threads_saved
+    wanted = int(getattr(settings, "KB_QUERY_THREADS", 1) or 0)
+    if wanted <= 0:
+        yield
+        return
+    import faiss
+    import torch
+
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = (torch.get_num_threads(), faiss.omp_get_max_threads())
+            if _threads_saved != (wanted, wanted):
+                torch.set_num_threads(wanted)
+                faiss.omp_set_num_threads(wanted)
+        _threads_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0 and _threads_saved != (wanted, wanted):
+                torch.set_num_threads(_threads_saved[0])
+                faiss.omp_set_num_threads(_threads_saved[1])
 
 
 def get_encoder() -> Encoder:

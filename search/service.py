@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Prefetch
 from wagtail.models import Locale
 
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
-from embeddings.encoder import get_encoder
+from embeddings.encoder import get_encoder, query_threads
 from embeddings.indexing import db_vectors, store
 from embeddings.models import Chunk
 
+from . import lexical
 from .stopwords import content_terms
 
 logger = logging.getLogger("kb.search")
@@ -142,25 +144,36 @@ def _rebuild_from_db(encoder):
 def dense_candidates(query, locale_codes, k):
     """{chunk_id: cosine} over the given locales' FAISS indexes."""
     encoder = get_encoder()
-    vector = _vector_cache.get(encoder, query).reshape(1, -1)
     found = {}
-    for code in locale_codes:
-        loaded = store.get(code, encoder.model_id, encoder.dimension, _rebuild_from_db(encoder))
-        scores, ids = store.search(loaded, vector, k)
-        for score, chunk_id in zip(scores[0], ids[0], strict=True):
-            if chunk_id >= 0:
-                found[int(chunk_id)] = float(score)
+    with query_threads():
+        vector = _vector_cache.get(encoder, query).reshape(1, -1)
+        for code in locale_codes:
+            loaded = store.get(code, encoder.model_id, encoder.dimension, _rebuild_from_db(encoder))
+            scores, ids = store.search(loaded, vector, k)
+            for score, chunk_id in zip(scores[0], ids[0], strict=True):
+                if chunk_id >= 0:
+                    found[int(chunk_id)] = float(score)
     return found
 
 
-def lexical_candidates(query, articles_qs, k, locale="en"):
-    """{page_id: full-text score} from Wagtail's database search backend over visible articles."""
-    # Full-text engines give punctuation a meaning (FTS5: "-" negates, ":" names a column);
-    # customers' punctuation is never meant as query syntax.
-    terms = content_terms(_LEXICAL_SAFE.sub(" ", query).split(), locale)
+def lexical_terms(query, locale="en"):
+    """The words of a query sent to the full-text index: punctuation is never query syntax
+    (FTS5: "-" negates, ":" names a column), function words of the language are dropped."""
+    return content_terms(_LEXICAL_SAFE.sub(" ", query).split(), locale)
+
+
+def lexical_candidates(query, articles_qs, k, locale="en", direct=True):
+    """{page id: full-text score} from Wagtail's database search index over `articles_qs`.
+
+    One ranked query over the index the backend maintains (search/lexical.py); Wagtail's own
+    `.search()` when the backend is not one that module knows, or with direct=False."""
+    terms = lexical_terms(query, locale)
     if not terms:
         return {}
     try:
+        found = lexical.ranked_pages(terms, articles_qs, k) if direct else None
+        if found is not None:
+            return found
         results = articles_qs.search(
             " ".join(terms), operator="or", order_by_relevance=True
         ).annotate_score("_score")
@@ -293,10 +306,14 @@ def gather(query, *, user=None, channel="public", locale="en", service=None, mod
     if mode in ("hybrid", "dense"):
         chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"))
         if chunk_scores:
-            rows = Chunk.objects.filter(
-                pk__in=list(chunk_scores), visibility__in=allowed_visibility
-            ).values_list("pk", "page_id", "text", "kind", "step_number")
-            for chunk_id, page_id, text, kind, step in rows:
+            # By primary key only, visibility checked here: with a visibility condition in
+            # the SQL, SQLite walks the (unselective) visibility index over every chunk row.
+            rows = Chunk.objects.filter(pk__in=list(chunk_scores)).values_list(
+                "pk", "page_id", "text", "kind", "step_number", "visibility"
+            )
+            for chunk_id, page_id, text, kind, step, visibility in rows:
+                if visibility not in allowed_visibility:
+                    continue
                 score = chunk_scores[chunk_id]
                 if score > dense_by_page.get(page_id, -1.0):
                     dense_by_page[page_id] = score
@@ -338,9 +355,14 @@ def search(
         query, user=user, channel=channel, locale=locale, service=service, mode=mode
     )
     ranked = rank(candidates, RankingParams.for_mode(mode, locale))[:limit]
+    # Everything the cards show (services, escalation team, locale) in three queries, not
+    # two or three more per hit.
     pages = (
         SolutionArticlePage.objects.filter(pk__in=[r[0] for r in ranked])
-        .select_related("locale")
+        .select_related("locale", "escalation_team")
+        .prefetch_related(
+            Prefetch("services", queryset=Service.objects.select_related("owning_team"))
+        )
         .in_bulk()
     )
     hits = []

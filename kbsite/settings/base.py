@@ -185,6 +185,9 @@ KB_CUSTOMER_NUMBER_PATTERNS = [
     p for p in os.environ.get("KB_CUSTOMER_NUMBER_PATTERNS", r"\bCUST-?\d{6,10}\b").split(";;") if p
 ]
 KB_SEARCH_MAX_QUERY_CHARS = 500
+# Intra-op threads (torch, FAISS) for encoding one query and its FAISS lookup; 0 keeps the
+# libraries' defaults. 1 keeps a search fast when other processes share the cores.
+KB_QUERY_THREADS = env_int("KB_QUERY_THREADS", 1)
 
 LOGGING = {
     "version": 1,
