@@ -22,19 +22,18 @@ from wagtail.search.backends import get_search_backend
 SQLITE, POSTGRES = "sqlite", "postgresql"
 
 
-def _index_models():
+def _index_model(name="IndexEntry"):
+    """A model of the app that holds Wagtail's search index ("wagtailsearch")."""
     from modelsearch.conf import get_app_config
 
-    config = get_app_config()
-    return config.get_model("IndexEntry"), config.get_model("SQLiteFTSIndexEntry")
+    return get_app_config().get_model(name)
 
 
 def recognised_backend(queryset):
     """(kind, backend) when the default search backend is one we can query directly, else
     (None, backend). The candidate pages must live in the same database as the index."""
     backend = get_search_backend()
-    entry_model, _ = _index_models()
-    alias = router.db_for_read(entry_model)
+    alias = router.db_for_read(_index_model())
     if queryset.db != alias:
         return None, backend
     vendor = connections[alias].vendor
@@ -76,8 +75,8 @@ def ranked_pages(terms, queryset, k):
 
 
 def _sqlite(terms, queryset, content_types, k):
-    entry_model, fts_model = _index_models()
-    entry, fts = entry_model._meta.db_table, fts_model._meta.db_table
+    entry = _index_model()._meta.db_table
+    fts = _index_model("SQLiteFTSIndexEntry")._meta.db_table
     # The MATCH string Wagtail builds for PlainText(operator="or") over title and body: each
     # term a quoted FTS5 string (a `"` inside is doubled), so nothing in it is query syntax.
     phrases = " OR ".join('"{}"'.format(t.replace('"', '""')) for t in terms)
@@ -103,7 +102,7 @@ def _postgres(terms, queryset, content_types, k, config):
     from django.db.models.expressions import CombinedExpression
     from modelsearch.backends.database.postgres.weights import get_sql_weights
 
-    entry_model, _ = _index_models()
+    entry_model = _index_model()
     # The raw tsquery Wagtail builds for PlainText(operator="or"): quoted lexemes joined by |.
     lexemes = " | ".join("'{}'".format(t.replace("'", "''").replace("\\", "\\\\")) for t in terms)
     tsquery = SearchQuery(lexemes, search_type="raw", config=config)

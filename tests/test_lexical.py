@@ -1,0 +1,147 @@
+"""Lexical retrieval: one ranked query over Wagtail's own full-text index (SQLite FTS5 or
+PostgreSQL tsvectors), the same answers as Wagtail's `.search()`, visibility still enforced."""
+
+import logging
+
+import pytest
+from django.db import connection
+
+from articles.models import CategoryPage, SolutionArticlePage
+from search import lexical, service
+from tests.conftest import publish
+
+pytestmark = [pytest.mark.model, pytest.mark.django_db]
+
+QUERIES = [
+    ("my printer says it is offline and nothing prints", "en"),
+    ("fraud check before a SIM swap", "en"),
+    ("wachtwoord vergeten, hoe stel ik een nieuw in", "nl"),
+    ("gebruiker is zijn gsm kwijt", "nl"),
+    ("ma carte SIM demande le code PUK", "fr"),
+    ("l'imprimante n'imprime plus rien", "fr"),
+    ('printer" OR "x', "en"),
+    ("-printer NOT offline", "en"),
+    ("title:printer body:offline", "en"),
+    ("printer* NEAR(offline paper)", "en"),
+    ("(vpn AND ", "en"),
+    ("'; DROP TABLE x; --", "en"),
+    ("back\\slash \"quote\" 'apostrophe'", "en"),
+]
+
+
+def scope(staff):
+    _, prefilter, _ = service._articles_for(None, "operator" if staff else "public", None)
+    if staff:
+        prefilter = SolutionArticlePage.objects.searchable()
+    return prefilter
+
+
+def external_ids(page_ids):
+    return dict(SolutionArticlePage.objects.filter(pk__in=page_ids).values_list("pk", "external_id"))
+
+
+def test_the_direct_query_runs_on_this_database():
+    """Otherwise every comparison below would compare Wagtail's query with itself."""
+    kind, _ = lexical.recognised_backend(SolutionArticlePage.objects.all())
+    assert kind == connection.vendor
+
+
+@pytest.mark.parametrize("staff", [True, False], ids=["staff", "public"])
+def test_same_pages_in_the_same_order_as_wagtails_search(staff, caplog):
+    caplog.set_level(logging.ERROR, logger="kb.search")
+    compared = 0
+    for query, locale in QUERIES:
+        direct = service.lexical_candidates(query, scope(staff), 50, locale)
+        wagtail = service.lexical_candidates(query, scope(staff), 50, locale, direct=False)
+        assert list(direct) == list(wagtail), query
+        for page_id, score in direct.items():
+            assert score == pytest.approx(wagtail[page_id], rel=1e-6), query
+        compared += len(direct)
+    assert compared > 50  # the queries really found articles
+    assert "lexical search failed" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "query,locale,expected",
+    [
+        ("wachtwoord vergeten", "nl", ("demo-password-reset", "nl")),
+        ("simkaart geblokkeerd pincode", "nl", ("demo-sim-puk-blocked", "nl")),
+        ("imprimante hors ligne", "fr", ("demo-printer-offline", "fr")),
+        ("mot de passe oublié", "fr", ("demo-password-reset", "fr")),
+    ],
+)
+def test_dutch_and_french_words_find_their_article(query, locale, expected):
+    response = service.search(query, channel="public", locale=locale, mode="lexical", limit=3)
+    top = [(h.page.external_id, h.locale) for h in response.hits]
+    assert expected in top
+
+
+@pytest.mark.parametrize("query", [q for q, _ in QUERIES[6:]])
+def test_query_syntax_characters_are_plain_words(query, caplog):
+    caplog.set_level(logging.ERROR, logger="kb.search")
+    response = service.search(query, channel="public", locale="en", mode="lexical")
+    assert "lexical search failed" not in caplog.text
+    words = {w.lower() for w in service.lexical_terms(query, "en")}
+    if words & {"printer", "vpn"}:
+        assert response.hits, query
+
+
+def test_internal_archived_and_draft_articles_never_come_back_to_the_public(
+    article, users, run_on_commit
+):
+    internal = article("demo-internal-fraud-check")
+    archived = article("demo-printer-offline")
+    archived.kcs_state = SolutionArticlePage.KCS_ARCHIVED
+    run_on_commit(publish, archived, users["admin"])
+    parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
+    draft = SolutionArticlePage(
+        title="Zwobblefrick calibration",
+        audience="public",
+        live=False,
+        issue="zwobblefrick calibration fails",
+        resolution=[("step", {"instruction": "<p>Recalibrate.</p>", "expected_result": ""})],
+    )
+    parent.add_child(instance=draft)
+    draft.save_revision()  # indexed by Wagtail as a page, but never published
+
+    def lexical_hits(query, **kwargs):
+        return {
+            h.page.pk for h in service.search(query, mode="lexical", limit=50, **kwargs).hits
+        }
+
+    fraud = "fraud check SIM swap contract takeover"
+    assert internal.pk not in lexical_hits(fraud, channel="public", locale="en")
+    assert internal.pk in lexical_hits(fraud, user=users["operator"], channel="operator")
+    printer = "office printer shows as offline"
+    assert archived.pk not in lexical_hits(printer, channel="public", locale="en")
+    assert archived.pk not in lexical_hits(printer, user=users["operator"], channel="operator")
+    assert draft.pk not in lexical_hits("zwobblefrick calibration", channel="public")
+    assert draft.pk not in lexical_hits(
+        "zwobblefrick calibration", user=users["operator"], channel="operator"
+    )
+
+
+def test_an_unknown_backend_falls_back_to_wagtails_search(monkeypatch):
+    query = "my printer says it is offline"
+    direct = service.lexical_candidates(query, scope(False), 50, "en")
+    monkeypatch.setattr(lexical, "recognised_backend", lambda qs: (None, None))
+    assert lexical.ranked_pages(["printer"], scope(False), 50) is None
+    fallback = service.lexical_candidates(query, scope(False), 50, "en")
+    assert list(fallback) == list(direct)
+    assert "demo-printer-offline" in external_ids(list(fallback)[:3]).values()
+
+
+def test_operator_api_query_count_does_not_grow_with_the_results(client, users):
+    """Services, escalation teams and SLA targets come in a fixed number of queries."""
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(users["operator"])
+    counts = {}
+    for limit in (1, 20):
+        params = {"q": "it does not work", "locale": "en", "level": "basic", "limit": limit}
+        client.get("/api/v1/search/", params)
+        with CaptureQueriesContext(connection) as ctx:
+            data = client.get("/api/v1/search/", params).json()
+        counts[limit] = (len(ctx.captured_queries), len(data["results"]))
+    assert counts[20][1] > 10 * counts[1][1]
+    assert counts[20][0] == counts[1][0], counts
