@@ -11,6 +11,9 @@ var/vector_index are never opened for writing).
      encoding is included); the peer, SolutionArticlePage.objects.live().search(q, operator="or")
      with the first 10 results materialised, on the same queries in the same loop; and the
      encode + FAISS part alone (search.service.dense_candidates, cache cleared).
+     Also timed per query: the lexical step alone, as the one direct query over Wagtail's
+     index (search/lexical.py) and through Wagtail's `.search()` (the fallback path).
+     Settings: kbsite.settings.bench (DEBUG off; KB_QUERY_THREADS from the environment).
   b. synthetic scale: clustered vectors added as Chunk rows to live public English pages until
      the English index holds about 10k and 100k chunks (embeddings.indexing.sync_locale brings
      FAISS in line), then the English queries again.
@@ -26,7 +29,7 @@ WORKDIR = copy_database("kb-search-bench-")
 
 from _django import setup  # noqa: E402
 
-setup()
+setup("kbsite.settings.bench")  # DEBUG off, like production (no per-query log)
 
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -56,11 +59,19 @@ def pct(values, p):
 def measure(queries, client, user, languages, warmup=WARMUP):
     """Per query, in one loop: encode+FAISS alone, service.search() alone, the API call, the
     Wagtail DB search (the query-vector cache is cleared before each of the first three)."""
-    dense, inner, api, wagtail = [], [], [], []
+    dense, inner, api, wagtail, lex_direct, lex_wagtail = [], [], [], [], [], []
     errors = 0
     watch = CpuWatch()
+    _, lexical_scope, _ = service._articles_for(user, "operator", None)
     for i, q in enumerate([*queries[:warmup], *queries]):
         timed = i >= warmup
+        started = time.perf_counter()
+        service.lexical_candidates(q.query, lexical_scope, 50, q.locale)
+        ld = time.perf_counter() - started
+        started = time.perf_counter()
+        service.lexical_candidates(q.query, lexical_scope, 50, q.locale, direct=False)
+        lw = time.perf_counter() - started
+
         service._vector_cache.data.clear()
         started = time.perf_counter()
         service.dense_candidates(service.clean_query(q.query), languages, 100)
@@ -89,7 +100,11 @@ def measure(queries, client, user, languages, warmup=WARMUP):
             inner.append(s)
             api.append(a)
             wagtail.append(w)
+            lex_direct.append(ld)
+            lex_wagtail.append(lw)
     return {
+        "lex_direct": lex_direct,
+        "lex_wagtail": lex_wagtail,
         "dense": dense,
         "search": inner,
         "api": api,
@@ -133,6 +148,8 @@ def summarise(label, m, en_chunks, check):
         "wagtail": (pct(wagtail, 50), pct(wagtail, 95), pct(wagtail, 99)),
         "dense": (pct(dense, 50), pct(dense, 95), pct(dense, 99)),
         "search": (pct(inner, 50), pct(inner, 95), pct(inner, 99)),
+        "lex_direct": tuple(pct(m["lex_direct"], p) for p in (50, 95, 99)),
+        "lex_wagtail": tuple(pct(m["lex_wagtail"], p) for p in (50, 95, 99)),
         "search_share": search_share,
         "ratio_p50": pct(api, 50) / pct(wagtail, 50),
         "ratio_p95": pct(api, 95) / pct(wagtail, 95),
@@ -173,6 +190,14 @@ def print_table(rows):
             f"{r['dense'][0]:7.1f} {r['dense'][1]:7.1f} {r['dense'][2]:7.1f} "
             f"{'':>11} {'':>11}"
         )
+        for key, label in (
+            ("lex_direct", "lexical: one query (search.lexical)"),
+            ("lex_wagtail", "lexical: via Wagtail .search()"),
+        ):
+            print(
+                f"{blank} {label:34} {r[key][0]:7.1f} {r[key][1]:7.1f} {r[key][2]:7.1f} "
+                f"{'':>11} {'':>11}"
+            )
         print(
             f"{blank} {'  share of API time: encode+FAISS':34} {100 * r['dense_share']:6.0f}%   "
             f"beyond {100 * r['beyond']:.0f}% (per-query median {100 * r['beyond_median']:.0f}%;"
@@ -296,7 +321,8 @@ def main():
         print(
             f"{len(gold)} gold queries ({len(english)} English), model {encoder.model_id}, "
             f"superuser {user.username}, settings {os.environ['DJANGO_SETTINGS_MODULE']} "
-            f"(DEBUG={settings.DEBUG}), database {settings.DATABASES['default']['ENGINE']}"
+            f"(DEBUG={settings.DEBUG}), database {settings.DATABASES['default']['ENGINE']}, "
+            f"KB_QUERY_THREADS={settings.KB_QUERY_THREADS}"
         )
         real_ids = indexing.db_vectors("en", encoder.model_id)[0]
         rows = []
