@@ -37,7 +37,9 @@ def scope(staff):
 
 
 def external_ids(page_ids):
-    return dict(SolutionArticlePage.objects.filter(pk__in=page_ids).values_list("pk", "external_id"))
+    return dict(
+        SolutionArticlePage.objects.filter(pk__in=page_ids).values_list("pk", "external_id")
+    )
 
 
 def test_the_direct_query_runs_on_this_database():
@@ -105,9 +107,7 @@ def test_internal_archived_and_draft_articles_never_come_back_to_the_public(
     draft.save_revision()  # indexed by Wagtail as a page, but never published
 
     def lexical_hits(query, **kwargs):
-        return {
-            h.page.pk for h in service.search(query, mode="lexical", limit=50, **kwargs).hits
-        }
+        return {h.page.pk for h in service.search(query, mode="lexical", limit=50, **kwargs).hits}
 
     fraud = "fraud check SIM swap contract takeover"
     assert internal.pk not in lexical_hits(fraud, channel="public", locale="en")
