@@ -15,7 +15,10 @@
     async function refresh() {
       const mine = ++seq;
       const params = new URLSearchParams({ title: title ? title.value : "", issue: issue ? issue.value : "" });
-      if (box.dataset.pageId) params.set("page_id", box.dataset.pageId);
+      // A new page gets an id once Wagtail autosaves it (the URL becomes .../pages/<id>/edit/).
+      const fromUrl = window.location.pathname.match(/\/pages\/(\d+)\/edit\//);
+      const pageId = box.dataset.pageId || (fromUrl && fromUrl[1]);
+      if (pageId) params.set("page_id", pageId);
       if (!params.get("title").trim() && !params.get("issue").trim()) { list.replaceChildren(); warning.hidden = true; status.textContent = ""; return; }
       status.textContent = "…";
       let data;
