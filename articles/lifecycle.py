@@ -60,7 +60,8 @@ def on_published(page, revision=None):  # approved (workflow) or published by a 
 def archive_article(page, user=None):
     """Retire an article: a new published revision with kcs_state=archived. The page stays
     (history, revisions, links), the indexer and SolutionArticleQuerySet.searchable() drop it."""
-    page = page.get_latest_revision_as_object() if page.has_unpublished_changes else page
+    # The live content is archived; a pending draft stays in the history, unpublished.
+    page = SolutionArticlePage.objects.get(pk=page.pk)
     page.kcs_state = SolutionArticlePage.KCS_ARCHIVED
     revision = page.save_revision(user=user, log_action=True, clean=False)
     revision.publish(user=user)

@@ -65,3 +65,45 @@ def test_editor_sees_similar_articles_and_confirms_a_duplicate_before_review(
     state = WorkflowState.objects.get(object_id=str(new.pk))
     assert state.status == WorkflowState.STATUS_IN_PROGRESS
     assert state.requested_by == users["secondline"]
+
+
+def test_operator_flags_from_the_card_and_captures_a_draft_from_the_call(login_browser, users):
+    from articles.models import ArticleFlag
+
+    page = login_browser(users["operator"])
+    page.goto("/operator/?lang=fr")
+    page.locator("#q").type("printer offline", delay=20)
+    page.wait_for_selector("#results .hit")
+    page.locator("#q").press("Enter")
+    page.wait_for_selector("#card:not([hidden]) #card-title")
+    title = page.locator("#card-title").inner_text()
+
+    page.keyboard.press("Alt+f")
+    assert page.locator("#flag-reason").evaluate("el => el === document.activeElement")
+    assert "Étape manquante" in page.locator("#flag-reason").inner_text()
+    page.select_option("#flag-reason", "missing_step")
+    page.locator("#flag-comment").type("le pilote a changé, client 0475 12 34 56", delay=5)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#flag-status').innerText.includes('Signalement envoyé')"
+    )
+    flag = ArticleFlag.objects.get()
+    assert flag.article.title == title and flag.reason == "missing_step"
+    assert flag.source == "console" and "[PHONE]" in flag.comment
+
+    page.keyboard.press("Escape")
+    page.locator("#q").fill("")
+    page.locator("#q").type("le décodeur affiche E-202", delay=10)
+    page.wait_for_selector("#status:not(:empty)")
+    page.keyboard.press("Alt+n")
+    page.locator("#note").type("client jan@example.be", delay=5)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#capture-row:not([hidden])")
+    page.keyboard.press("Alt+d")
+    page.wait_for_function(
+        "() => document.querySelector('#capture-status').innerText.includes('deuxième ligne')"
+    )
+    draft = SolutionArticlePage.objects.get(title="le décodeur affiche E-202")
+    assert not draft.live and draft.kcs_state == "wip" and draft.locale.language_code == "fr"
+    assert "[EMAIL]" in draft.issue and "@" not in draft.issue
+    screenshot(page, "operator-console-capture")
