@@ -147,11 +147,12 @@ def similar_articles(title, issue, *, page=None, limit=8, include_translations=T
 
 
 def likely_duplicates(title, issue, *, page=None, limit=3):
-    """Articles above the duplicate threshold, translations of `page` not counted."""
+    """Articles above the duplicate threshold; translations of `page` and archived articles
+    (retired, out of search, still listed in the panel) do not count."""
     return [
         s
         for s in similar_articles(title, issue, page=page, limit=limit, include_translations=False)
-        if s.is_duplicate
+        if s.is_duplicate and s.page.kcs_state != SolutionArticlePage.KCS_ARCHIVED
     ]
 
 

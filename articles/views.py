@@ -7,7 +7,7 @@ writing, reject a flag, archive an article, and the two reports.
 
 import json
 
-from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -71,7 +71,7 @@ def flag_api(request):
             return _error(_("Send the flag as a JSON object."))
     else:
         if not request.user.is_authenticated:
-            return redirect(f"{settings.LOGIN_URL}?next={request.POST.get('next', '/')}")
+            return redirect_to_login(request.POST.get("next") or "/")
         if not user_is_staff_reader(request.user):
             raise PermissionDenied(_("Only helpdesk staff may flag articles."))
         data = request.POST
@@ -79,13 +79,16 @@ def flag_api(request):
     if article is None:
         return _error(_("No such article."), status=404) if is_json else _not_found()
     default_source = ArticleFlag.SOURCE_CONSOLE if is_json else ArticleFlag.SOURCE_ARTICLE_PAGE
+    source = str(data.get("source") or default_source)
+    if source not in (ArticleFlag.SOURCE_CONSOLE, ArticleFlag.SOURCE_ARTICLE_PAGE):
+        source = default_source  # customer-feedback flags come only from the feedback itself
     try:
         flag = raise_flag(
             article=article,
             reason=str(data.get("reason") or ""),
             comment=data.get("comment") or "",
             user=request.user,
-            source=str(data.get("source") or default_source),
+            source=source,
         )
     except FlagError as exc:
         if is_json:
@@ -185,7 +188,9 @@ def similar_articles_api(request):
                     "kcs_state": s.page.kcs_state,
                     "score": round(s.score, 3),
                     "is_translation": s.is_translation,
-                    "is_duplicate": s.is_duplicate and not s.is_translation,
+                    "is_duplicate": s.is_duplicate
+                    and not s.is_translation
+                    and s.page.kcs_state != SolutionArticlePage.KCS_ARCHIVED,
                     "edit_url": reverse("wagtailadmin_pages:edit", args=[s.page.pk]),
                 }
                 for s in results

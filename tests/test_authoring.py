@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.utils import timezone
+from django.utils.text import slugify
 from wagtail.models import Page, WorkflowState
 from wagtail.test.utils.form_data import (
     nested_form_data,
@@ -107,7 +108,7 @@ def _create_form_data(client, parent, title, issue):
     html = client.get(url).content.decode()
     data = querydict_from_html(html, form_id="page-edit-form")
     data["title"] = title
-    data["slug"] = "kb-" + title.lower().replace(" ", "-")[:40]
+    data["slug"] = slugify("kb " + title)[:40]
     data["issue"] = issue
     step = {"instruction": rich_text("<p>Restart it.</p>"), "expected_result": ""}
     for key, value in nested_form_data({"resolution": streamfield([("step", step)])}).items():
@@ -147,6 +148,29 @@ def _form_index(html, choice):
     return next(
         i for i, f in enumerate(forms) if f.find("button", attrs={"value": choice}) is not None
     )
+
+
+def test_a_near_duplicate_in_another_language_can_become_its_translation(client, users):
+    nl_keys = SolutionArticlePage.objects.filter(locale__language_code="nl").values(
+        "translation_key"
+    )
+    en = (
+        SolutionArticlePage.objects.filter(locale__language_code="en", live=True)
+        .exclude(translation_key__in=nl_keys)
+        .order_by("pk")
+        .first()
+    )
+    parent = CategoryPage.objects.filter(locale__language_code="nl").first()
+    client.force_login(users["manager"])
+    url, data = _create_form_data(client, parent, en.title, en.issue)
+    data["action-publish"] = "action-publish"
+    html = client.post(url, data).content.decode()
+    assert "Make it the translation of this EN article" in html
+    form = querydict_from_html(html, form_index=_form_index(html, "translation"))
+    assert client.post(url, form).status_code == 302
+    new = SolutionArticlePage.objects.get(title=en.title, locale__language_code="nl")
+    assert new.translation_key == en.translation_key and new.external_id == en.external_id
+    assert new.live
 
 
 def test_a_different_article_publishes_without_confirmation(client, users):
