@@ -394,9 +394,11 @@ def test_archived_article_leaves_search_but_keeps_its_history(
     assert page.pk in [h["id"] for h in hits["results"]]
 
     client.force_login(users["secondline"])
+    assert "Archive (retire)" not in client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
     assert client.post(f"/admin/articles/{page.pk}/archive/").status_code in (302, 403)
     assert SolutionArticlePage.objects.get(pk=page.pk).kcs_state != "archived"
     client.force_login(users["manager"])
+    assert "Archive (retire)" in client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
     response = run_on_commit(client.post, f"/admin/articles/{page.pk}/archive/")
     assert response.status_code == 302
 
