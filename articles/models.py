@@ -27,6 +27,8 @@ from wagtail.models import Orderable, Page, PageManager, PageQuerySet, Translata
 from wagtail.search import index
 
 from .blocks import RICH_TEXT_FEATURES, ResolutionStreamBlock, diagnosis_problems
+from .panels import SimilarArticlesPanel, SolutionArticleForm
+from .visibility import user_is_staff_reader
 
 # --- Service catalogue ----------------------------------------------------------
 
@@ -276,12 +278,21 @@ class SolutionArticlePage(Page):
     issue = models.TextField(
         help_text=_("The problem in the customer's own words. One phrasing per line."),
     )
-    environment_product = models.CharField(_("product"), max_length=160, blank=True)
+    environment_product = models.CharField(
+        _("product"),
+        max_length=160,
+        blank=True,
+        help_text=_("Where it happens: the product or system, e.g. 'Fibre modem H368'."),
+    )
     environment_version = models.CharField(_("version"), max_length=80, blank=True)
     environment_channel = models.CharField(
         _("channel"), max_length=10, choices=CHANNEL_CHOICES, default="any"
     )
-    cause = RichTextField(features=RICH_TEXT_FEATURES, blank=True)
+    cause = RichTextField(
+        features=RICH_TEXT_FEATURES,
+        blank=True,
+        help_text=_("Why it happens, if known. Leave empty rather than guess."),
+    )
     resolution = StreamField(
         ResolutionStreamBlock(), help_text=_("Ordered steps; a diagnosis script for phone use.")
     )
@@ -335,6 +346,7 @@ class SolutionArticlePage(Page):
             )
         ),
         FieldPanel("issue"),
+        SimilarArticlesPanel(),
         MultiFieldPanel(
             [
                 FieldRowPanel(
@@ -376,6 +388,7 @@ class SolutionArticlePage(Page):
     )
     parent_page_types = ["articles.KnowledgeBaseHomePage", "articles.CategoryPage"]
     subpage_types = []
+    base_form_class = SolutionArticleForm
 
     class Meta:
         verbose_name = _("solution article")
@@ -452,6 +465,8 @@ class SolutionArticlePage(Page):
         context["related_articles"] = selectors.related_articles_for(self, request.user)
         context["language_versions"] = selectors.language_versions(self, request.user)
         context["service_levels"] = ServiceLevel.objects.all()
+        if user_is_staff_reader(request.user):
+            context["flag_reasons"] = ArticleFlag.REASONS
         return context
 
 
@@ -460,3 +475,92 @@ class ArticleRelatedLink(Orderable):
     related_page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
 
     panels = [PageChooserPanel("related_page", page_type="articles.SolutionArticlePage")]
+
+
+# --- Authoring loop: flags ----------------------------------------------------------
+
+
+class ArticleFlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=ArticleFlag.STATUS_OPEN)
+
+    def for_owner(self, user):
+        """Flags on articles this user owns: as owner_user, or via owner_group when the
+        article has no owner_user."""
+        if not user or not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            models.Q(article__owner_user=user)
+            | models.Q(article__owner_user__isnull=True, article__owner_group__in=user.groups.all())
+        )
+
+
+class ArticleFlag(models.Model):
+    """Someone says an article needs work: a task for the article's owner until the article
+    is republished or the flag is rejected."""
+
+    REASON_OUTDATED = "outdated"
+    REASON_INCORRECT = "incorrect"
+    REASON_MISSING_STEP = "missing_step"
+    REASON_UNCLEAR = "unclear"
+    REASONS = [
+        (REASON_OUTDATED, _("Outdated")),
+        (REASON_INCORRECT, _("Incorrect")),
+        (REASON_MISSING_STEP, _("Missing step")),
+        (REASON_UNCLEAR, _("Unclear")),
+    ]
+    SOURCE_CONSOLE = "console"
+    SOURCE_ARTICLE_PAGE = "article_page"
+    SOURCE_CUSTOMER_FEEDBACK = "customer_feedback"
+    SOURCES = [
+        (SOURCE_CONSOLE, _("Operator console")),
+        (SOURCE_ARTICLE_PAGE, _("Article page")),
+        (SOURCE_CUSTOMER_FEEDBACK, _("Customer feedback")),
+    ]
+    STATUS_OPEN = "open"
+    STATUS_CLOSED = "closed"
+    STATUS_REJECTED = "rejected"
+    STATUSES = [
+        (STATUS_OPEN, _("Open")),
+        (STATUS_CLOSED, _("Closed")),
+        (STATUS_REJECTED, _("Rejected")),
+    ]
+
+    article = models.ForeignKey(SolutionArticlePage, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=16, choices=REASONS)
+    comment = models.TextField(blank=True, help_text=_("Plain text, personal data redacted"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=SOURCES)
+    feedback = models.OneToOneField(
+        "kbsearch.ArticleFeedback",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="flag",
+        help_text=_("The customer feedback this flag came from"),
+    )
+    status = models.CharField(max_length=10, choices=STATUSES, default=STATUS_OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    objects = ArticleFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("article flag")
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.article.title}"
+
+    @property
+    def owner_display(self):
+        article = self.article
+        if article.owner_user_id:
+            return article.owner_user.get_full_name() or article.owner_user.get_username()
+        return article.owner_group.name if article.owner_group_id else ""

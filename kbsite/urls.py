@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sitemap.xml", sitemap),
     path("", include(search_urls)),
+    path("", include("articles.urls")),
 ]
 
 if settings.DEBUG:

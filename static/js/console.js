@@ -6,6 +6,7 @@
   const q = $("q"), results = $("results"), card = $("card"), status = $("status");
   const csrf = document.querySelector("#console-csrf input[name=csrfmiddlewaretoken]").value;
   let hits = [], selected = -1, openId = null, lastSearchId = null, requestSeq = 0, timer = null;
+  let lastNoArticle = null;
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -117,11 +118,55 @@
       copy.addEventListener("click", () => copyLink(copy));
       actions.append(" ", copy);
     }
-    parts.push(actions);
+    const flagButton = el("button", { type: "button", id: "flag-open", "aria-expanded": "false", "aria-controls": "flag-form" }, L.flag, " ", el("kbd", {}, "Alt+F"));
+    flagButton.addEventListener("click", openFlagForm);
+    actions.append(" ", flagButton);
+    parts.push(actions, flagForm(a.id));
     card.replaceChildren(...parts);
     card.hidden = false;
     $("outcome-solved").disabled = false;
     card.focus();
+  }
+
+  function flagForm(articleId) {
+    const reason = el("select", { id: "flag-reason" }, ...Object.entries(L.flag_reasons).map(([v, label]) => el("option", { value: v }, label)));
+    const comment = el("input", { id: "flag-comment", type: "text", maxlength: "1000" });
+    const send = el("button", { type: "submit", id: "flag-send" }, L.flag_send);
+    const form = el("form", { id: "flag-form", class: "flag-form", hidden: "" },
+      el("label", { for: "flag-reason" }, L.flag_reason), reason,
+      el("label", { for: "flag-comment" }, L.flag_comment), comment, send,
+      el("p", { id: "flag-status", role: "status", "aria-live": "polite" }));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const resp = await fetch("/api/v1/flags/", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ article_id: articleId, reason: reason.value, comment: comment.value, source: "console" }),
+      });
+      const data = await resp.json().catch(() => ({}));
+      $("flag-status").textContent = resp.ok ? L.flag_sent : (data.error || resp.statusText);
+      if (resp.ok) { comment.value = ""; }
+    });
+    return form;
+  }
+
+  function openFlagForm() {
+    const form = $("flag-form");
+    if (!form) return;
+    form.hidden = false;
+    $("flag-open").setAttribute("aria-expanded", "true");
+    $("flag-reason").focus();
+  }
+
+  async function captureDraft() {
+    const body = { query: lastNoArticle.query, note: lastNoArticle.note, locale: lastNoArticle.locale };
+    const resp = await fetch("/api/v1/captures/", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
+    });
+    const data = await resp.json().catch(() => ({}));
+    $("capture-status").textContent = resp.ok ? `${L.capture_done}: ${data.title}` : (data.error || resp.statusText);
+    if (resp.ok) $("capture-draft").disabled = true;
   }
 
   async function copyLink(button) {
@@ -143,6 +188,12 @@
     });
     const data = await resp.json();
     $("outcome-status").textContent = resp.ok ? `${L.saved} (${outcome})` : data.error;
+    if (resp.ok && outcome === "no_article" && (body.query || body.note)) {
+      lastNoArticle = { query: body.query, note: body.note, locale: body.locale };
+      $("capture-row").hidden = false;
+      $("capture-draft").disabled = false;
+      $("capture-status").textContent = "";
+    }
   }
 
   q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(runSearch, 150); });
@@ -158,8 +209,11 @@
     const key = e.key.toLowerCase();
     if (key === "s" && openId) { e.preventDefault(); recordOutcome("solved"); }
     else if (key === "e") { e.preventDefault(); recordOutcome("escalated"); }
+    else if (key === "f" && openId) { e.preventDefault(); openFlagForm(); }
+    else if (key === "d" && lastNoArticle && !$("capture-draft").disabled) { e.preventDefault(); captureDraft(); }
     else if (key === "n") { e.preventDefault(); if (!$("note").value && document.activeElement !== $("note")) { $("note").focus(); } else { recordOutcome("no_article"); } }
   });
   $("note").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); recordOutcome("no_article"); } });
+  $("capture-draft").addEventListener("click", captureDraft);
   document.querySelectorAll(".outcomes button[data-outcome]").forEach((b) => b.addEventListener("click", () => recordOutcome(b.dataset.outcome)));
 })();

@@ -1,0 +1,35 @@
+"""Editor pieces for solution articles: the similar-articles panel and the new-article form."""
+
+from django.urls import reverse
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import Panel
+
+# A new article starts from the content standard: one empty step to fill in (its
+# instruction is required, so it cannot be published blank).
+RESOLUTION_SKELETON = [{"type": "step", "value": {"instruction": "", "expected_result": ""}}]
+
+
+class SolutionArticleForm(WagtailAdminPageForm):
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        unbound = not args and kwargs.get("data") is None
+        if instance is not None and instance.pk is None and unbound and not instance.resolution:
+            instance.resolution = RESOLUTION_SKELETON
+        super().__init__(*args, **kwargs)
+
+
+class SimilarArticlesPanel(Panel):
+    """Lists the existing articles (all languages, drafts included) closest to what is being
+    written, refreshed as the title or the issue changes."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "articles/admin/similar_articles_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            from .similarity import duplicate_threshold
+
+            context = super().get_context_data(parent_context)
+            context["endpoint"] = reverse("articles_similar")
+            context["page_id"] = self.instance.pk or ""
+            context["threshold"] = duplicate_threshold()
+            return context
