@@ -66,3 +66,33 @@ class BaseReportView(WagtailAdminTemplateMixin, TemplateView):
         context["intro"] = self.intro
         context["report_url"] = base
         return context
+
+
+class RecurringProblemsView(BaseReportView):
+    page_title = _("Recurring problems")
+    header_icon = "history"
+    url_name = "kb_reports:recurring_problems"
+    intro = _(
+        "Which problems keep coming back: volume per service over time, the articles that "
+        "solve most calls, escalations per team, and problems that are rising."
+    )
+
+    def build_report(self, filters):
+        from .recurring import build_recurring_report
+
+        return build_recurring_report(filters)
+
+
+class KcsHealthView(BaseReportView):
+    page_title = _("KCS and self-service health")
+    header_icon = "success"
+    url_name = "kb_reports:kcs_health"
+    intro = _(
+        "Is knowledge being used and kept up to date, and does self-service work? Rates are "
+        "shown with their counts; each is defined in the table and in docs/reports.md."
+    )
+
+    def build_report(self, filters):
+        from .health import build_health_report
+
+        return build_health_report(filters)
