@@ -50,7 +50,7 @@ KIND_LABELS = {
 }
 # Cosine distance at which two groups of queries stop being one topic (average linkage).
 # Chosen on half of the banking77 intents and checked on the other half (docs/reports.md).
-DEFAULT_DISTANCE_THRESHOLD = 0.6
+DEFAULT_DISTANCE_THRESHOLD = 0.45
 # Up to this many distinct texts are clustered directly; beyond, k-means micro-clusters first.
 DIRECT_LIMIT = 3000
 # A search that the same person refined within this time is not a separate request.
@@ -434,7 +434,8 @@ def _build_topic(members, vectors, key_index, since, until, live, examples_per_t
     spelling = {}
     for item in members:
         spelling.setdefault(item.key, Counter())[item.text] += 1
-    medoid = max(zip(keys, centrality.tolist(), strict=True), key=lambda kc: kc[1])[0]
+    # The label: the most central of the most frequent texts (a rare typo is never the label).
+    medoid = max(ordered[:3], key=lambda kc: kc[1])[0]
     label = spelling[medoid].most_common(1)[0][0]
     languages = Counter(item.locale for item in members)
     main_locale = languages.most_common(1)[0][0]
@@ -444,7 +445,7 @@ def _build_topic(members, vectors, key_index, since, until, live, examples_per_t
     first, second = sum(n for _d, n in daily[:half]), sum(n for _d, n in daily[half:])
     only_public = all(item.channel == SearchEvent.CHANNEL_PUBLIC for item in members)
     article, similarity = _closest_article(
-        block[centrality.argmax()], live, main_locale, public_only=only_public
+        vectors[key_index[medoid]], live, main_locale, public_only=only_public
     )
     return GapTopic(
         key=text_hash(medoid)[:16],
