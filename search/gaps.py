@@ -405,7 +405,8 @@ def _closest_article(vector, live, main_locale, public_only):
 
 def _daily(dates, since, until):
     counts = Counter(dates)
-    day, last, out = since.date(), (until - datetime.timedelta(microseconds=1)).date(), []
+    day = timezone.localtime(since).date()
+    last, out = timezone.localtime(until - datetime.timedelta(microseconds=1)).date(), []
     while day <= last:
         out.append((day, counts.get(day, 0)))
         day += datetime.timedelta(days=1)
@@ -487,6 +488,7 @@ def knowledge_gaps(
     channel=None,
     locale=None,
     service=None,
+    service_key=None,
     min_volume=2,
     max_topics=50,
     examples_per_topic=5,
@@ -495,8 +497,8 @@ def knowledge_gaps(
 ):
     """The knowledge-gap topics of a period, largest first, as a GapReport.
 
-    `channel` (operator/public/api) and `locale` filter the demand; `service` (a service slug)
-    keeps the topics whose closest article belongs to that service — unresolved demand itself
+    `channel` (operator/public/api) and `locale` filter the demand; `service` (a service slug,
+    or `service_key`, its translation key) keeps the topics whose closest article belongs to that service — unresolved demand itself
     carries no service."""
     since, until = period(days, since, until)
     if channel and channel not in dict(SearchEvent.CHANNELS):
@@ -550,24 +552,27 @@ def knowledge_gaps(
         if len(members) < min_volume:
             report.unclustered += len(members)
             continue
-        if len(topics) >= max_topics and not service:
+        if len(topics) >= max_topics and not (service or service_key):
             break
         topic = _build_topic(members, vectors, key_index, since, until, live, examples_per_topic)
         topics.append(topic)
-    if service:
-        topics = _with_service(topics, service)[:max_topics]
+    if service or service_key:
+        topics = _with_service(topics, service, service_key)[:max_topics]
     report.topics = topics
     timings["topics"] = time.perf_counter() - clock
     report.timings = {k: round(v, 3) for k, v in timings.items()}
     return report
 
 
-def _with_service(topics, service):
+def _with_service(topics, service=None, service_key=None):
     from articles.models import Service
 
-    keys = Service.objects.filter(slug=service).values("translation_key")
+    services = Service.objects.filter(slug=service) if service else Service.objects.all()
+    if service_key:
+        services = services.filter(translation_key=service_key)
+    keys = services.values("translation_key")
     if not keys.exists():
-        raise GapsError(f"Unknown service {service!r}.")
+        raise GapsError(f"Unknown service {service or service_key!r}.")
     article_keys = {
         str(k)
         for k in SolutionArticlePage.objects.filter(services__translation_key__in=keys).values_list(

@@ -80,3 +80,14 @@ def kcs_health_menu_item():
         icon_name="success",
         order=810,
     )
+
+
+@hooks.register("register_reports_menu_item")
+def knowledge_gaps_menu_item():
+    return ReportsMenuItem(
+        "Knowledge gaps",
+        reverse("kb_reports:knowledge_gaps"),
+        name="knowledge-gaps",
+        icon_name="help",
+        order=790,
+    )
