@@ -13,6 +13,7 @@ from django.utils import timezone
 from articles.models import EscalationTeam, SolutionArticlePage
 from search.models import CallOutcome, SearchEvent
 from search.reports.export import format_cell
+from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -473,3 +474,28 @@ def test_reports_menu_lists_the_reports_only_for_knowledge_managers(users):
     assert HEALTH in manager.get("/admin/").content.decode()
     html = secondline.get("/admin/").content.decode()
     assert RECURRING not in html and HEALTH not in html
+
+
+# -- what a knowledge manager sees (browser) ------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_reports_with_demo_events_in_a_browser(login_browser, users):
+    from search.demo_events import load_demo_events
+
+    load_demo_events(days=21, seed=3, calls_per_day=10, visits_per_day=8)
+    page = login_browser(users["manager"])
+    for url, name, heading in [
+        (RECURRING, "report-recurring-problems", "Problem volume per service over time"),
+        (HEALTH, "report-kcs-health", "Searches and calls over time"),
+    ]:
+        page.goto(url)
+        page.get_by_role("heading", name=heading).wait_for()
+        chart = page.locator("svg[role=img]").first
+        assert chart.is_visible()
+        assert page.locator("svg[role=img] polyline").count() >= 1
+        screenshot(page, name)
+    page.goto(f"{HEALTH}?period=custom&date_from=2026-05-10&date_to=2026-05-01")
+    assert page.get_by_role("alert").is_visible()
+    screenshot(page, "report-bad-filter")

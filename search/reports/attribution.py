@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles.models import SolutionArticlePage
 
 from ..models import CallOutcome, SearchEvent
-from .filters import service_choices
+from .filters import service_names
 
 NO_SERVICE = "(no service)"
 
@@ -28,7 +28,7 @@ class ServiceIndex:
             "solutionarticlepage_id", "service__translation_key"
         ):
             self.by_page[page_id].add(str(key))
-        self.labels = dict(service_choices())
+        self.labels = service_names()
 
     def keys(self, page_id):
         return self.by_page.get(page_id) or set()

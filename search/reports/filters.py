@@ -41,8 +41,21 @@ MAX_RANGE_DAYS = 731
 EARLIEST_DATE = datetime.date(2000, 1, 1)
 
 
+def service_names():
+    """Translation key -> the service's English name (or its name in another language)."""
+    from articles.models import Service
+
+    names = {}
+    for key, name, lang in Service.objects.values_list(
+        "translation_key", "name", "locale__language_code"
+    ):
+        if lang == "en" or str(key) not in names:
+            names[str(key)] = name
+    return names
+
+
 def service_choices():
-    """One choice per translation group, labelled with the English name when there is one."""
+    """One choice per translation group: the English name, then the other languages' names."""
     from articles.models import Service
 
     groups = {}

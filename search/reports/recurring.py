@@ -7,7 +7,7 @@ from django.db.models import Count
 from wagtail.models import Page
 
 from ..models import CallOutcome, DailySearchStats
-from .attribution import NO_SERVICE, ServiceIndex, demand_events
+from .attribution import NO_SERVICE, ServiceIndex, demand_events, oldest_raw_event
 from .charts import bar_chart, line_chart
 from .export import Column, Report, Table
 
@@ -68,9 +68,17 @@ def _volumes(events, services, filters):
     return by_service, by_article
 
 
+def _previous_comparable(filters):
+    """The previous period can be compared only when its raw events are all still stored:
+    not pruned, and the log already existed when that period began."""
+    previous = filters.previous()
+    oldest = oldest_raw_event()
+    return not _pruned_in(previous) and oldest is not None and oldest <= previous.start
+
+
 def _previous_totals(filters, services):
     previous = filters.previous()
-    if _pruned_in(previous):
+    if not _previous_comparable(filters):
         return None, None
     by_service, by_article = Counter(), Counter()
     for _day, _kind, page in demand_events(previous):
@@ -101,8 +109,9 @@ def build_recurring_report(filters):
         )
     if prev_service is None:
         notes.append(
-            "The previous period has been pruned: rising problems are judged within this "
-            "period only (recent half against earlier half)."
+            "The previous period is not fully in the log (pruned, or before logging "
+            "started): rising problems are judged within this period only (recent half "
+            "against earlier half)."
         )
 
     def label(key):
