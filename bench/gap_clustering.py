@@ -87,6 +87,20 @@ def main():
             f"{threshold:9.2f} | {len(set(labels)):8d} | {adjusted_rand_score(intents, labels):.3f} "
             f"| {normalized_mutual_info_score(intents, labels):.3f}"
         )
+    from sklearn.cluster import AgglomerativeClustering
+
+    direct = AgglomerativeClustering(
+        n_clusters=None,
+        metric="cosine",
+        linkage="average",
+        distance_threshold=gaps.DEFAULT_DISTANCE_THRESHOLD,
+    ).fit_predict(vectors)
+    print(
+        f"reference, sklearn directly on all {len(vectors)} vectors at "
+        f"{gaps.DEFAULT_DISTANCE_THRESHOLD}: {len(set(direct))} clusters, "
+        f"ARI {adjusted_rand_score(intents, direct):.3f}, "
+        f"NMI {normalized_mutual_info_score(intents, direct):.3f}"
+    )
     labels = gaps.cluster_vectors(vectors)
     by_cluster = {}
     for text, label, vector in zip(messages, labels, vectors, strict=True):
@@ -133,7 +147,9 @@ def main():
         stages = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
         print(
             f"project {name}: {runs[name][0]:.1f} s total ({stages}); encoded {report.encoded}, "
-            f"{len(report.topics)} topics, {report.items} items, {report.distinct_texts} distinct"
+            f"{len(report.topics)} topics, {report.items} items clustered "
+            f"({report.answered_since} left out: answered by an article published later), "
+            f"{report.distinct_texts} distinct"
         )
     cold_time, cold = runs["cold"]
     encode_rate = cold.timings["embed"] / max(1, cold.encoded)

@@ -195,12 +195,23 @@ ONE_OFFS = [
     ("en", "landline at home crackles and the line drops in the middle of calls"),
 ]
 # Personal data callers mention; redaction must turn it into placeholders before storage.
-PERSONAL_SUFFIXES = [
-    " call me back on 0475 12 34 56",
-    " my mail is jan.peeters@example.be",
-    " customer CUST-0012345",
-    " bel me op +32 2 123 45 67",
-]
+PERSONAL_SUFFIXES = {
+    "en": [
+        " call me back on 0475 12 34 56",
+        " my mail is jan.peeters@example.be",
+        " customer CUST-0012345",
+    ],
+    "nl": [
+        " bel me op +32 2 123 45 67",
+        " mijn mail is an.jacobs@example.be",
+        " klant CUST-0012345",
+    ],
+    "fr": [
+        " rappelez-moi au 0475 12 34 56",
+        " mon mail est luc.dubois@example.be",
+        " client CUST-0012345",
+    ],
+}
 # Solved problems that get more frequent (a service quality signal for the recurring report).
 RISING_ARTICLES = {"demo-vpn-disconnects": 3.0, "demo-mobile-no-signal": 2.5}
 NOT_HELPFUL_COMMENTS = {
@@ -338,10 +349,10 @@ class _Generator:
         self.report.no_good_match += response.no_good_match
         return response, event_id
 
-    def _noisy(self, text):
+    def _noisy(self, text, locale="en"):
         roll = self.rng.random()
         if roll < 0.04:
-            return text + self.rng.choice(PERSONAL_SUFFIXES)
+            return text + self.rng.choice(PERSONAL_SUFFIXES.get(locale, PERSONAL_SUFFIXES["en"]))
         if roll < 0.25:
             return text.lower()
         if roll < 0.32 and len(text) > 12:
@@ -354,7 +365,7 @@ class _Generator:
     def call(self, at, locale, query, article_ext=None, team_slug=None, answered=True):
         operator = self.rng.choice(self.operators)
         session_key = self._session()
-        typed = self._noisy(query)
+        typed = self._noisy(query, locale)
         # The console searches while the operator types: an earlier, shorter prefix first.
         if self.rng.random() < 0.4 and len(typed) > 20:
             prefix = typed[: self.rng.randint(8, len(typed) - 6)].rstrip()
@@ -396,7 +407,7 @@ class _Generator:
                 search_event_id=event_id,
             )
         elif not answered and roll < 0.95:
-            note = self.rng.choice(["", "customer: ", "caller asks: "]) + self._noisy(query)
+            note = self.rng.choice(["", "customer: ", "caller asks: "]) + self._noisy(query, locale)
             record = events.record_outcome(
                 user=operator,
                 outcome=CallOutcome.NO_ARTICLE,
@@ -412,7 +423,7 @@ class _Generator:
 
     def visit(self, at, locale, query, answered=True):
         session_key = self._session()
-        typed = self._noisy(query)
+        typed = self._noisy(query, locale)
         response, event_id = self._search(
             typed, locale, SearchEvent.CHANNEL_PUBLIC, None, session_key, at
         )

@@ -53,6 +53,10 @@ KIND_LABELS = {
 DEFAULT_DISTANCE_THRESHOLD = 0.45
 # Up to this many distinct texts are clustered directly; beyond, k-means micro-clusters first.
 DIRECT_LIMIT = 3000
+# Micro-centroids sit closer together than their members, so the agglomerative step on them
+# uses a tighter threshold: 2/3 of it gave the same agreement with the banking77 intents as
+# clustering the messages directly (ARI 0.497 vs 0.484, docs/reports.md).
+MICRO_THRESHOLD_FACTOR = 2 / 3
 # A search that the same person refined within this time is not a separate request.
 REFINEMENT_WINDOW = datetime.timedelta(seconds=90)
 CHUNK_TOP_K = 20
@@ -286,22 +290,30 @@ def cluster_vectors(vectors, weights=None, distance_threshold=DEFAULT_DISTANCE_T
     if n == 1:
         return np.zeros(1, "int64")
 
-    def agglomerate(x):
+    def agglomerate(x, threshold):
+        if len(x) < 2:
+            return np.zeros(len(x), "int64")
         model = AgglomerativeClustering(
             n_clusters=None,
             metric="cosine",
             linkage="average",
-            distance_threshold=distance_threshold,
+            distance_threshold=threshold,
         )
         return model.fit_predict(x)
 
     if n <= DIRECT_LIMIT:
-        return agglomerate(vectors)
+        return agglomerate(vectors, distance_threshold)
     import faiss
 
     k = min(DIRECT_LIMIT, max(2, n // 10))
     kmeans = faiss.Kmeans(
-        vectors.shape[1], k, niter=12, seed=seed, spherical=True, max_points_per_centroid=64
+        vectors.shape[1],
+        k,
+        niter=12,
+        seed=seed,
+        spherical=True,
+        min_points_per_centroid=1,
+        max_points_per_centroid=64,
     )
     w = None if weights is None else np.asarray(weights, dtype="float32")
     kmeans.train(np.ascontiguousarray(vectors), weights=w)
@@ -310,7 +322,7 @@ def cluster_vectors(vectors, weights=None, distance_threshold=DEFAULT_DISTANCE_T
     used = np.unique(micro)
     centroids = kmeans.centroids[used]
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
-    top = agglomerate(centroids)
+    top = agglomerate(centroids, distance_threshold * MICRO_THRESHOLD_FACTOR)
     remap = np.zeros(k, "int64")
     remap[used] = top
     return remap[micro]

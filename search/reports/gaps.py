@@ -106,6 +106,18 @@ def build_gaps_report(filters):
     return report, gaps
 
 
+def sparkline_points(daily, width=120, height=24):
+    """SVG polyline points for a topic's requests per day (a glance at its trend)."""
+    counts = [n for _day, n in daily]
+    if not counts:
+        return ""
+    top = max(counts) or 1
+    step = width / max(1, len(counts) - 1)
+    return " ".join(
+        f"{i * step:.1f},{height - 2 - (n / top) * (height - 4):.1f}" for i, n in enumerate(counts)
+    )
+
+
 class KnowledgeGapsView(BaseReportView):
     template_name = "search/reports/knowledge_gaps.html"
     page_title = gettext_lazy("Knowledge gaps")
@@ -134,7 +146,10 @@ class KnowledgeGapsView(BaseReportView):
             table = report.blocks[1]
             context["trend_chart"] = report.blocks[0]
             context["topics_table"] = table
-            context["topic_rows"] = list(zip(table.cells(), topics, strict=True))
+            context["topic_rows"] = [
+                (cells, topic, sparkline_points(topic.daily))
+                for cells, topic in zip(table.cells(), topics, strict=True)
+            ]
         return context
 
 
