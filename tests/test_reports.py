@@ -328,6 +328,41 @@ def test_a_problem_whose_calls_grow_in_the_recent_half_is_rising(manager, operat
     assert rising[mobile]["Kind"] == "Service"
 
 
+def test_days_before_the_log_began_do_not_make_a_problem_look_rising(manager, operator, article):
+    page = article("demo-esim-activation")
+    for days_ago in [5, 5, 3, 3, 1, 1]:  # the log starts 5 days ago: a steady problem
+        search = operator_search(operator, page.title)
+        backdate(CallOutcome, record(operator, "solved", search, page), days_ago)
+        backdate(SearchEvent, search["search_id"], days_ago)
+    html = manager.get(RECURRING, {"period": "30"}).content.decode()
+    rising = {r[1] for r in screen_tables(html)["Rising problems"][1:]}
+    assert f"{page.title} [en]" not in rising
+    assert "The log starts on" in html
+
+
+def test_a_problem_busier_than_the_previous_period_is_rising(manager, operator, article):
+    page = article("demo-roaming-abroad")
+    # 2 calls in the previous 7 days, 6 spread evenly over this week
+    for days_ago in [9, 11] + [0, 1, 2, 4, 5, 6]:
+        search = operator_search(operator, page.title)
+        backdate(CallOutcome, record(operator, "solved", search, page), days_ago)
+        backdate(SearchEvent, search["search_id"], days_ago)
+    table = screen_tables(manager.get(RECURRING, {"period": "7"}).content.decode())
+    assert f"{page.title} [en]" not in {r[1] for r in table["Rising problems"][1:]}, (
+        "without a log covering the previous period, only the halves are compared"
+    )
+    old = operator_search(operator, "printer offline")
+    backdate(SearchEvent, old["search_id"], 30)  # the log now reaches back before it
+    table = screen_tables(manager.get(RECURRING, {"period": "7"}).content.decode())
+    rising = {
+        r[1]: dict(zip(table["Rising problems"][0], r, strict=True))
+        for r in table["Rising problems"][1:]
+    }
+    row = rising[f"{page.title} [en]"]
+    assert row["Previous period"] == "2"
+    assert row["Why rising"] == "6 vs 2 in the previous period"
+
+
 def test_volume_per_service_groups_calls_by_service_in_every_language(manager, operator, article):
     vpn_en, vpn_nl = article("demo-vpn-cannot-connect"), article("demo-vpn-cannot-connect", "nl")
     for page in (vpn_en, vpn_nl, vpn_nl):
@@ -445,6 +480,29 @@ def test_csv_and_xlsx_exports_hold_exactly_the_tables_on_screen(manager, calls, 
                     assert format_cell(kind, value) == shown
 
 
+def test_export_cells_cannot_become_spreadsheet_formulas(manager, calls):
+    from openpyxl import load_workbook
+
+    from search.reports.export import Report, Table, to_csv, to_xlsx
+    from search.reports.filters import default_filters
+
+    report = Report(
+        "t", "t", default_filters(), [Table("Articles", ["Title"], [["=HYPERLINK(1)"]])]
+    )
+    assert "'=HYPERLINK(1)" in to_csv(report)
+    cell = load_workbook(io.BytesIO(to_xlsx(report)))["Articles"]["A2"]
+    assert (cell.value, cell.data_type) == ("=HYPERLINK(1)", "s")
+
+
+def test_charts_are_accessible_images_with_their_numbers_in_a_table(manager, calls):
+    html = manager.get(RECURRING).content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="kb-chart__svg" role="img"' in html
+    assert "<title id=" in html and "<desc id=" in html
+    tables = screen_tables(html)
+    assert "Problem volume per service over time" in tables  # the chart's data table
+    assert "<script" not in html.split('class="kb-chart"')[1].split("</figure>")[0]
+
+
 # -- access -------------------------------------------------------------------------------
 
 
@@ -486,6 +544,7 @@ def test_reports_with_demo_events_in_a_browser(login_browser, users):
 
     load_demo_events(days=21, seed=3, calls_per_day=10, visits_per_day=8)
     page = login_browser(users["manager"])
+    page.set_viewport_size({"width": 1280, "height": 2400})  # the admin scrolls inside its panel
     for url, name, heading in [
         (RECURRING, "report-recurring-problems", "Problem volume per service over time"),
         (HEALTH, "report-kcs-health", "Searches and calls over time"),

@@ -196,11 +196,12 @@ class ReportFilters:
         first_len = self.days // 2
         split = self.start_date + datetime.timedelta(days=first_len)
         return (
-            self._replace_dates(self.start_date, split - datetime.timedelta(days=1)),
-            self._replace_dates(split, self.end_date),
+            self.with_dates(self.start_date, split - datetime.timedelta(days=1)),
+            self.with_dates(split, self.end_date),
         )
 
-    def _replace_dates(self, start, end):
+    def with_dates(self, start, end):
+        """The same channel/locale/service filters over other dates."""
         return ReportFilters(
             start_date=start,
             end_date=end,

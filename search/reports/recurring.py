@@ -4,6 +4,7 @@ escalations per team, and rising problems. Definitions: docs/reports.md."""
 from collections import Counter, defaultdict
 
 from django.db.models import Count
+from django.utils import timezone
 from wagtail.models import Page
 
 from ..models import CallOutcome, DailySearchStats
@@ -39,9 +40,8 @@ def _pruned_in(filters):
     ).exists()
 
 
-def _volumes(events, services, filters):
+def _volumes(events, services, filters, earlier):
     """Per service key and per article: total, per bucket, earlier half, recent half."""
-    earlier, _recent = filters.halves()
     buckets = len(filters.buckets())
 
     def empty():
@@ -96,11 +96,22 @@ def _pages(ids):
 def build_recurring_report(filters):
     services = ServiceIndex()
     buckets = filters.buckets()
-    earlier, recent = filters.halves()
-    earlier_days = earlier.days if earlier.start_date <= earlier.end_date else 0
-    by_service, by_article = _volumes(demand_events(filters), services, filters)
-    prev_service, prev_article = _previous_totals(filters, services)
     notes = []
+    # Halves are compared over the logged part of the period: days before the first stored
+    # event are not quiet days, they are days nobody recorded.
+    logged = filters
+    oldest = oldest_raw_event()
+    if oldest is not None and timezone.localtime(oldest).date() > filters.start_date:
+        first_day = min(timezone.localtime(oldest).date(), filters.end_date)
+        logged = filters.with_dates(first_day, filters.end_date)
+        notes.append(
+            f"The log starts on {first_day:%d %b %Y}: the earlier and recent halves are "
+            f"those of {first_day:%d %b}–{filters.end_date:%d %b}."
+        )
+    earlier, recent = logged.halves()
+    earlier_days = earlier.days if earlier.start_date <= earlier.end_date else 0
+    by_service, by_article = _volumes(demand_events(filters), services, filters, earlier)
+    prev_service, prev_article = _previous_totals(filters, services)
     if _pruned_in(filters):
         notes.append(
             "Part of this period has been pruned (KB_LOG_RETENTION_DAYS): the daily counts "
