@@ -212,10 +212,9 @@ def collect_items(since, until, *, channel=None, locale=None):
                 KIND_NO_ARTICLE, text, event_channel or "operator", item_locale or "en", created_at
             )
         )
-    contact_ids = set(
-        searches.filter(contact_requests__isnull=False).values_list("pk", flat=True).distinct()
-    )
-    unresolved = searches.filter(Q(no_good_match=True) | Q(pk__in=contact_ids))
+    before_contact = searches.filter(contact_requests__isnull=False).values("pk")
+    contact_ids = set(before_contact.values_list("pk", flat=True))
+    unresolved = searches.filter(Q(no_good_match=True) | Q(pk__in=before_contact))
     for pk, query, event_channel, item_locale, created_at, ngm in unresolved.values_list(
         "pk", "query", "channel", "locale", "created_at", "no_good_match"
     ).iterator(chunk_size=5000):
