@@ -321,7 +321,7 @@ def test_knowledge_gaps_report_with_demo_events_in_a_browser(login_browser, user
     load_demo_events(days=21, seed=2, calls_per_day=10, visits_per_day=8)
     page = login_browser(users["manager"])
     page.goto(REPORT)
-    page.get_by_role("heading", name="Gap topics").wait_for()
+    page.get_by_role("heading", name="Gap topics", exact=True).wait_for()
     assert page.locator("svg[role=img] polyline").count() >= 1
     assert page.locator("tr[data-gap-topic]").count() >= 3
     assert page.get_by_role("button", name="Create draft article").first.is_visible()
