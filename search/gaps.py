@@ -43,10 +43,10 @@ KIND_NO_ARTICLE = "no_article"
 KIND_NOT_HELPFUL = "not_helpful"
 KIND_CONTACT = "contact"
 KIND_LABELS = {
-    KIND_SEARCH: "search without a good match",
-    KIND_NO_ARTICLE: "no article found (call)",
-    KIND_NOT_HELPFUL: "not helpful (feedback)",
-    KIND_CONTACT: "search before a contact request",
+    KIND_SEARCH: "no good match",
+    KIND_NO_ARTICLE: "no article (call)",
+    KIND_NOT_HELPFUL: "not helpful",
+    KIND_CONTACT: "before contact",
 }
 # Cosine distance at which two groups of queries stop being one topic (average linkage).
 # Chosen on half of the banking77 intents and checked on the other half (docs/reports.md).

@@ -320,6 +320,8 @@ def test_knowledge_gaps_report_with_demo_events_in_a_browser(login_browser, user
 
     load_demo_events(days=21, seed=2, calls_per_day=10, visits_per_day=8)
     page = login_browser(users["manager"])
+    # The admin scrolls inside its own container: a tall window gets the table in the picture.
+    page.set_viewport_size({"width": 1400, "height": 2600})
     page.goto(REPORT)
     page.get_by_role("heading", name="Gap topics", exact=True).wait_for()
     assert page.locator("svg[role=img] polyline").count() >= 1
