@@ -1,13 +1,17 @@
 """Write side of search analytics. Never slows or breaks a search: failures are logged."""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 
-from .models import CallOutcome, SearchEvent
+from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
 from .redaction import redact
 
 logger = logging.getLogger("kb.events")
+
+MAX_COMMENT_CHARS = 1000
+CONTACT_TRAIL_WINDOW = timedelta(hours=2)
 
 
 def log_search(response, *, channel, request=None):
@@ -48,3 +52,45 @@ def record_outcome(
         note=redact(note)[:2000],
         search_event=event,
     )
+
+
+def record_feedback(*, article, locale, helpful, session_key=""):
+    """'Was this helpful?' yes/no on an article page."""
+    return ArticleFeedback.objects.create(
+        article=article, locale=locale[:8], helpful=bool(helpful), session_key=session_key
+    )
+
+
+def add_feedback_details(record, *, reason, comment=""):
+    """The reason and optional comment after a 'no': plain text, personal data redacted."""
+    from articles.sanitize import sanitize_text
+
+    record.reason = reason
+    record.comment = redact(sanitize_text(comment or "", MAX_COMMENT_CHARS))
+    record.save(update_fields=["reason", "comment"])
+    return record
+
+
+def record_contact_request(*, locale, name, email, phone, message, article, session_key, now=None):
+    """'Still need help?': store the request with the public searches of the last two hours."""
+    from django.utils import timezone
+
+    from articles.sanitize import sanitize_text
+
+    record = ContactRequest.objects.create(
+        locale=locale[:8],
+        name=sanitize_text(name, 120),
+        email=email,
+        phone=sanitize_text(phone or "", 40),
+        message=sanitize_text(message, 3000),
+        article=article,
+    )
+    trail = SearchEvent.objects.filter(
+        session_key=session_key,
+        channel=SearchEvent.CHANNEL_PUBLIC,
+        created_at__gte=(now or timezone.now()) - CONTACT_TRAIL_WINDOW,
+    )
+    if now is not None:
+        trail = trail.filter(created_at__lte=now)
+    record.searches.set(trail)
+    return record

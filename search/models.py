@@ -168,3 +168,23 @@ class DailySearchStats(models.Model):
         ]
         # The reports (Wagtail admin -> Reports) are read over all search data at once.
         permissions = [("view_reports", "Can view the search and knowledge reports")]
+
+
+class QueryVector(models.Model):
+    """Cache of embedded (redacted) query texts for the knowledge-gap clustering.
+
+    Keyed by model id and a hash of the normalised text, so a text is encoded once per model
+    however often it is searched; rows for another model are simply never read."""
+
+    model_id = models.CharField(max_length=255)
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model_id", "text_hash"], name="one_vector_per_text")
+        ]
+
+    def __str__(self):
+        return f"{self.model_id}:{self.text_hash[:12]}"

@@ -1,13 +1,11 @@
 """Self-service pages for customers: search, 'was this helpful?', 'still need help?'."""
 
 import re
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -15,16 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from articles.models import CategoryPage
-from articles.sanitize import sanitize_text
 from articles.selectors import visible_articles
 
 from . import events, service
-from .models import ArticleFeedback, ContactRequest, SearchEvent
+from .models import ArticleFeedback, SearchEvent
 from .ratelimit import rate_limited
 from .redaction import redact
 
-MAX_COMMENT_CHARS = 1000
-TRAIL_WINDOW = timedelta(hours=2)
+MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
 
 
 def _ensure_session(request):
@@ -91,7 +87,7 @@ def feedback(request):
     helpful = request.POST.get("helpful")
     if helpful not in ("yes", "no"):
         return redirect(page.url)
-    record = ArticleFeedback.objects.create(
+    record = events.record_feedback(
         article=page,
         locale=get_language(),
         helpful=helpful == "yes",
@@ -128,9 +124,9 @@ def feedback_details(request, feedback_id):
     article = record.article.specific
     form = FeedbackDetailsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        record.reason = form.cleaned_data["reason"]
-        record.comment = redact(sanitize_text(form.cleaned_data["comment"], MAX_COMMENT_CHARS))
-        record.save(update_fields=["reason", "comment"])
+        events.add_feedback_details(
+            record, reason=form.cleaned_data["reason"], comment=form.cleaned_data["comment"]
+        )
         del request.session["feedback_id"]
         return render(
             request, "search/feedback_thanks.html", {"article": article, "helpful": False}
@@ -162,20 +158,15 @@ def contact(request):
             if data.get("article")
             else None
         )
-        record = ContactRequest.objects.create(
+        record = events.record_contact_request(
             locale=get_language(),
-            name=sanitize_text(data["name"], 120),
+            name=data["name"],
             email=data["email"],
-            phone=sanitize_text(data["phone"], 40),
-            message=sanitize_text(data["message"], 3000),
+            phone=data["phone"],
+            message=data["message"],
             article=article,
-        )
-        trail = SearchEvent.objects.filter(
             session_key=session_key,
-            channel=SearchEvent.CHANNEL_PUBLIC,
-            created_at__gte=timezone.now() - TRAIL_WINDOW,
         )
-        record.searches.set(trail)
         return render(request, "search/contact_done.html", {"contact": record})
     article = (
         visible_articles(None).filter(pk=initial["article"]).first() if initial["article"] else None

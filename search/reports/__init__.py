@@ -1,0 +1,1 @@
+"""Knowledge-manager reports (Wagtail admin -> Reports): shared filters, charts, export."""
