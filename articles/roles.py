@@ -59,7 +59,9 @@ def ensure_roles_and_workflow(kb_roots):
         ):
             group.permissions.add(_perm("kbsearch", codename))
 
-    managers.permissions.add(_perm("kbsearch", "view_reports"))
+    # Second line writes the next articles from the recurring-problem and gap reports.
+    for group in (second_line, managers):
+        group.permissions.add(_perm("kbsearch", "view_reports"))
 
     page_perms = {
         second_line: ("add_page", "change_page"),
