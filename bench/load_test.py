@@ -11,14 +11,16 @@ every step stops by itself after --seconds.
 import argparse
 import csv
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from _django import copy_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -65,25 +67,22 @@ def main():
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
-    source = ROOT / "var" / "db.sqlite3"
-    if not source.exists():
-        raise SystemExit("run `make demo` first: var/db.sqlite3 is missing")
-    work = Path(tempfile.mkdtemp(prefix="kb-load-"))
-    shutil.copy(source, work / "db.sqlite3")
+    work = copy_database("kb-load-")  # sets DATABASE_URL, KB_VECTOR_INDEX_DIR, KB_VAR_DIR
     if (ROOT / "var" / "vector_index").exists():
         shutil.copytree(ROOT / "var" / "vector_index", work / "vector_index")
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="kbsite.settings.dev",
+        DJANGO_SETTINGS_MODULE="kbsite.settings.bench",  # DEBUG off, as in production
+        # One key for every worker of this run (the bench settings would pick one per process).
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
-        KB_VAR_DIR=str(work),
-        DATABASE_URL=f"sqlite:///{work / 'db.sqlite3'}",
-        KB_VECTOR_INDEX_DIR=str(work / "vector_index"),
     )
     server = subprocess.Popen(
         [
             str(Path(PY).with_name("gunicorn")),
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),  # each worker warms the model after its fork
             "kbsite.wsgi",
             "--workers",
             str(args.workers),
@@ -91,7 +90,6 @@ def main():
             f"127.0.0.1:{PORT}",
             "--timeout",
             "60",
-            "--preload",
         ],
         cwd=ROOT,
         env=env,
