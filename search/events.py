@@ -32,10 +32,25 @@ def log_search(response, *, channel, request=None):
                 no_good_match=response.no_good_match,
                 latency_ms=response.took_ms,
             )
+        if response.no_good_match:
+            _remember_vector(response.query, event.query)
         return event.pk
     except Exception:
         logger.exception("could not log a %s search; the search itself was answered", channel)
         return None
+
+
+def _remember_vector(query, redacted):
+    """Unresolved demand feeds the knowledge-gap report: keep the query's vector (no encoding)."""
+    from embeddings.encoder import get_encoder
+
+    from . import gaps
+    from .service import _vector_cache
+
+    encoder = get_encoder()
+    vector = _vector_cache.data.get((encoder.model_id, query))
+    if vector is not None:
+        gaps.remember_search_vector(query, redacted, vector, encoder)
 
 
 def record_outcome(

@@ -244,6 +244,40 @@ def collect_items(since, until, *, channel=None, locale=None):
 # --- embedding with a cache -----------------------------------------------------------------
 
 
+def _lowercases(encoder):
+    return bool(getattr(getattr(encoder, "tokenizer", None), "do_lower_case", False))
+
+
+def remember_search_vector(query, redacted_query, vector, encoder):
+    """Keep the vector a search has just computed, so the gap report never encodes it again.
+
+    Called when a no-good-match search is logged: it costs one insert, no encoding. Only when
+    redaction left the query unchanged (no vector of personal data is stored) and the query is
+    its own dedupe key — exactly, or up to case for a model that lowercases its input — so the
+    stored vector is the one `embed_texts` would compute. Never raises."""
+    try:
+        key = normalise(redacted_query)
+        if not key or redacted_query != query:
+            return False
+        text = " ".join(query.split())
+        if text != key and not (_lowercases(encoder) and text.casefold() == key):
+            return False
+        QueryVector.objects.bulk_create(
+            [
+                QueryVector(
+                    model_id=encoder.model_id,
+                    text_hash=text_hash(key),
+                    vector=np.asarray(vector, dtype="float32").tobytes(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        return True
+    except Exception:
+        logger.exception("could not keep a query vector for the gap report")
+        return False
+
+
 def embed_texts(keys, encoder=None, batch=2000):
     """{key: vector} for normalised texts; only texts never seen with this model are encoded.
 

@@ -328,3 +328,27 @@ def test_knowledge_gaps_report_with_demo_events_in_a_browser(login_browser, user
     assert page.locator("tr[data-gap-topic]").count() >= 3
     assert page.get_by_role("button", name="Create draft article").first.is_visible()
     screenshot(page, "report-knowledge-gaps")
+
+
+def test_unanswered_searches_keep_their_vector_so_the_report_encodes_nothing_new(users):
+    import numpy as np
+
+    from embeddings.encoder import get_encoder
+    from search.gaps import embed_texts, normalise
+    from search.models import QueryVector
+
+    customer = Client()
+    # Two coffee queries, one of them with a phone number the redaction removes.
+    for query in COFFEE[:1] + COFFEE[3:]:
+        assert _public_search(customer, query)["no_good_match"]
+    # The clean query's vector was kept when the search was logged; the redacted one was not:
+    # no vector of a text that held personal data is ever stored.
+    assert QueryVector.objects.count() == 1
+    vectors, encoded_now = embed_texts([normalise(COFFEE[0])])
+    assert encoded_now == 0 and vectors.shape[0] == 1
+    # ... and it is the vector the report would have computed itself.
+    expected = get_encoder().encode([normalise(COFFEE[0])])[0]
+    assert np.allclose(vectors[0], expected, atol=1e-5)
+    # An answered search feeds no gap, so nothing is kept for it.
+    assert not _public_search(customer, "my printer is offline")["no_good_match"]
+    assert QueryVector.objects.count() == 1
