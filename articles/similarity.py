@@ -160,13 +160,8 @@ def _pages_with_prefix(prefix):
     return SolutionArticlePage.objects.filter(external_id__startswith=prefix).values("pk")
 
 
-def calibration_pairs(model_id=None, external_id_prefix=""):
-    """For each live article: its score against each of its own translations (near-duplicates
-    across languages) and its best score against any article about another problem.
-
-    Returns (same_problem_scores, other_problem_best_scores), computed from stored chunks.
-    """
-    model_id = model_id or get_encoder().model_id
+def _issue_matrices(model_id, external_id_prefix):
+    """{page id: matrix of its stored issue-chunk vectors} for live articles with the prefix."""
     by_page = {}
     for page_id, vector in (
         Chunk.objects.for_model(model_id)
@@ -174,7 +169,17 @@ def calibration_pairs(model_id=None, external_id_prefix=""):
         .values_list("page_id", "vector")
     ):
         by_page.setdefault(page_id, []).append(np.frombuffer(bytes(vector), dtype="float32"))
-    matrices = {pid: np.vstack(vs) for pid, vs in by_page.items()}
+    return {pid: np.vstack(vs) for pid, vs in by_page.items()}
+
+
+def calibration_pairs(model_id=None, external_id_prefix=""):
+    """For each live article: its score against each of its own translations (near-duplicates
+    across languages) and its best score against any article about another problem.
+
+    Returns (same_problem_scores, other_problem_best_scores), computed from stored chunks.
+    """
+    model_id = model_id or get_encoder().model_id
+    matrices = _issue_matrices(model_id, external_id_prefix)
     keys = dict(
         SolutionArticlePage.objects.filter(pk__in=matrices).values_list("pk", "translation_key")
     )
@@ -199,14 +204,7 @@ def paraphrase_pairs(gold_lines, model_id=None, external_id_prefix=""):
     Only queries with an answer are used; scores are over live articles in every language."""
     encoder = get_encoder()
     model_id = model_id or encoder.model_id
-    by_page = {}
-    for page_id, vector in (
-        Chunk.objects.for_model(model_id)
-        .filter(kind__in=ISSUE_KINDS, page__in=_pages_with_prefix(external_id_prefix))
-        .values_list("page_id", "vector")
-    ):
-        by_page.setdefault(page_id, []).append(np.frombuffer(bytes(vector), dtype="float32"))
-    matrices = {pid: np.vstack(vs) for pid, vs in by_page.items()}
+    matrices = _issue_matrices(model_id, external_id_prefix)
     external = dict(
         SolutionArticlePage.objects.filter(pk__in=matrices).values_list("pk", "external_id")
     )

@@ -278,6 +278,10 @@ class ReportFilters:
         return not self.channel or self.channel == channel
 
     # -- the filtered querysets
+    def _in_period_and_language(self, qs):
+        qs = qs.filter(created_at__gte=self.start, created_at__lt=self.end)
+        return qs.filter(locale=self.locale) if self.locale else qs
+
     def search_events(self, qs=None):
         """Searches in the period; with a service: those whose first result is one of its articles."""
         qs = SearchEvent.objects.all() if qs is None else qs
@@ -297,9 +301,7 @@ class ReportFilters:
         qs = CallOutcome.objects.all() if qs is None else qs
         if not self.channel_allows(SearchEvent.CHANNEL_OPERATOR):
             return qs.none()
-        qs = qs.filter(created_at__gte=self.start, created_at__lt=self.end)
-        if self.locale:
-            qs = qs.filter(locale=self.locale)
+        qs = self._in_period_and_language(qs)
         ids = self.service_article_ids()
         if ids is not None:
             ids = list(ids)
@@ -314,9 +316,7 @@ class ReportFilters:
         qs = ArticleFeedback.objects.all() if qs is None else qs
         if not self.channel_allows(SearchEvent.CHANNEL_PUBLIC):
             return qs.none()
-        qs = qs.filter(created_at__gte=self.start, created_at__lt=self.end)
-        if self.locale:
-            qs = qs.filter(locale=self.locale)
+        qs = self._in_period_and_language(qs)
         ids = self.service_article_ids()
         if ids is not None:
             qs = qs.filter(article_id__in=list(ids))
@@ -328,9 +328,7 @@ class ReportFilters:
         qs = ContactRequest.objects.all() if qs is None else qs
         if not self.channel_allows(SearchEvent.CHANNEL_PUBLIC):
             return qs.none()
-        qs = qs.filter(created_at__gte=self.start, created_at__lt=self.end)
-        if self.locale:
-            qs = qs.filter(locale=self.locale)
+        qs = self._in_period_and_language(qs)
         ids = self.service_article_ids()
         if ids is not None:
             ids = list(ids)
