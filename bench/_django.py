@@ -90,3 +90,45 @@ class CpuWatch:
             f"CPU-seconds over {wall:.0f} s wall: this process {own:.0f}, "
             f"other processes {max(0.0, system - own):.0f} (of {wall * (os.cpu_count() or 1):.0f} available)"
         )
+
+
+def insert_synthetic_chunks(pages, missing, centres, sigma, rng, counter=0, batch=5000):
+    """Insert `missing` English Chunk rows with clustered, L2-normalised float32 vectors
+    (noisy copies of `centres`) spread over `pages`; return the updated row counter.
+
+    Only the rows: the caller brings FAISS in line (embeddings.indexing.sync_locale)."""
+    import numpy as np
+    from wagtail.models import Locale
+
+    from embeddings.encoder import get_encoder
+    from embeddings.models import Chunk
+
+    encoder = get_encoder()
+    en = Locale.objects.get(language_code="en")
+    while missing > 0:
+        n = min(batch, missing)
+        x = centres[rng.integers(0, len(centres), n)] + sigma * rng.standard_normal(
+            (n, encoder.dimension), dtype="float32"
+        )
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        owners = rng.choice(pages, n)
+        rows = []
+        for i in range(n):
+            counter += 1
+            rows.append(
+                Chunk(
+                    page_id=int(owners[i]),
+                    locale=en,
+                    position=100_000 + counter,
+                    kind="issue",
+                    text=f"synthetic chunk {counter}",
+                    text_hash=f"synthetic-{counter}",
+                    vector=x[i].astype("float32").tobytes(),
+                    model_id=encoder.model_id,
+                    dimension=encoder.dimension,
+                    visibility=Chunk.VISIBILITY_PUBLIC,
+                )
+            )
+        Chunk.objects.bulk_create(rows, batch_size=batch)
+        missing -= n
+    return counter

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _django import CpuWatch, code_fingerprint, copy_database  # noqa: E402
+from _django import CpuWatch, code_fingerprint, copy_database, insert_synthetic_chunks  # noqa: E402
 
 WORKDIR = copy_database("kb-index-bench-")
 
@@ -194,34 +194,7 @@ def pad_english(target, skip_external_id, vectors="random", batch=5000, seed=3):
         centres = rng.standard_normal((2000, encoder.dimension), dtype="float32")
         centres /= np.linalg.norm(centres, axis=1, keepdims=True)
         sigma = 0.04
-    missing = target - existing
-    counter = 0
-    while missing > 0:
-        n = min(batch, missing)
-        x = centres[rng.integers(0, len(centres), n)] + sigma * rng.standard_normal(
-            (n, encoder.dimension), dtype="float32"
-        )
-        x /= np.linalg.norm(x, axis=1, keepdims=True)
-        owners = rng.choice(pages, n)
-        rows = []
-        for i in range(n):
-            counter += 1
-            rows.append(
-                Chunk(
-                    page_id=int(owners[i]),
-                    locale=en,
-                    position=100_000 + counter,
-                    kind="issue",
-                    text=f"synthetic chunk {counter}",
-                    text_hash=f"synthetic-{counter}",
-                    vector=x[i].tobytes(),
-                    model_id=encoder.model_id,
-                    dimension=encoder.dimension,
-                    visibility=Chunk.VISIBILITY_PUBLIC,
-                )
-            )
-        Chunk.objects.bulk_create(rows, batch_size=batch)
-        missing -= n
+    insert_synthetic_chunks(pages, target - existing, centres, sigma, rng, batch=batch)
     indexing.sync_locale("en", encoder=encoder)
     return indexing.store.read_manifest("en")
 

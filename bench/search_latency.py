@@ -23,7 +23,13 @@ import argparse
 import os
 import shutil
 
-from _django import ROOT, CpuWatch, code_fingerprint, copy_database  # noqa: E402
+from _django import (  # noqa: E402
+    ROOT,
+    CpuWatch,
+    code_fingerprint,
+    copy_database,
+    insert_synthetic_chunks,
+)
 
 WORKDIR = copy_database("kb-search-bench-")
 
@@ -238,7 +244,6 @@ def add_synthetic_chunks(target, centres, sigma, rng, counter, batch=5000):
     """Add Chunk rows (clustered, L2-normalised float32 vectors) to live public English pages
     until the English index holds `target`, then bring FAISS in line with sync_locale."""
     encoder = get_encoder()
-    model_id = current_model_id()
     en = Locale.objects.get(language_code="en")
     pages = list(
         SolutionArticlePage.objects.live()
@@ -247,32 +252,7 @@ def add_synthetic_chunks(target, centres, sigma, rng, counter, batch=5000):
     )
     missing = target - en_chunk_count()
     started = time.perf_counter()
-    while missing > 0:
-        n = min(batch, missing)
-        x = centres[rng.integers(0, len(centres), n)] + sigma * rng.standard_normal(
-            (n, encoder.dimension), dtype="float32"
-        )
-        x /= np.linalg.norm(x, axis=1, keepdims=True)
-        owners = rng.choice(pages, n)
-        rows = []
-        for i in range(n):
-            counter += 1
-            rows.append(
-                Chunk(
-                    page_id=int(owners[i]),
-                    locale=en,
-                    position=100_000 + counter,
-                    kind="issue",
-                    text=f"synthetic chunk {counter}",
-                    text_hash=f"synthetic-{counter}",
-                    vector=x[i].astype("float32").tobytes(),
-                    model_id=model_id,
-                    dimension=encoder.dimension,
-                    visibility=Chunk.VISIBILITY_PUBLIC,
-                )
-            )
-        Chunk.objects.bulk_create(rows, batch_size=batch)
-        missing -= n
+    counter = insert_synthetic_chunks(pages, missing, centres, sigma, rng, counter, batch)
     inserted_s = time.perf_counter() - started
     started = time.perf_counter()
     sync = indexing.sync_locale("en", encoder=encoder)
