@@ -21,6 +21,7 @@ demo: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_initial_data
 	$(MANAGE) rebuild_vector_index --no-progress
+	$(MANAGE) load_demo_events
 
 run: demo
 	$(MANAGE) runserver 127.0.0.1:8000
