@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
-from .importing import kb_home_for
+from .importing import _unique_slug, kb_home_for
 from .models import SolutionArticlePage
 from .roles import SECOND_LINE
 
@@ -42,12 +42,6 @@ def _clean_phrasings(phrasings):
         if len(cleaned) == MAX_PHRASINGS:
             break
     return cleaned
-
-
-def _unique_slug(parent, title):
-    from .importing import _unique_slug as unique_slug
-
-    return unique_slug(parent, title)
 
 
 @transaction.atomic

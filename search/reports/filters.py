@@ -181,14 +181,9 @@ class ReportFilters:
 
     def previous(self):
         """The same filters over the equally long period just before this one."""
-        return ReportFilters(
-            start_date=self.start_date - datetime.timedelta(days=self.days),
-            end_date=self.start_date - datetime.timedelta(days=1),
-            period="custom",
-            channel=self.channel,
-            locale=self.locale,
-            service_key=self.service_key,
-            service_label=self.service_label,
+        return self.with_dates(
+            self.start_date - datetime.timedelta(days=self.days),
+            self.start_date - datetime.timedelta(days=1),
         )
 
     def halves(self):
