@@ -204,6 +204,9 @@ _LENIENCY = phonenumbers.Leniency.VALID
 # Belgian first; Dutch and French national forms only when written in groups
 # ("06 12 34 56 78"), so a bare ten-digit ticket number is not taken for a Paris line.
 _OTHER_REGIONS = ("NL", "FR")
+# A Dutch or French national number: 0 and nine more digits (the only form the other
+# regions' matchers are needed for; "+..." numbers are found with any region).
+_NATIONAL_FORM = re.compile(r"(?<!\d)0\d(?:[ \t./\-]{0,2}\d){8}(?!\d)")
 _DIGIT_RUN = re.compile(r"(?:\+|00)?\(?\d+\)?(?:[ \t./\-]{1,2}\(?\d+\)?)+")
 
 
@@ -229,7 +232,8 @@ def _phones(text):
     found = []
     for match in phonenumbers.PhoneNumberMatcher(text, "BE", leniency=_LENIENCY):
         found.append(Finding(match.start, match.end, PHONE))
-    for region in _OTHER_REGIONS:
+    regions = _OTHER_REGIONS if _NATIONAL_FORM.search(text) else ()
+    for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=_LENIENCY):
             raw = match.raw_string
             if raw.startswith(("+", "00")) or re.search(r"\d[ \t./\-]+\d", raw):
@@ -253,7 +257,7 @@ def _phones(text):
                 start, end = groups[first][0] + base, groups[last - 1][1] + base
                 candidate = text[start:end]
                 if candidate.startswith(("0", "+", "(")) and any(
-                    _valid_phone(candidate, r) for r in ("BE",) + _OTHER_REGIONS
+                    _valid_phone(candidate, r) for r in ("BE",) + regions
                 ):
                     found.append(Finding(start, end, PHONE))
                     break

@@ -5,6 +5,9 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from search.redaction import normalise, redact
 
@@ -128,3 +131,11 @@ def test_labelled_corpus_every_personal_item_removed_and_technical_tokens_kept()
     )
     assert not leaks, "\n".join(f"{t!r} -> {o!r}: {p}" for t, o, p in leaks)
     assert kept / technical >= 0.98
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789 .-/+()@:abeltBEIAN\u200b\u00a0x", max_size=40))
+def test_redaction_is_idempotent_on_any_mix_of_digits_and_separators(text):
+    # The public search redirects to redact(q): a second pass must change nothing.
+    once = redact(text)
+    assert redact(once) == once
