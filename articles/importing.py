@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils.text import slugify
 from wagtail.models import Locale, Page
 
+from textutils.sanitize import html_to_text, sanitize_html, sanitize_text
+
 from .models import (
     CategoryPage,
     EscalationTeam,
@@ -23,7 +25,6 @@ from .models import (
     Service,
     SolutionArticlePage,
 )
-from .sanitize import html_to_text, sanitize_html, sanitize_text
 
 logger = logging.getLogger("kb.import")
 

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from textutils.redaction import redact
+
 from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
-from .redaction import redact
 
 logger = logging.getLogger("kb.events")
 
@@ -78,7 +79,7 @@ def record_feedback(*, article, locale, helpful, session_key=""):
 
 def add_feedback_details(record, *, reason, comment=""):
     """The reason and optional comment after a 'no': plain text, personal data redacted."""
-    from articles.sanitize import sanitize_text
+    from textutils.sanitize import sanitize_text
 
     record.reason = reason
     record.comment = redact(sanitize_text(comment or "", MAX_COMMENT_CHARS))
@@ -90,7 +91,7 @@ def record_contact_request(*, locale, name, email, phone, message, article, sess
     """'Still need help?': store the request with the public searches of the last two hours."""
     from django.utils import timezone
 
-    from articles.sanitize import sanitize_text
+    from textutils.sanitize import sanitize_text
 
     record = ContactRequest.objects.create(
         locale=locale[:8],

@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from articles.models import CategoryPage
 from articles.selectors import visible_articles
+from textutils.redaction import redact
 
 from . import events, service
 from .models import ArticleFeedback, SearchEvent
 from .ratelimit import rate_limited
-from .redaction import redact
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
 

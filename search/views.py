@@ -136,7 +136,7 @@ def outcome_api(request):
     note = str(data.get("note") or "")
     if len(note) > MAX_NOTE_CHARS:
         return _error(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
-    from articles.sanitize import sanitize_text
+    from textutils.sanitize import sanitize_text
 
     record = events.record_outcome(
         user=request.user,
