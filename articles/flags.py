@@ -11,7 +11,7 @@ from .models import ArticleFlag, SolutionArticlePage
 
 MAX_COMMENT_CHARS = 1000
 
-# Customer feedback reasons (search.models.ArticleFeedback.REASONS) -> flag reasons.
+# Customer feedback reasons (insights.models.ArticleFeedback.REASONS) -> flag reasons.
 FEEDBACK_REASONS = {
     "outdated": ArticleFlag.REASON_OUTDATED,
     "did_not_work": ArticleFlag.REASON_INCORRECT,

@@ -37,6 +37,25 @@ def set_page_fields(page, revision=None, **fields):
         revision.save(update_fields=["content"])
 
 
+def translation_taken(translation_key, locale_id, exclude_pk=None):
+    """Whether an article in this language already carries the translation key."""
+    return (
+        SolutionArticlePage.objects.filter(translation_key=translation_key, locale_id=locale_id)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def link_as_translation(page, other):
+    """Make `page` a translation of `other` unless its language already has one."""
+    if other.locale_id == page.locale_id or translation_taken(
+        other.translation_key, page.locale_id
+    ):
+        return False
+    set_page_fields(page, translation_key=other.translation_key, external_id=other.external_id)
+    return True
+
+
 def on_submitted(page):
     """Submitted for review: a work-in-progress article becomes 'not validated'. A validated
     article under revision keeps its confidence until the revision is approved."""

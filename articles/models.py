@@ -195,11 +195,10 @@ class KnowledgeBaseHomePage(Page):
     parent_page_types = ["wagtailcore.Page"]
 
     def get_context(self, request, *args, **kwargs):
-        from . import selectors
-
+        # "Most used articles" come from insights through {% most_used_articles %}: the
+        # content layer does not read the event log.
         context = super().get_context(request, *args, **kwargs)
         context["categories"] = CategoryPage.objects.child_of(self).live().public().specific()
-        context["popular_articles"] = selectors.popular_public_articles(self.locale, limit=8)
         return context
 
 
@@ -459,11 +458,9 @@ class SolutionArticlePage(Page):
         return result
 
     def get_context(self, request, *args, **kwargs):
-        from . import selectors
-
+        # Related articles and language versions come from selectors through kb_tags
+        # ({% related_articles %}, {% page_translations %}): models do not import selectors.
         context = super().get_context(request, *args, **kwargs)
-        context["related_articles"] = selectors.related_articles_for(self, request.user)
-        context["language_versions"] = selectors.language_versions(self, request.user)
         context["service_levels"] = ServiceLevel.objects.all()
         if user_is_staff_reader(request.user):
             context["flag_reasons"] = ArticleFlag.REASONS
@@ -534,7 +531,7 @@ class ArticleFlag(models.Model):
     )
     source = models.CharField(max_length=20, choices=SOURCES)
     feedback = models.OneToOneField(
-        "kbsearch.ArticleFeedback",
+        "insights.ArticleFeedback",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

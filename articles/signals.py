@@ -1,7 +1,6 @@
-"""Thin handlers: the workflow moves KCS confidence, publishing closes flags, customer
-feedback raises them. The work is in lifecycle.py and flags.py."""
+"""Thin handlers: the workflow moves KCS confidence, publishing closes flags. The work is in
+lifecycle.py and flags.py (customer feedback raising flags is wired in insights/signals.py)."""
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 from wagtail.signals import page_published, workflow_approved, workflow_submitted
 
@@ -42,12 +41,3 @@ def on_page_published(sender, instance, revision=None, **kwargs):
     page = _article(instance)
     if page is not None:
         close_flags_on_publish(page, getattr(revision, "user", None))
-
-
-@receiver(post_save, sender="kbsearch.ArticleFeedback")
-def on_feedback_saved(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    from .flags import flag_from_feedback
-
-    flag_from_feedback(instance)

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from articles.models import CategoryPage
 from articles.selectors import visible_articles
+from insights import events
+from insights.models import ArticleFeedback, SearchEvent
 from textutils.redaction import redact
 
-from . import events, service
-from .models import ArticleFeedback, SearchEvent
+from . import service
 from .ratelimit import rate_limited
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
@@ -56,7 +57,10 @@ def search_page(request):
             context["error"] = str(exc)
         else:
             search_id = events.log_search(
-                response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+                response,
+                channel=SearchEvent.CHANNEL_PUBLIC,
+                request=request,
+                query_vector=service.cached_query_vector(response.query),
             )
             context.update(
                 search_id=search_id,

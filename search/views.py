@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from articles.models import EscalationTeam, Service, ServiceLevel
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
+from insights import events
+from insights.models import CallOutcome, SearchClick, SearchEvent
 
-from . import events, service
+from . import service
 from .console_i18n import LABELS
-from .models import CallOutcome, SearchClick, SearchEvent
 from .ratelimit import rate_limited
 from .serializers import article_card, response_to_dict
 
@@ -58,7 +59,10 @@ def public_search_api(request):
         return _error(str(exc))
     data = response_to_dict(response, request)
     data["search_id"] = events.log_search(
-        response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+        response,
+        channel=SearchEvent.CHANNEL_PUBLIC,
+        request=request,
+        query_vector=service.cached_query_vector(response.query),
     )
     return JsonResponse(data)
 
@@ -88,7 +92,12 @@ def operator_search_api(request):
         if request.GET.get("source") == "console"
         else SearchEvent.CHANNEL_API
     )
-    data["search_id"] = events.log_search(response, channel=channel, request=request)
+    data["search_id"] = events.log_search(
+        response,
+        channel=channel,
+        request=request,
+        query_vector=service.cached_query_vector(response.query),
+    )
     return JsonResponse(data)
 
 

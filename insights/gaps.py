@@ -34,7 +34,6 @@ from embeddings.encoder import get_encoder
 from embeddings.models import Chunk
 
 from .models import ArticleFeedback, CallOutcome, QueryVector, SearchEvent
-from .service import no_good_match_threshold
 
 logger = logging.getLogger("kb.gaps")
 
@@ -140,6 +139,14 @@ class GapReport:
             "model": self.model_id,
             "topics": [t.as_dict() for t in self.topics],
         }
+
+
+def answered_threshold(locale):
+    """The search's no-good-match threshold (a setting): above it, a chunk answers the item."""
+    threshold = settings.KB_NO_GOOD_MATCH_THRESHOLD
+    if isinstance(threshold, dict):
+        return threshold.get(locale, threshold.get("default", 0.5))
+    return threshold
 
 
 def normalise(text):
@@ -403,7 +410,7 @@ def _answered_mask(items, key_index, scores, chunk_rows, live):
     answered = np.zeros(len(items), bool)
     for i, item in enumerate(items):
         row = key_index[item.key]
-        threshold = no_good_match_threshold(item.locale)
+        threshold = answered_threshold(item.locale)
         for score, chunk in zip(scores[row], chunk_rows[row], strict=True):
             if score < threshold:
                 break  # FAISS returns best first

@@ -1,7 +1,7 @@
 """Small server-rendered SVG charts (no JavaScript, no CDN) with a data-table fallback.
 
     chart = line_chart("Searches per day", labels, [("VPN", [3, 4, 1]), ("E-mail", [...])])
-    {% include "search/reports/includes/chart.html" with chart=chart %}
+    {% include "insights/reports/includes/chart.html" with chart=chart %}
 
 Each chart is an <svg role="img"> with <title> and <desc>, lines differ by dash pattern as
 well as colour, and the same numbers are in a table under it (also what the export writes).

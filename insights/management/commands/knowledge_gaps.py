@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from embeddings.encoder import EncoderUnavailable
-from search.gaps import GapsError, knowledge_gaps
+from insights.gaps import GapsError, knowledge_gaps
 
 
 class Command(BaseCommand):

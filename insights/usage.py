@@ -5,6 +5,8 @@ from collections import Counter
 
 from django.utils import timezone
 
+from articles.selectors import visible_articles
+
 from .models import CallOutcome, SearchClick
 
 
@@ -20,3 +22,17 @@ def usage_counts(days=90):
         ).values_list("article_id", flat=True)
     )
     return counts
+
+
+def popular_public_articles(locale, limit=8, days=90):
+    """Public articles most opened from searches and most used to solve calls lately;
+    recently published ones fill the list while there is little usage yet."""
+    qs = visible_articles(None).filter(locale=locale)
+    counts = usage_counts(days=days)
+    used = sorted(qs.filter(pk__in=list(counts)), key=lambda page: counts[page.pk], reverse=True)[
+        :limit
+    ]
+    fill = qs.exclude(pk__in=[p.pk for p in used]).order_by("-last_published_at")[
+        : limit - len(used)
+    ]
+    return used + list(fill)

@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from . import gaps, views
+from . import gap_topics, views
 
 app_name = "kb_reports"
 
 urlpatterns = [
     path("recurring-problems/", views.RecurringProblemsView.as_view(), name="recurring_problems"),
     path("kcs-health/", views.KcsHealthView.as_view(), name="kcs_health"),
-    path("knowledge-gaps/", gaps.KnowledgeGapsView.as_view(), name="knowledge_gaps"),
-    path("knowledge-gaps/draft/", gaps.create_draft_from_topic, name="knowledge_gaps_draft"),
+    path("knowledge-gaps/", gap_topics.KnowledgeGapsView.as_view(), name="knowledge_gaps"),
+    path("knowledge-gaps/draft/", gap_topics.create_draft_from_topic, name="knowledge_gaps_draft"),
 ]

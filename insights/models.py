@@ -30,6 +30,7 @@ class SearchEvent(models.Model):
     latency_ms = models.FloatField(default=0.0)
 
     class Meta:
+        db_table = "kbsearch_searchevent"  # kept when the model moved from search
         indexes = [models.Index(fields=["channel", "created_at"])]
 
     def __str__(self):
@@ -70,6 +71,9 @@ class CallOutcome(models.Model):
     )
     note = models.TextField(blank=True, help_text=_("After redaction"))
 
+    class Meta:
+        db_table = "kbsearch_calloutcome"  # kept when the model moved from search
+
     def __str__(self):
         return f"{self.outcome} {self.created_at:%Y-%m-%d}"
 
@@ -95,6 +99,7 @@ class ArticleFeedback(models.Model):
     session_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        db_table = "kbsearch_articlefeedback"  # kept when the model moved from search
         verbose_name = _("article feedback")
         verbose_name_plural = _("article feedback")
 
@@ -125,11 +130,13 @@ class ContactRequest(models.Model):
         SearchEvent,
         blank=True,
         related_name="contact_requests",
+        db_table="kbsearch_contactrequest_searches",
         help_text=_("The searches that came before (failed self-service)"),
     )
     status = models.CharField(max_length=10, choices=STATUS, default="new")
 
     class Meta:
+        db_table = "kbsearch_contactrequest"  # kept when the model moved from search
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -143,6 +150,9 @@ class SearchClick(models.Model):
     search_event = models.ForeignKey(SearchEvent, on_delete=models.CASCADE, related_name="clicks")
     article = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
     position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        db_table = "kbsearch_searchclick"  # kept when the model moved from search
 
 
 class DailySearchStats(models.Model):
@@ -161,6 +171,7 @@ class DailySearchStats(models.Model):
     outcomes_no_article = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "kbsearch_dailysearchstats"  # kept when the model moved from search
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "channel", "locale"], name="one_stats_row_per_day"
@@ -182,6 +193,7 @@ class QueryVector(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "kbsearch_queryvector"  # kept when the model moved from search
         constraints = [
             models.UniqueConstraint(fields=["model_id", "text_hash"], name="one_vector_per_text")
         ]

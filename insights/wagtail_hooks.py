@@ -41,7 +41,7 @@ def register_customer_viewsets():
     return CustomerRequestsGroup()
 
 
-# --- Reports (Wagtail admin -> Reports), for users with kbsearch.view_reports -----------
+# --- Reports (Wagtail admin -> Reports), for users with insights.view_reports -----------
 
 
 class ReportsMenuItem(MenuItem):

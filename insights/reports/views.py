@@ -1,4 +1,4 @@
-"""Report screens in the Wagtail admin (Reports menu), for users with kbsearch.view_reports.
+"""Report screens in the Wagtail admin (Reports menu), for users with insights.view_reports.
 
 `BaseReportView` is the shared plumbing: filter form, permission check, screen, CSV/XLSX
 export. A report subclasses it and implements `build_report(filters) -> Report`; what
@@ -14,7 +14,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from .export import export_response
 from .filters import parse_report_filters
 
-REPORTS_PERMISSION = "kbsearch.view_reports"
+REPORTS_PERMISSION = "insights.view_reports"
 
 
 def can_view_reports(user):
@@ -22,7 +22,7 @@ def can_view_reports(user):
 
 
 class BaseReportView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "search/reports/report.html"
+    template_name = "insights/reports/report.html"
     page_title = ""
     header_icon = "table"
     url_name = ""

@@ -4,9 +4,13 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
+from embeddings.encoder import get_encoder
 from textutils.redaction import redact
+from textutils.sanitize import sanitize_text
 
+from . import gaps
 from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
 
 logger = logging.getLogger("kb.events")
@@ -15,8 +19,11 @@ MAX_COMMENT_CHARS = 1000
 CONTACT_TRAIL_WINDOW = timedelta(hours=2)
 
 
-def log_search(response, *, channel, request=None):
-    """Store a search with its redacted query; return the event id, or None if logging failed."""
+def log_search(response, *, channel, request=None, query_vector=None):
+    """Store a search with its redacted query; return the event id, or None if logging failed.
+
+    `query_vector` is the query's embedding when the search already computed it (the caller
+    in `search` passes it, so logging never encodes)."""
     try:
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
@@ -33,25 +40,17 @@ def log_search(response, *, channel, request=None):
                 no_good_match=response.no_good_match,
                 latency_ms=response.took_ms,
             )
-        if response.no_good_match:
-            _remember_vector(response.query, event.query)
+        if response.no_good_match and query_vector is not None:
+            _remember_vector(response.query, event.query, query_vector)
         return event.pk
     except Exception:
         logger.exception("could not log a %s search; the search itself was answered", channel)
         return None
 
 
-def _remember_vector(query, redacted):
+def _remember_vector(query, redacted, vector):
     """Unresolved demand feeds the knowledge-gap report: keep the query's vector (no encoding)."""
-    from embeddings.encoder import get_encoder
-
-    from . import gaps
-    from .service import _vector_cache
-
-    encoder = get_encoder()
-    vector = _vector_cache.data.get((encoder.model_id, query))
-    if vector is not None:
-        gaps.remember_search_vector(query, redacted, vector, encoder)
+    gaps.remember_search_vector(query, redacted, vector, get_encoder())
 
 
 def record_outcome(
@@ -79,8 +78,6 @@ def record_feedback(*, article, locale, helpful, session_key=""):
 
 def add_feedback_details(record, *, reason, comment=""):
     """The reason and optional comment after a 'no': plain text, personal data redacted."""
-    from textutils.sanitize import sanitize_text
-
     record.reason = reason
     record.comment = redact(sanitize_text(comment or "", MAX_COMMENT_CHARS))
     record.save(update_fields=["reason", "comment"])
@@ -89,10 +86,6 @@ def add_feedback_details(record, *, reason, comment=""):
 
 def record_contact_request(*, locale, name, email, phone, message, article, session_key, now=None):
     """'Still need help?': store the request with the public searches of the last two hours."""
-    from django.utils import timezone
-
-    from textutils.sanitize import sanitize_text
-
     record = ContactRequest.objects.create(
         locale=locale[:8],
         name=sanitize_text(name, 120),

@@ -119,7 +119,7 @@ def sparkline_points(daily, width=120, height=24):
 
 
 class KnowledgeGapsView(BaseReportView):
-    template_name = "search/reports/knowledge_gaps.html"
+    template_name = "insights/reports/knowledge_gaps.html"
     page_title = gettext_lazy("Knowledge gaps")
     header_icon = "help"
     url_name = "kb_reports:knowledge_gaps"

@@ -20,218 +20,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import EscalationTeam, SolutionArticlePage
+from insights import events
+from insights.models import ArticleFeedback, CallOutcome, ContactRequest, SearchClick, SearchEvent
 
-from . import events, service
-from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchClick, SearchEvent
+from .. import service
 
 DEMO_PREFIX = "demo-"
 DEMO_EMAIL_DOMAIN = "example.invalid"
-GOLD = Path(__file__).resolve().parent / "eval" / "demo_gold.jsonl"
+GOLD = Path(__file__).resolve().parent.parent / "eval" / "demo_gold.jsonl"
 
-# Recurring problems the demo knowledge base has no article for. `rate` is the mean number
-# of reports per working day; `trend` shapes it over the month; `team` gets the escalations.
-UNANSWERED = {
-    "desk-phone-no-dial-tone": {
-        "rate": 3.0,
-        "trend": "flat",
-        "team": "network-operations",
-        "en": [
-            "my new desk phone just says registering and never gives a dial tone",
-            "desk phone stuck on registering",
-            "no dial tone on the office phone",
-            "voip phone on my desk has no dial tone since this morning",
-        ],
-        "nl": [
-            "vaste telefoon op mijn bureau geeft geen kiestoon",
-            "bureautelefoon blijft hangen op registreren",
-            "geen kiestoon op de voip telefoon",
-        ],
-        "fr": [
-            "téléphone fixe du bureau sans tonalité",
-            "mon téléphone de bureau reste bloqué sur enregistrement",
-            "pas de tonalité sur le poste voip",
-        ],
-    },
-    "tv-decoder-error": {
-        "rate": 3.5,
-        "trend": "rising",
-        "team": "network-operations",
-        "public": 0.8,
-        "en": [
-            "tv box shows error E-301 and all channels are black",
-            "decoder error E-301",
-            "tv decoder says no signal since last night",
-            "all tv channels black with error code E-301",
-        ],
-        "nl": [
-            "mijn tv-decoder blijft hangen op het opstartscherm",
-            "decoder foutmelding E-301",
-            "tv decoder geeft zwart beeld en foutcode E-301",
-            "digicorder geen signaal sinds gisteren",
-        ],
-        "fr": [
-            "le décodeur TV affiche pas de signal depuis hier soir",
-            "décodeur erreur E-301 écran noir",
-            "plus aucune chaîne sur le décodeur, code E-301",
-        ],
-    },
-    "teams-room-echo": {
-        "rate": 2.0,
-        "trend": "flat",
-        "team": "l2-workplace",
-        "en": [
-            "everyone in the teams meeting hears an echo of their own voice when the board room joins",
-            "echo in teams meetings from the meeting room",
-            "teams call echoes when the conference room is connected",
-        ],
-        "nl": [
-            "iedereen hoort echo in de teams vergadering als ik vanuit de vergaderzaal inbel",
-            "echo in teams vanuit de vergaderzaal",
-        ],
-        "fr": [
-            "écho pendant les réunions teams dans la salle de conf",
-            "les participants entendent un écho dans teams depuis la salle de réunion",
-        ],
-    },
-    "outlook-signature": {
-        "rate": 2.0,
-        "trend": "flat",
-        "team": "l2-workplace",
-        "public": 0.7,
-        "en": [
-            "how do I add a signature to my emails in outlook",
-            "outlook signature not showing under my mails",
-            "set up an email signature in outlook",
-        ],
-        "nl": [
-            "hoe zet ik een handtekening onderaan mijn mails in outlook",
-            "handtekening instellen in outlook",
-        ],
-        "fr": [
-            "comment mettre une signature dans mes mails outlook",
-            "ajouter une signature dans outlook",
-        ],
-    },
-    "excel-crash": {
-        "rate": 1.8,
-        "trend": "falling",
-        "team": "l2-workplace",
-        "en": [
-            "excel crashes every time I open the budget file with macros",
-            "excel closes when I open a big spreadsheet",
-            "excel freezes opening a file with macros",
-        ],
-        "nl": ["excel loopt vast bij het openen van een groot bestand", "excel crasht bij macro's"],
-        "fr": ["excel plante à l'ouverture d'un gros fichier", "excel se ferme avec les macros"],
-    },
-    "onedrive-sync-conflicts": {
-        "rate": 1.5,
-        "trend": "rising",
-        "team": "l2-workplace",
-        "en": [
-            "onedrive keeps making sync conflict copies of my excel files",
-            "onedrive creates duplicate files with my computer name",
-            "onedrive sync conflict every time I save",
-        ],
-        "nl": ["onedrive maakt steeds conflictkopieën van mijn bestanden"],
-        "fr": ["onedrive crée des copies en conflit de mes fichiers"],
-    },
-    "payslip-download": {
-        "rate": 1.5,
-        "trend": "flat",
-        "team": "billing-contracts",
-        "public": 0.6,
-        "en": ["where can I download my payslip", "payslip not available in the portal"],
-        "nl": ["waar kan ik mijn loonbrief downloaden", "loonbrief vinden"],
-        "fr": ["où trouver ma fiche de paie", "télécharger ma fiche de paie"],
-    },
-    "smartwatch-pairing": {
-        "rate": 1.0,
-        "trend": "flat",
-        "team": "network-operations",
-        "public": 0.6,
-        "en": [
-            "how do I pair my galaxy watch with my work phone",
-            "smartwatch won't connect to my phone",
-        ],
-        "nl": ["smartwatch koppelen aan mijn gsm lukt niet"],
-        "fr": ["ma montre connectée ne se connecte pas à mon GSM"],
-    },
-    "website-down": {
-        "rate": 0.6,
-        "trend": "burst",
-        "team": "network-operations",
-        "en": [
-            "our public website has been showing a 503 error since lunch",
-            "company website is down for customers",
-        ],
-        "nl": ["onze website ligt plat, klanten krijgen een foutmelding"],
-        "fr": ["le site internet de la société est inaccessible pour les clients"],
-    },
-    "software-install": {
-        "rate": 0.8,
-        "trend": "flat",
-        "team": "l2-workplace",
-        "en": ["need adobe illustrator installed on my laptop asap", "install photoshop please"],
-        "nl": ["photoshop installeren op mijn laptop"],
-        "fr": ["installer photoshop sur mon pc svp"],
-    },
-    "parking-badge": {
-        "rate": 0.5,
-        "trend": "flat",
-        "team": "l2-workplace",
-        "en": ["parking badge won't open the garage barrier anymore"],
-        "nl": ["parkeerkaart werkt niet meer aan de slagboom"],
-        "fr": ["badge parking refusé à l'entrée du garage"],
-    },
-}
-ONE_OFFS = [
-    ("en", "airline lost my suitcase on the way back from a client visit, who handles that"),
-    ("en", "can I get an ergonomic office chair, my back is killing me"),
-    ("nl", "koffer kwijt na mijn vlucht naar Madrid, wie regelt dat"),
-    ("nl", "hoe vraag ik een nieuwe bureaustoel aan"),
-    ("fr", "commander une nouvelle chaise de bureau"),
-    ("en", "how do I blur my background in teams"),
-    ("en", "landline at home crackles and the line drops in the middle of calls"),
-]
-# Personal data callers mention; redaction must turn it into placeholders before storage.
-PERSONAL_SUFFIXES = {
-    "en": [
-        " call me back on 0475 12 34 56",
-        " my mail is jan.peeters@example.be",
-        " customer CUST-0012345",
-    ],
-    "nl": [
-        " bel me op +32 2 123 45 67",
-        " mijn mail is an.jacobs@example.be",
-        " klant CUST-0012345",
-    ],
-    "fr": [
-        " rappelez-moi au 0475 12 34 56",
-        " mon mail est luc.dubois@example.be",
-        " client CUST-0012345",
-    ],
-}
+# Phrase tables (what callers and customers say) are data: phrases.json next to this file.
+_PHRASES = json.loads((Path(__file__).resolve().parent / "phrases.json").read_text("utf-8"))
+UNANSWERED = _PHRASES["unanswered"]
+ONE_OFFS = [tuple(item) for item in _PHRASES["one_offs"]]
+PERSONAL_SUFFIXES = _PHRASES["personal_suffixes"]
+NOT_HELPFUL_COMMENTS = _PHRASES["not_helpful_comments"]
 # Solved problems that get more frequent (a service quality signal for the recurring report).
 RISING_ARTICLES = {"demo-vpn-disconnects": 3.0, "demo-mobile-no-signal": 2.5}
-NOT_HELPFUL_COMMENTS = {
-    "en": [
-        "the steps don't work on a Mac",
-        "step 2 refers to a menu that no longer exists",
-        "still not working after following everything",
-        "I don't have the option shown in the screenshot",
-    ],
-    "nl": [
-        "de stappen werken niet op een Mac",
-        "het menu uit stap 2 bestaat niet meer",
-        "werkt nog steeds niet",
-    ],
-    "fr": [
-        "les étapes ne fonctionnent pas sur Mac",
-        "le menu de l'étape 2 n'existe plus",
-        "ça ne marche toujours pas",
-    ],
-}
 WEEKDAY_FACTOR = [1.0, 1.1, 1.0, 0.95, 0.85, 0.25, 0.15]
 
 
@@ -343,7 +148,12 @@ class _Generator:
             )
             self.responses[key] = response
         request = SimpleNamespace(user=user, session=SimpleNamespace(session_key=session_key))
-        event_id = events.log_search(response, channel=channel, request=request)
+        event_id = events.log_search(
+            response,
+            channel=channel,
+            request=request,
+            query_vector=service.cached_query_vector(response.query),
+        )
         self.created.append((SearchEvent, event_id, at))
         self.report.searches += 1
         self.report.no_good_match += response.no_good_match

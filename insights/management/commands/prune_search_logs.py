@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.retention import prune
+from insights.retention import prune
 
 
 class Command(BaseCommand):
