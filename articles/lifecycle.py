@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import SolutionArticlePage
@@ -96,8 +97,6 @@ def reviews_due(today=None):
 
 
 def reviews_due_for(user, today=None):
-    from django.db.models import Q
-
     if not user or not user.is_authenticated:
         return SolutionArticlePage.objects.none()
     return reviews_due(today).filter(

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -28,7 +27,7 @@ from wagtail.search import index
 
 from .blocks import RICH_TEXT_FEATURES, ResolutionStreamBlock, diagnosis_problems
 from .panels import SimilarArticlesPanel, SolutionArticleForm
-from .visibility import user_is_staff_reader
+from .visibility import sync_audience_restriction, user_is_staff_reader
 
 # --- Service catalogue ----------------------------------------------------------
 
@@ -237,6 +236,12 @@ class SolutionArticleQuerySet(PageQuerySet):
     def for_audience(self, audience):
         return self.filter(audience=audience)
 
+    def visible_to_public(self):
+        """The one public-visibility rule: a public article with no view restriction on it or
+        an ancestor (Wagtail's `.public()`). Search, the self-service pages and the vector
+        index's public/internal split all use it."""
+        return self.public().for_audience(SolutionArticlePage.AUDIENCE_PUBLIC)
+
 
 class SolutionArticlePage(Page):
     """A KCS solution article: the issue in customers' words, environment, cause, resolution."""
@@ -405,13 +410,9 @@ class SolutionArticlePage(Page):
     def diagnosis_scripts(self):
         return [block for block in self.resolution if block.block_type == "diagnosis"]
 
-    @property
-    def is_public(self):
-        return self.audience == self.AUDIENCE_PUBLIC
-
-    @property
-    def review_overdue(self):
-        return bool(self.next_review_date and self.next_review_date < timezone.localdate())
+    def is_visible_to_public(self):
+        """This article under the public-visibility rule (one query)."""
+        return type(self).objects.filter(pk=self.pk).visible_to_public().exists()
 
     def get_escalation_team(self):
         if self.escalation_team_id:
@@ -452,8 +453,6 @@ class SolutionArticlePage(Page):
         # Draft saves only touch revision bookkeeping; the audience of the live
         # version is what the restriction must follow.
         if update_fields is None or "audience" in update_fields:
-            from .visibility import sync_audience_restriction
-
             sync_audience_restriction(self)
         return result
 

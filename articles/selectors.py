@@ -11,7 +11,7 @@ def visible_articles(user=None):
     qs = SolutionArticlePage.objects.searchable()
     if user_is_staff_reader(user):
         return qs
-    return qs.public().for_audience(SolutionArticlePage.AUDIENCE_PUBLIC)
+    return qs.visible_to_public()
 
 
 def related_articles_for(page, user):

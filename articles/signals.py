@@ -4,6 +4,8 @@ lifecycle.py and flags.py (customer feedback raising flags is wired in insights/
 from django.dispatch import receiver
 from wagtail.signals import page_published, workflow_approved, workflow_submitted
 
+from .flags import close_flags_on_publish
+from .lifecycle import on_published, on_submitted
 from .models import SolutionArticlePage
 
 
@@ -16,8 +18,6 @@ def _article(obj):
 
 @receiver(workflow_submitted)
 def on_workflow_submitted(sender, instance, user=None, **kwargs):
-    from .lifecycle import on_submitted
-
     page = _article(getattr(instance, "content_object", None))
     if page is not None:
         on_submitted(page)
@@ -27,8 +27,6 @@ def on_workflow_submitted(sender, instance, user=None, **kwargs):
 def on_workflow_approved(sender, instance, user=None, **kwargs):
     """The review approved and published the article (the publish ran before this signal).
     A knowledge manager publishing directly in the editor is handled in wagtail_hooks."""
-    from .lifecycle import on_published
-
     page = _article(getattr(instance, "content_object", None))
     if page is not None:
         on_published(SolutionArticlePage.objects.get(pk=page.pk))
@@ -36,8 +34,6 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
 
 @receiver(page_published)
 def on_page_published(sender, instance, revision=None, **kwargs):
-    from .flags import close_flags_on_publish
-
     page = _article(instance)
     if page is not None:
         close_flags_on_publish(page, getattr(revision, "user", None))

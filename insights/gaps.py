@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from articles.models import SolutionArticlePage
+from articles.models import Service, SolutionArticlePage
 from embeddings.encoder import get_encoder
 from embeddings.models import Chunk
 
@@ -617,8 +617,6 @@ def knowledge_gaps(
 
 
 def _with_service(topics, service=None, service_key=None):
-    from articles.models import Service
-
     services = Service.objects.filter(slug=service) if service else Service.objects.all()
     if service_key:
         services = services.filter(translation_key=service_key)

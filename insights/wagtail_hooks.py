@@ -6,6 +6,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from .models import ArticleFeedback, ContactRequest
+from .reports import urls as report_urls
+from .reports.views import can_view_reports
 
 
 class ContactRequestViewSet(ModelViewSet):
@@ -48,15 +50,11 @@ class ReportsMenuItem(MenuItem):
     """A Reports menu entry shown only to users who may read the search reports."""
 
     def is_shown(self, request):
-        from .reports.views import can_view_reports
-
         return can_view_reports(request.user)
 
 
 @hooks.register("register_admin_urls")
 def register_report_urls():
-    from .reports import urls as report_urls
-
     return [path("kb-reports/", include(report_urls, namespace="kb_reports"))]
 
 

@@ -21,6 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from articles.models import Service, SolutionArticlePage
+
 from ..models import (
     ArticleFeedback,
     CallOutcome,
@@ -43,8 +45,6 @@ EARLIEST_DATE = datetime.date(2000, 1, 1)
 
 def service_names():
     """Translation key -> the service's English name (or its name in another language)."""
-    from articles.models import Service
-
     names = {}
     for key, name, lang in Service.objects.values_list(
         "translation_key", "name", "locale__language_code"
@@ -56,8 +56,6 @@ def service_names():
 
 def service_choices():
     """One choice per translation group: the English name, then the other languages' names."""
-    from articles.models import Service
-
     groups = {}
     for service in Service.objects.select_related("locale").order_by("name"):
         names = groups.setdefault(str(service.translation_key), {})
@@ -260,8 +258,6 @@ class ReportFilters:
         if not self.service_key:
             return None
         if "articles" not in self._cache:
-            from articles.models import SolutionArticlePage
-
             self._cache["articles"] = set(
                 SolutionArticlePage.objects.filter(
                     services__translation_key=self.service_key

@@ -13,6 +13,8 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .export import export_response
 from .filters import parse_report_filters
+from .health import build_health_report
+from .recurring import build_recurring_report
 
 REPORTS_PERMISSION = "insights.view_reports"
 
@@ -78,8 +80,6 @@ class RecurringProblemsView(BaseReportView):
     )
 
     def build_report(self, filters):
-        from .recurring import build_recurring_report
-
         return build_recurring_report(filters)
 
 
@@ -93,6 +93,4 @@ class KcsHealthView(BaseReportView):
     )
 
     def build_report(self, filters):
-        from .health import build_health_report
-
         return build_health_report(filters)

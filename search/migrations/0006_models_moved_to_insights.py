@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('insights', '0001_initial'),
-        ('articles', '0004_alter_articleflag_feedback'),
+        ('articles', '0004_feedback_model_in_insights'),
         ('kbsearch', '0005_query_vector_cache'),
     ]
 
