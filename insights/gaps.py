@@ -322,6 +322,7 @@ def cluster_vectors(vectors, weights=None, distance_threshold=DEFAULT_DISTANCE_T
 
     Beyond DIRECT_LIMIT rows, FAISS k-means first groups them into micro-clusters (about ten
     texts each) and the agglomerative step runs on the normalised micro-centroids."""
+    # scikit-learn takes about a second to import: only the gap report needs it.
     from sklearn.cluster import AgglomerativeClustering
 
     n = len(vectors)
@@ -343,7 +344,7 @@ def cluster_vectors(vectors, weights=None, distance_threshold=DEFAULT_DISTANCE_T
 
     if n <= DIRECT_LIMIT:
         return agglomerate(vectors, distance_threshold)
-    import faiss
+    import faiss  # loaded with the first report, not with every web worker
 
     k = min(DIRECT_LIMIT, max(2, n // 10))
     kmeans = faiss.Kmeans(
@@ -375,7 +376,7 @@ class _LiveChunks:
     """The chunk vectors of live articles, searchable with FAISS (inner product = cosine)."""
 
     def __init__(self, model_id, dimension):
-        import faiss
+        import faiss  # loaded with the first report, not with every web worker
 
         rows = list(
             Chunk.objects.filter(model_id=model_id, page__live=True).values_list(

@@ -122,6 +122,7 @@ def _sheet_title(title, used):
 def to_xlsx(report):
     """The report as an XLSX workbook: a summary sheet, then one sheet per table.
     Numbers are stored as numbers (rates as fractions formatted as %), text as text."""
+    # openpyxl is loaded only when someone exports to Excel.
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
