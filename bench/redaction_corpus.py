@@ -16,7 +16,7 @@ from _django import ROOT, setup
 
 setup()
 
-from search.redaction import normalise, redact  # noqa: E402
+from textutils.redaction import normalise, redact  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "redaction_corpus.jsonl"
 PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")

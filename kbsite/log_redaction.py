@@ -4,7 +4,7 @@ A search typed into the public API or the self-service page travels in the query
 (`/api/v1/public/search/?q=jan%40example.be`), and so do the title and issue the editor
 sends to the similar-articles check. Web servers write that line to their access log before
 the application has redacted anything. Two hooks redact it first, with the same rules as the
-search log (search.redaction):
+search log (textutils.redaction):
 
 - `RedactPersonalData`, a logging filter on Django's `django.server` (runserver) and
   `django.request` loggers (kbsite/settings/base.py LOGGING);
@@ -20,7 +20,7 @@ import logging
 import re
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode
 
-from search.redaction import redact
+from textutils.redaction import redact
 
 # A path with an optional query string, as it appears in a request line or a referer.
 _URL = re.compile(r"(?P<path>/[^\s\"'?#]*)(?:\?(?P<query>[^\s\"'#]*))?")

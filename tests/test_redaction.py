@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from search.redaction import normalise, redact
+from textutils.redaction import normalise, redact
 
 CORPUS = Path(__file__).parent / "data" / "redaction_corpus.jsonl"
 PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")

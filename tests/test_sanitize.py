@@ -9,7 +9,7 @@ from wagtail.admin.rich_text.converters.contentstate import ContentstateConverte
 from articles.blocks import StepBlock
 from articles.importing import CAUSE_FEATURES, STEP_FEATURES
 from articles.models import SolutionArticlePage
-from articles.sanitize import editor_markup, sanitize_html
+from textutils.sanitize import editor_markup, sanitize_html
 
 IMPORTED = """
 <h1>Router keeps rebooting</h1>
