@@ -6,4 +6,10 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Knowledge base articles and service catalogue"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        # Django wants signal modules imported once the app registry is ready.
+        from embeddings.indexing import register_page_source
+
+        from . import index_signals, signals  # noqa: F401
+        from .indexing import ArticlePageSource
+
+        register_page_source(ArticlePageSource())

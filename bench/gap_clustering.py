@@ -64,18 +64,18 @@ def main():
     from sklearn.cluster import MiniBatchKMeans
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from embeddings.encoder import get_encoder
+    from embeddings.encoder import comparison_model_id, get_encoder
     from search import gaps
     from search.models import QueryVector, SearchEvent
 
     call_command("migrate", verbosity=0)
-    encoder = get_encoder()
+    encoder = get_encoder(comparison_model_id())
     messages, intents = load_gold()
     watch = _django.CpuWatch()
 
     # -- quality ---------------------------------------------------------------------------
     started = time.perf_counter()
-    vectors = encoder.encode([gaps.normalise(m) for m in messages])
+    vectors = encoder.encode_queries([gaps.normalise(m) for m in messages])
     print(
         f"banking77: {len(messages)} messages, {len(set(intents))} intents "
         f"(encoded in {time.perf_counter() - started:.1f} s)"

