@@ -34,8 +34,19 @@ ISSUE_KINDS = ("issue", "summary")
 MAX_DRAFT_CACHE = 512
 
 
-def duplicate_threshold():
-    return float(getattr(settings, "KB_DUPLICATE_THRESHOLD", 0.75))
+# Per comparison model: each model has its own similarity scale (docs/authoring.md,
+# `python manage.py similarity_calibration`).
+DUPLICATE_THRESHOLDS = {"all-MiniLM-L6-v2": 0.75, "multilingual-e5-small-q4": 0.9}
+
+
+def duplicate_threshold(model_id=None):
+    model_id = model_id or comparison_model_id()
+    value = getattr(settings, "KB_DUPLICATE_THRESHOLD", None)
+    if isinstance(value, dict):
+        value = value.get(model_id)
+    if value is None:
+        value = DUPLICATE_THRESHOLDS.get(model_id, 0.75)
+    return float(value)
 
 
 @dataclass

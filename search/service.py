@@ -265,14 +265,17 @@ def _articles_for(user, channel, service):
     return articles, prefilter, allowed
 
 
-def gather(query, *, user=None, channel="public", locale="en", service=None, mode="hybrid"):
-    """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller may see."""
+def gather(
+    query, *, user=None, channel="public", locale="en", service=None, mode="hybrid", model_id=None
+):
+    """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller
+    may see. `model_id` overrides the model that serves the language (calibration)."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
     dense_by_page, best_chunk = {}, {}
     # The query's language picks the model; that model's vectors cover every language, so
     # a Dutch question reaches an article that exists only in English or French.
-    model_id = model_for_language(locale)
+    model_id = model_id or model_for_language(locale)
     if mode in ("hybrid", "dense"):
         chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"), model_id)
         if chunk_scores:
