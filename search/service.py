@@ -18,6 +18,7 @@ from wagtail.models import Locale
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
+from embeddings import calibration
 from embeddings.chunking import without_title
 from embeddings.encoder import model_for_language
 from embeddings.models import Chunk
@@ -36,14 +37,6 @@ DEFAULTS = {
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
-    # Per model, per query language: each model has its own similarity scale, and the
-    # English-trained one gives Dutch and French text higher similarities. A model missing
-    # here uses "default".
-    "KB_NO_GOOD_MATCH_THRESHOLD": {
-        "all-MiniLM-L6-v2": {"en": 0.48, "nl": 0.6, "fr": 0.6, "default": 0.55},
-        "multilingual-e5-small-q4": {"en": 0.85, "nl": 0.85, "fr": 0.85, "default": 0.85},
-        "default": {"default": 0.5},
-    },
 }
 MODES = ("hybrid", "dense", "lexical")
 _LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
@@ -216,14 +209,8 @@ def rank(candidates, params):
 
 def no_good_match_threshold(locale, model_id=None):
     """The confidence below which a search is flagged: calibrated per model and language
-    (bench/tune_search.py on the demo gold's tune half)."""
-    threshold = _setting("KB_NO_GOOD_MATCH_THRESHOLD")
-    if isinstance(threshold, dict) and any(isinstance(v, dict) for v in threshold.values()):
-        model_id = model_id or model_for_language(locale)
-        threshold = threshold.get(model_id, threshold.get("default", {}))
-    if isinstance(threshold, dict):
-        return threshold.get(locale, threshold.get("default", 0.5))
-    return threshold
+    (embeddings/calibration.py)."""
+    return calibration.no_good_match_threshold(locale, model_id or model_for_language(locale))
 
 
 def confidence_of(candidates, ranked):
@@ -322,13 +309,23 @@ def search(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     query = clean_query(query)
+    # The language the question is written in picks the embedding model, also when the site
+    # has no content in it (a German question goes to the multilingual model); results and
+    # the caller's own-language preference use a content language.
+    language = str(locale or "")[:16]
     if locale not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
         locale = settings.LANGUAGE_CODE
     limit = max(1, min(int(limit), 50))
     candidates = gather(
-        query, user=user, channel=channel, locale=locale, service=service, mode=mode
+        query,
+        user=user,
+        channel=channel,
+        locale=locale,
+        service=service,
+        mode=mode,
+        model_id=model_for_language(language or locale),
     )
-    ranked = rank(candidates, RankingParams.for_mode(mode, locale))[:limit]
+    ranked = rank(candidates, RankingParams.for_mode(mode, language or locale))[:limit]
     # Everything the cards show (services, escalation team, locale) in three queries, not
     # two or three more per hit.
     pages = (
@@ -359,7 +356,7 @@ def search(
     response = SearchResponse(query=query, locale=locale, hits=hits, mode=mode)
     response.confidence = confidence_of(candidates, ranked)
     response.no_good_match = response.confidence < no_good_match_threshold(
-        locale, candidates.model_id
+        language or locale, candidates.model_id
     )
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return response
