@@ -112,7 +112,7 @@ class QuerySet:
 
     def article_scores(self, sims):
         """(queries, articles): best chunk per article."""
-        out = np.full((len(self.rows), len(self.corpus.articles)), -1.0, "float32")
+        out = np.full((len(sims), len(self.corpus.articles)), -1.0, "float32")
         for key, col in self.corpus.col.items():
             mask = self.corpus.keys == key
             out[:, col] = sims[:, mask].max(axis=1)

@@ -10,7 +10,7 @@ replays search.service.rank over a grid of parameters.
 Halves: a gold file whose lines carry "split" (the demo gold: committed tune/test halves,
 stratified by language and answerability) uses them; any other file is split by line
 number (even lines tune, odd lines test). Weights are chosen per query language on the
-tune halves (mean MRR@10 over the files in that language); the no-good-match threshold
+tune halves (MRR@10 pooled over the queries of the files in that language); the no-good-match threshold
 per (model, language) on the demo tune half (best balanced accuracy). Everything printed
 under "test half" is out-of-sample; "tune half" figures are in-sample.
 
@@ -127,11 +127,18 @@ def main():
             cells.append(f"{m['mrr']:9.1f} / {m['hit1']:5.1f}")
         print(f"{w:7.1f} " + " ".join(f"{c:>20}" for c in cells))
 
-    print("\nbest dense weight per query language (mean tune-half MRR over the files):")
+    print("\nbest dense weight per query language (tune-half MRR pooled over the queries):")
     chosen = {}
     for lang in locales:
         files = [f for f, lg in names if lg == lang]
-        mean = {w: np.mean([table[(f, lang, w)]["mrr"] for f in files]) for w in WEIGHTS}
+        # Pooled over queries: a 35-query set does not outvote a 1,540-query one.
+        mean = {
+            w: np.average(
+                [table[(f, lang, w)]["mrr"] for f in files],
+                weights=[table[(f, lang, w)]["n"] for f in files],
+            )
+            for w in WEIGHTS
+        }
         # Prefer the middle of a plateau: ties within 0.2 MRR go to the weight nearest 0.7.
         plateau = [w for w in WEIGHTS if mean[w] >= max(mean.values()) - 0.2]
         chosen[lang] = min(plateau, key=lambda w: abs(w - 0.7))

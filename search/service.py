@@ -31,8 +31,8 @@ logger = logging.getLogger("kb.search")
 
 # Chosen by measurement (bench/tune_search.py, docs/search-quality.md).
 DEFAULTS = {
-    # Dense weight per query language; lexical gets the rest.
-    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.7, "fr": 0.8, "default": 0.8},
+    # Dense weight per query language (with the model that serves it); lexical gets the rest.
+    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 1.0, "fr": 0.9, "default": 0.9},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
