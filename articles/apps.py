@@ -6,7 +6,8 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Knowledge base articles and service catalogue"
 
     def ready(self):
-        # Django wants signal modules imported once the app registry is ready.
+        # Django connects receivers when the app registry is ready, not at import time; the
+        # page source is registered then too (it reads the article models).
         from embeddings.indexing import register_page_source
 
         from . import index_signals, signals  # noqa: F401

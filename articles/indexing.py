@@ -16,9 +16,9 @@ from wagtail.models import Page
 from embeddings.chunking import ChunkBuilder, phrasing_text
 from embeddings.indexing import PageChunks, PageSource
 from embeddings.models import Chunk
+from textutils.sanitize import html_to_text
 
 from .models import SolutionArticlePage
-from .sanitize import html_to_text
 
 
 def chunk_article(page, strategy=None, max_words=None, prefix_title=True):

@@ -32,10 +32,8 @@ THRESHOLDS = [0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.45]
 
 def demo_problems():
     """[(problem, locale, text)] of the demo's recurring unanswered problems."""
-    try:
-        from search.demo_events import UNANSWERED
-    except ImportError:  # moved with the demo events (insights app, data file)
-        from insights.demo_events import UNANSWERED
+    from search.demo.events import UNANSWERED
+
     return [
         (problem, locale, text)
         for problem, spec in UNANSWERED.items()
@@ -67,7 +65,7 @@ def main():
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     from embeddings.encoder import comparison_model_id, get_encoder
-    from search import gaps
+    from insights import gaps
 
     model_id = args.model or comparison_model_id()
     encoder = get_encoder(model_id)

@@ -19,8 +19,9 @@ from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
 from embeddings import calibration
+from embeddings import vectors as embedding_vectors
 from embeddings.chunking import without_title
-from embeddings.encoder import model_for_language
+from embeddings.encoder import EncoderUnavailable, comparison_model_id, model_for_language
 from embeddings.models import Chunk
 from embeddings.vectors import nearest_chunks, query_vector
 
@@ -109,6 +110,15 @@ def clean_query(raw):
 def dense_candidates(query, locale_codes, k, model_id):
     """{chunk_id: cosine} of one model over the given locales' FAISS indexes."""
     return nearest_chunks(query_vector(query, model_id), locale_codes, k, model_id)
+
+
+def cached_query_vector(query):
+    """The query's vector in the comparison model's space if a search just encoded it (the
+    event log keeps it for the gap report), else None. Never encodes."""
+    try:
+        return embedding_vectors.cached_query_vector(query, comparison_model_id())
+    except EncoderUnavailable:
+        return None
 
 
 def lexical_terms(query, locale="en"):

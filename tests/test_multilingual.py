@@ -20,8 +20,8 @@ from embeddings.encoder import (
     get_encoder,
     model_for_language,
 )
+from insights.gaps import knowledge_gaps
 from search import service
-from search.gaps import knowledge_gaps
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -110,7 +110,7 @@ def test_one_problem_in_three_languages_is_one_gap_topic():
             assert response.status_code == 200
     # The report looks at unresolved demand: these searches were not all flagged, so
     # count them the way an operator would record them: no article found.
-    from search.models import CallOutcome
+    from insights.models import CallOutcome
 
     for locale, queries in asked.items():
         for query in queries:

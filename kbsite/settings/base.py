@@ -32,6 +32,7 @@ def env_int(name: str, default: int) -> int:
 INSTALLED_APPS = [
     "articles",
     "search",
+    "insights",
     "embeddings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -193,6 +194,10 @@ KB_CUSTOMER_NUMBER_PATTERNS = [
     p for p in os.environ.get("KB_CUSTOMER_NUMBER_PATTERNS", r"\bCUST-?\d{6,10}\b").split(";;") if p
 ]
 KB_SEARCH_MAX_QUERY_CHARS = 500
+# Below this confidence a search says "no good match"; the knowledge-gap report uses it to
+# decide that an article now answers a past query. Calibrated per embedding model and query
+# language in embeddings/calibration.py (bench/tune_search.py); set
+# KB_NO_GOOD_MATCH_THRESHOLD = {model id: {language: value}} here only to override them.
 # Intra-op threads (torch, FAISS) for encoding one query and its FAISS lookup; 0 keeps the
 # libraries' defaults. 1 keeps a search fast when other processes share the cores.
 KB_QUERY_THREADS = env_int("KB_QUERY_THREADS", 1)
