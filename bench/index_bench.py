@@ -473,6 +473,7 @@ def main():
     )
     parser.add_argument("--pad-vectors", choices=["random", "near-real"], default="random")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="build rounds per model (part a)")
     parser.add_argument("--skip-publish", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument(
@@ -490,7 +491,7 @@ def main():
         f"DB copy in {WORKDIR}; product code {code_fingerprint()})"
     )
     parts = [
-        (args.skip_build, bench_build, ()),
+        (args.skip_build, bench_build, (args.rounds,)),
         (
             args.skip_publish,
             bench_publish,
