@@ -1,6 +1,6 @@
 """The knowledge-gap distance threshold, by measurement, in the comparison model's space.
 
-    .venv/bin/python bench/gap_threshold.py [--model MODEL_ID]
+    .venv/bin/python bench/gap_threshold.py [--model MODEL_ID] [--banking-every 4]
 
 Two data sets, each through the service's own `cluster_vectors()` (texts normalised and
 encoded as queries, exactly as the report does):
@@ -60,6 +60,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", help="default: the comparison model (KB_COMPARISON_MODEL)")
     parser.add_argument("--gold", default=str(GOLD))
+    parser.add_argument(
+        "--banking-every", type=int, default=1, help="only every Nth message (busy machine)"
+    )
     args = parser.parse_args()
     _django.setup()
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -70,6 +73,7 @@ def main():
     model_id = args.model or comparison_model_id()
     encoder = get_encoder(model_id)
     rows = [json.loads(line) for line in open(args.gold, encoding="utf-8") if line.strip()]
+    rows = rows[:: args.banking_every]
     order = list(range(len(rows)))
     random.Random(77).shuffle(order)
     halves = {"A": sorted(order[: len(order) // 2]), "B": sorted(order[len(order) // 2 :])}
@@ -101,7 +105,7 @@ def main():
     print(
         f"\nmodel {model_id}; banking77 halves of {len(halves['A'])} / {len(halves['B'])} "
         f"messages; demo: {len(demo)} texts of {len(set(problems))} problems in en/nl/fr; "
-        f"current DEFAULT_DISTANCE_THRESHOLD {gaps.DEFAULT_DISTANCE_THRESHOLD}\n"
+        f"current default for this model {gaps.default_distance_threshold(model_id)}\n"
     )
     print(
         "| distance threshold | banking77 half A ARI / NMI (tune) | half B ARI / NMI (check) | "

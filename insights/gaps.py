@@ -48,9 +48,18 @@ KIND_LABELS = {
     KIND_NOT_HELPFUL: "not helpful",
     KIND_CONTACT: "before contact",
 }
-# Cosine distance at which two groups of queries stop being one topic (average linkage).
-# Chosen on half of the banking77 intents and checked on the other half (docs/reports.md).
-DEFAULT_DISTANCE_THRESHOLD = 0.45
+# Cosine distance at which two groups of queries stop being one topic (average linkage), per
+# comparison model (each has its own similarity scale). Chosen on half of the banking77
+# messages and checked on the other half and on the demo's problems in three languages
+# (bench/gap_threshold.py, docs/reports.md).
+DISTANCE_THRESHOLDS = {"all-MiniLM-L6-v2": 0.45, "multilingual-e5-small-q4": 0.12}
+DEFAULT_DISTANCE_THRESHOLD = DISTANCE_THRESHOLDS["all-MiniLM-L6-v2"]
+
+
+def default_distance_threshold(model_id):
+    return DISTANCE_THRESHOLDS.get(model_id, DEFAULT_DISTANCE_THRESHOLD)
+
+
 # Up to this many distinct texts are clustered directly; beyond, k-means micro-clusters first.
 DIRECT_LIMIT = 3000
 # Micro-centroids sit closer together than their members, so the agglomerative step on them
@@ -322,12 +331,14 @@ def embed_texts(keys, encoder=None, batch=2000):
 # --- clustering -------------------------------------------------------------------------------
 
 
-def cluster_vectors(vectors, weights=None, distance_threshold=DEFAULT_DISTANCE_THRESHOLD, seed=0):
+def cluster_vectors(vectors, weights=None, distance_threshold=None, seed=0):
     """Cluster ids for L2-normalised rows (average linkage on cosine distance).
 
     Beyond DIRECT_LIMIT rows, FAISS k-means first groups them into micro-clusters (about ten
     texts each) and the agglomerative step runs on the normalised micro-centroids."""
     # scikit-learn takes about a second to import: only the gap report needs it.
+    if distance_threshold is None:  # vectors of the comparison model, the report's space
+        distance_threshold = default_distance_threshold(comparison_model_id())
     from sklearn.cluster import AgglomerativeClustering
 
     n = len(vectors)
@@ -563,7 +574,7 @@ def knowledge_gaps(
     min_volume=2,
     max_topics=50,
     examples_per_topic=5,
-    distance_threshold=DEFAULT_DISTANCE_THRESHOLD,
+    distance_threshold=None,
     encoder=None,
 ):
     """The knowledge-gap topics of a period, largest first, as a GapReport.
@@ -609,7 +620,7 @@ def knowledge_gaps(
     labels = cluster_vectors(
         vectors[rows] if rows else vectors[:0],
         weights=[volume[k] for k in open_keys],
-        distance_threshold=distance_threshold,
+        distance_threshold=distance_threshold or default_distance_threshold(encoder.model_id),
     )
     cluster_of = dict(zip(open_keys, labels.tolist(), strict=True))
     timings["cluster"] = time.perf_counter() - clock
