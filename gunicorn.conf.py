@@ -18,16 +18,16 @@ preload_app = False
 
 
 def post_worker_init(worker):
-    """Warm this worker: model, query path, every language's FAISS index, the DB."""
+    """Warm this worker before it accepts requests (search/warmup.py)."""
     log = logging.getLogger("gunicorn.error")
     try:
-        from django.db import connections
+        from search.warmup import warm_up
 
-        from search import service
-
-        service.search("printer offline", channel="public", locale="en", limit=1)
-        service._vector_cache.data.clear()
-        connections.close_all()
-        log.info("worker %s warmed: embedding model and vector indexes loaded", worker.pid)
+        seconds = warm_up()
+        log.info(
+            "worker %s warmed in %.1f s: embedding models and vector indexes loaded",
+            worker.pid,
+            seconds,
+        )
     except Exception:  # a cold worker still serves; the first search then loads everything
         log.exception("worker %s could not warm the search", worker.pid)

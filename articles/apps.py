@@ -6,4 +6,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Knowledge base articles and service catalogue"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401

@@ -104,12 +104,7 @@ def test_contact_form_reports_missing_fields_and_stores_nothing(client):
 
 
 def test_forms_are_rate_limited(client, settings, article):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "rate-limit-test",
-        }
-    }
+    settings.RATELIMIT_ENABLE = True
     page = article("demo-printer-offline")
     statuses = [
         client.post("/en/feedback/", {"article": page.pk, "helpful": "yes"}).status_code
