@@ -5,7 +5,7 @@ client address taken from the trusted proxy's header only when that is configure
 import pytest
 from django.core.cache import cache
 
-from search.models import ContactRequest
+from insights.models import ContactRequest
 
 CONTACT = {"name": "Jan Peeters", "email": "jan@example.be", "message": "My decoder shows E-202."}
 

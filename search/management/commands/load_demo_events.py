@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from search.demo_events import clear_demo_events, load_demo_events
+from search.demo.events import clear_demo_events, load_demo_events
 
 
 class Command(BaseCommand):
