@@ -2,6 +2,10 @@
 client address taken from the trusted proxy's header only when that is configured.
 (The same limits across two gunicorn workers behind a proxy: test_production_path.py.)"""
 
+import time
+from types import SimpleNamespace
+
+import django_ratelimit.core
 import pytest
 from django.core.cache import cache
 
@@ -11,10 +15,14 @@ CONTACT = {"name": "Jan Peeters", "email": "jan@example.be", "message": "My deco
 
 
 @pytest.fixture(autouse=True)
-def limits_on(db, settings):
+def limits_on(db, settings, monkeypatch):
     settings.RATELIMIT_ENABLE = True
     settings.KB_CLIENT_IP_HEADER = ""
     settings.KB_TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+    # Windows are fixed: on a slow machine a test's requests could straddle a window's end
+    # and start a fresh count. The limiter's clock stands still during each test.
+    frozen = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: frozen))
 
 
 def post_contact(client, **extra):
