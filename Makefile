@@ -5,22 +5,30 @@ BIN := $(VENV)/bin
 MANAGE := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: install demo run test test-postgres lint format bench clean
+.PHONY: install install-prod demo run test test-postgres lint format bench clean
 
 install: $(VENV)/.installed
 
 # torch first, from the local CPU wheel: a bare requirement would pull GBs of CUDA packages.
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml constraints.txt constraints-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install -q -c constraints-dev.txt -e ".[dev]"
 	touch $@
+
+# Production: the runtime dependencies only (no pytest, Playwright, locust), pinned by
+# constraints.txt. See docs/deployment.md.
+install-prod:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e .
 
 demo: install
 	$(MANAGE) migrate --no-input
 	$(MANAGE) load_initial_data
-	$(MANAGE) rebuild_vector_index --no-progress
+	$(MANAGE) rebuild_vector_index
 	$(MANAGE) load_demo_events
 
 run: demo

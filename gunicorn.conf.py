@@ -28,19 +28,16 @@ logger_class = "kbsite.log_redaction.RedactingGunicornLogger"
 
 
 def post_worker_init(worker):
-    """Warm this worker: model, query path, every language's FAISS index, the DB."""
+    """Warm this worker before it accepts requests (search/warmup.py)."""
     log = logging.getLogger("gunicorn.error")
     try:
-        from django.db import connections
+        from search.warmup import warm_up
 
-        from embeddings.vectors import clear_query_cache
-        from search import service
-
-        # One search per embedding model (routing is by language): every model loaded.
-        for language in ("en", "nl"):
-            service.search("printer offline", channel="public", locale=language, limit=1)
-        clear_query_cache()
-        connections.close_all()
-        log.info("worker %s warmed: embedding model and vector indexes loaded", worker.pid)
+        seconds = warm_up()
+        log.info(
+            "worker %s warmed in %.1f s: embedding models and vector indexes loaded",
+            worker.pid,
+            seconds,
+        )
     except Exception:  # a cold worker still serves; the first search then loads everything
         log.exception("worker %s could not warm the search", worker.pid)

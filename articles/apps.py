@@ -10,7 +10,7 @@ class ArticlesConfig(AppConfig):
         # page source is registered then too (it reads the article models).
         from embeddings.indexing import register_page_source
 
-        from . import index_signals, signals  # noqa: F401
+        from . import checks, index_signals, signals  # noqa: F401
         from .indexing import ArticlePageSource
 
         register_page_source(ArticlePageSource())

@@ -308,7 +308,7 @@ def _parent_for(locale, parent_slug, category_slug):
     if home is None:
         raise ImportRecordError(
             f"there is no knowledge base for language {locale.language_code!r}; "
-            "run `manage.py load_initial_data` or create its home page first"
+            "run `manage.py setup_site` first"
         )
     for slug in (parent_slug, category_slug):
         if slug:
@@ -345,7 +345,7 @@ def import_record(record, *, publish, parent_slug=None, user=None, teams=None):
     locale = Locale.objects.filter(language_code=language).first()
     if locale is None:
         raise ImportRecordError(
-            f"locale {language!r} is not set up; run `manage.py load_initial_data`"
+            f"locale {language!r} is not set up; run `manage.py setup_site` first"
         )
     values = build_fields(record, teams)
     tags, service_slugs = values.pop("_tags"), values.pop("_services")

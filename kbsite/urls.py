@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from kbsite.health import healthz
 from search import public_urls
 from search import urls as search_urls
 
@@ -22,6 +23,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sitemap.xml", sitemap),
+    path("healthz", healthz, name="healthz"),
     path("", include(search_urls)),
     path("", include("articles.urls")),
 ]

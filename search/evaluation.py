@@ -57,7 +57,15 @@ def auroc(positive_scores, negative_scores):
 
 
 def evaluate(
-    queries, *, channel="operator", user=None, k=10, mode="hybrid", run_out=None, search_kwargs=None
+    queries,
+    *,
+    channel="operator",
+    user=None,
+    k=10,
+    mode="hybrid",
+    run_out=None,
+    search_kwargs=None,
+    progress=None,
 ):
     hits_at = {1: 0, 3: 0, 10: 0}
     mrr = ndcg = 0.0
@@ -67,6 +75,8 @@ def evaluate(
     latencies = []
     run_lines = []
     for q in queries:
+        if progress is not None:
+            progress.update(1)
         started = time.perf_counter()
         try:
             response = service.search(

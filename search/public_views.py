@@ -20,7 +20,7 @@ from insights.models import ArticleFeedback, SearchEvent
 from textutils.redaction import redact
 
 from . import service
-from .ratelimit import rate_limited
+from .ratelimit import GET, POST, rate_limited
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
 
@@ -41,7 +41,7 @@ def highlight(text, query):
     return mark_safe(html)  # noqa: S308 - built from escaped text
 
 
-@rate_limited("public-search", limit=60, window_seconds=60)
+@rate_limited("public-search", "60/m", GET)
 def search_page(request):
     locale = get_language()
     query = request.GET.get("q", "")
@@ -84,7 +84,7 @@ def search_page(request):
 
 
 @require_POST
-@rate_limited("feedback", limit=10, window_seconds=60)
+@rate_limited("feedback", "10/m", POST)
 def feedback(request):
     page = visible_articles(None).filter(pk=parse_int(request.POST.get("article"))).first()
     if page is None:
@@ -118,7 +118,8 @@ class FeedbackDetailsForm(forms.Form):
     )
 
 
-@rate_limited("feedback", limit=10, window_seconds=60)
+@rate_limited("feedback-page", "60/m", GET)
+@rate_limited("feedback", "10/m", POST)
 def feedback_details(request, feedback_id):
     # Only the visitor who gave the 'no' may add its reason.
     if request.session.get("feedback_id") != feedback_id:
@@ -151,7 +152,8 @@ class ContactForm(forms.Form):
     article = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-@rate_limited("contact", limit=5, window_seconds=600)
+@rate_limited("contact-page", "60/m", GET)
+@rate_limited("contact", "5/10m", POST)
 def contact(request):
     session_key = _ensure_session(request)
     initial = {"article": parse_int(request.GET.get("article"))}

@@ -17,7 +17,7 @@ from textutils.sanitize import sanitize_text
 
 from . import service
 from .console_i18n import LABELS
-from .ratelimit import rate_limited
+from .ratelimit import GET, POST, rate_limited
 from .serializers import article_card, response_to_dict
 
 MAX_NOTE_CHARS = 1000
@@ -36,7 +36,7 @@ def _search_params(request):
 
 
 @require_GET
-@rate_limited("public-search-api", limit=120, window_seconds=60, json=True)
+@rate_limited("public-search-api", "120/m", GET, json=True)
 def public_search_api(request):
     if not request.session.session_key:
         request.session.save()  # ties the search trail to a later contact request
@@ -147,7 +147,7 @@ def outcome_api(request):
 
 @csrf_exempt  # analytics only; checked against the caller's own search below
 @require_POST
-@rate_limited("clicks", limit=120, window_seconds=60, json=True)
+@rate_limited("clicks", "120/m", POST, json=True)
 def click_api(request):
     """Record that a result was opened: {search_id, article_id, position}."""
     data = json_body(request)

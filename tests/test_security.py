@@ -164,6 +164,7 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
         DJANGO_SETTINGS_MODULE="kbsite.settings.production",
         DJANGO_SECRET_KEY="x" * 20 + "-long-random-production-secret-value-for-the-check",
         DJANGO_ALLOWED_HOSTS="kb.example.be",
+        KB_BASE_URL="https://kb.example.be",
         KB_VAR_DIR=str(tmp_path),
     )
     result = subprocess.run(

@@ -103,13 +103,15 @@ def test_contact_form_reports_missing_fields_and_stores_nothing(client):
     assert not ContactRequest.objects.exists()
 
 
-def test_forms_are_rate_limited(client, settings, article):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "rate-limit-test",
-        }
-    }
+def test_forms_are_rate_limited(client, settings, article, monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    import django_ratelimit.core
+
+    settings.RATELIMIT_ENABLE = True
+    frozen = time.time()  # fixed windows: the 12 posts must not straddle a window's end
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: frozen))
     page = article("demo-printer-offline")
     statuses = [
         client.post("/en/feedback/", {"article": page.pk, "helpful": "yes"}).status_code

@@ -186,21 +186,6 @@ CATEGORIES = {
     },
 }
 
-HOME = {
-    "en": (
-        "Helpdesk knowledge base",
-        "Find the answer to your question, or tell us what you need.",
-    ),
-    "nl": (
-        "Kennisbank van de helpdesk",
-        "Vind het antwoord op je vraag, of laat ons weten wat je nodig hebt.",
-    ),
-    "fr": (
-        "Base de connaissances du helpdesk",
-        "Trouvez la réponse à votre question, ou dites-nous ce qu'il vous faut.",
-    ),
-}
-
 # username: (password, group or None for superuser, first name)
 USERS = {
     "operator": ("operator-demo", "Operators", "Olivia"),

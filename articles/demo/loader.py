@@ -1,4 +1,4 @@
-"""Builds the demo site: locales, knowledge-base trees, catalogue, roles, users, articles."""
+"""Builds the demo site on top of `setup_site`: categories, catalogue, users, articles."""
 
 import datetime
 import json
@@ -8,19 +8,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Locale, Page, Site
 
-from articles.importing import import_records, kb_home_for
+from articles.importing import import_records
 from articles.models import (
     CategoryPage,
     EscalationTeam,
-    KnowledgeBaseHomePage,
     Service,
     ServiceLevel,
     ServiceLevelTarget,
     SolutionArticlePage,
 )
-from articles.roles import SECOND_LINE, ensure_roles_and_workflow
+from articles.roles import SECOND_LINE
+from articles.site_setup import ensure_homes, ensure_locales, setup_site
+from embeddings import indexing
 from embeddings.tasks import deferred_indexing
 
 from . import catalogue
@@ -30,47 +30,8 @@ LANGUAGES = ("en", "nl", "fr")
 OVERDUE_REVIEW = {"demo-printer-offline", "demo-mailbox-full", "demo-roaming-abroad"}
 
 
-def ensure_locales():
-    return {code: Locale.objects.get_or_create(language_code=code)[0] for code in LANGUAGES}
-
-
 def _publish(page):
     page.save_revision().publish()
-
-
-def ensure_homes(locales):
-    en_home = kb_home_for(locales["en"])
-    if en_home is None:
-        root = Page.get_first_root_node()
-        # Wagtail's initial migration creates a generic welcome page; the KB home replaces it.
-        for page in root.get_children().filter(content_type__model="page", slug="home"):
-            page.delete()
-        title, intro = catalogue.HOME["en"]
-        en_home = KnowledgeBaseHomePage(title=title, intro=intro, slug="kb", locale=locales["en"])
-        root.add_child(instance=en_home)
-        _publish(en_home)
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        Site.objects.create(
-            hostname="localhost",
-            port=80,
-            root_page=en_home,
-            is_default_site=True,
-            site_name="Helpdesk knowledge base",
-        )
-    elif site.root_page_id != en_home.id:
-        site.root_page = en_home
-        site.save()
-    homes = {"en": en_home}
-    for code in ("nl", "fr"):
-        home = kb_home_for(locales[code])
-        if home is None:
-            home = en_home.copy_for_translation(locales[code])
-            home.title, home.intro = catalogue.HOME[code]
-            home.save()
-            _publish(home)
-        homes[code] = home
-    return homes
 
 
 def ensure_categories(homes, locales):
@@ -163,18 +124,33 @@ def demo_records():
             yield number, record
 
 
-def load_initial_data(stdout=None):
+def load_initial_data(stdout=None, progress=None):
+    """`setup_site` (locales, homes, roles, workflow, site address), then the demo content.
+
+    progress(description, total) may return a tqdm-like bar for the two long steps.
+    """
+    setup_site()
     with transaction.atomic():
         locales = ensure_locales()
         homes = ensure_homes(locales)
         ensure_categories(homes, locales)
         ensure_catalogue(locales)
-        ensure_roles_and_workflow(list(homes.values()))
         ensure_users()
     existing = set(SolutionArticlePage.objects.values_list("external_id", "locale__language_code"))
     records = [(n, r) for n, r in demo_records() if (r["external_id"], r["locale"]) not in existing]
+    bar = progress("Demo articles", len(records)) if progress and records else None
     with deferred_indexing():
-        report = import_records(records, publish=True)
+        report = import_records(records, publish=True, progress=bar)
+        if bar is not None:
+            bar.close()
+        if report.page_ids:
+            # Embed every new chunk in large batches, visibly; the index task queued when this
+            # block ends then finds all chunks present and only checks the files.
+            total = SolutionArticlePage.objects.count()
+            bar = progress("Indexing", total) if progress else None
+            indexing.rebuild(progress=bar)
+            if bar is not None:
+                bar.close()
     if stdout:
         stdout.write(f"Demo articles: {report.created} created, {len(existing)} already present")
         for position, message in report.errors:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    "django_ratelimit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -201,6 +202,41 @@ KB_SEARCH_MAX_QUERY_CHARS = 500
 # Intra-op threads (torch, FAISS) for encoding one query and its FAISS lookup; 0 keeps the
 # libraries' defaults. 1 keeps a search fast when other processes share the cores.
 KB_QUERY_THREADS = env_int("KB_QUERY_THREADS", 1)
+
+# --- Shared cache and rate limits ---------------------------------------------------
+# One cache for every worker and machine, so a limit is counted once (search/ratelimit.py):
+# the database by default (`setup_site` creates its table), Redis when KB_REDIS_URL is set
+# (`pip install redis`). Limits per endpoint: docs/deployment.md.
+if os.environ.get("KB_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["KB_REDIS_URL"],
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "kbsite.cache.DatabaseCache",  # Django's, with an atomic incr
+            "LOCATION": "kb_cache",
+            # Culling would drop live counters: keep far more rows than clients per window.
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
+        }
+    }
+RATELIMIT_USE_CACHE = "default"
+# A counter that vanished between add and incr lets the request through instead of blocking.
+RATELIMIT_FAIL_OPEN = True
+# django-ratelimit knows only memcached and django-redis by name; kbsite.cache.DatabaseCache
+# and Django's RedisCache both increment atomically.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Behind a reverse proxy every request comes from the proxy's address. Name the header the
+# proxy sets to the client's address (nginx: `proxy_set_header X-Real-IP $remote_addr;`);
+# it is believed only on requests whose REMOTE_ADDR is in KB_TRUSTED_PROXIES (addresses or
+# networks). Unset: the header is ignored and REMOTE_ADDR is the client.
+KB_CLIENT_IP_HEADER = os.environ.get("KB_CLIENT_IP_HEADER", "").strip()
+KB_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("KB_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()
+]
 
 LOGGING = {
     "version": 1,

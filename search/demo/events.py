@@ -284,8 +284,10 @@ class _Generator:
 
     # --- the month --------------------------------------------------------------------
 
-    def run(self, calls_per_day, visits_per_day):
+    def run(self, calls_per_day, visits_per_day, progress=None):
         for day_index in range(self.days):
+            if progress is not None:
+                progress.update(1)
             date = self.now - datetime.timedelta(days=self.days - 1 - day_index)
             factor = WEEKDAY_FACTOR[date.weekday()]
             self._answered_day(day_index, factor, calls_per_day, visits_per_day)
@@ -331,10 +333,11 @@ class _Generator:
             self.visit(self._moment(day_index, True), locale, query, answered=False)
 
 
-def load_demo_events(days=30, seed=1, calls_per_day=40, visits_per_day=30):
-    """Replace the demo events with a fresh, deterministic month. Returns a Report."""
+def load_demo_events(days=30, seed=1, calls_per_day=40, visits_per_day=30, progress=None):
+    """Replace the demo events with a fresh, deterministic month. Returns a Report.
+    progress: a tqdm-like bar advanced once per simulated day."""
     if days < 1 or days > 366:
         raise ValueError("--days must be between 1 and 366.")
     with transaction.atomic():
         clear_demo_events()
-        return _Generator(days, seed).run(calls_per_day, visits_per_day)
+        return _Generator(days, seed).run(calls_per_day, visits_per_day, progress=progress)

@@ -1,7 +1,9 @@
 import json
+import sys
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from search.evaluation import evaluate, read_gold
 from search.service import MODES
@@ -29,6 +31,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--run-out", metavar="RUN.jsonl")
         parser.add_argument("--json", action="store_true")
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar")
 
     def handle(self, *args, **options):
         try:
@@ -44,14 +47,22 @@ class Command(BaseCommand):
         rows = {}
         for mode in modes:
             run_out = options["run_out"] if len(modes) == 1 else None
-            metrics = evaluate(
-                queries,
-                channel=options["channel"],
-                user=user,
-                k=options["k"],
-                mode=mode,
-                run_out=run_out,
-            )
+            with tqdm(
+                total=len(queries),
+                desc=f"Evaluating ({mode})",
+                unit="query",
+                file=sys.stderr,
+                disable=options["no_progress"],
+            ) as progress:
+                metrics = evaluate(
+                    queries,
+                    channel=options["channel"],
+                    user=user,
+                    k=options["k"],
+                    mode=mode,
+                    run_out=run_out,
+                    progress=progress,
+                )
             metrics.pop("confidences")
             rows[mode] = metrics
         if options["json"]:

@@ -1,6 +1,9 @@
 """Fill the search analytics with a realistic month of demo events (development only)."""
 
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from search.demo.events import clear_demo_events, load_demo_events
 
@@ -20,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--clear", action="store_true", help="only delete the demo events, create none"
         )
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar")
 
     def handle(self, *args, days, seed, clear, **options):
         if clear:
@@ -29,7 +33,14 @@ class Command(BaseCommand):
         if not 1 <= days <= 366:
             raise CommandError("--days must be between 1 and 366.")
         try:
-            report = load_demo_events(days=days, seed=seed)
+            with tqdm(
+                total=days,
+                desc="Demo events",
+                unit="day",
+                file=sys.stderr,
+                disable=options["no_progress"],
+            ) as progress:
+                report = load_demo_events(days=days, seed=seed, progress=progress)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Demo events for {days} days: {report}"))

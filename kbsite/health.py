@@ -1,0 +1,113 @@
+"""`GET /healthz` for monitoring: the database, this node's vector index per language, and
+how far the background worker lags. JSON, no secrets (no addresses, paths or settings).
+
+Status "ok" (200); "degraded" (200: searches are served but something needs attention — an
+index behind or ahead of the chunk table or unreadable, which the next search or
+`rebuild_vector_index` rebuilds from the database, or a lagging worker); "down" (503: the
+database does not answer). The index part loads each language's files from disk,
+so it is computed at most every HEALTH_CACHE_SECONDS per process.
+"""
+
+import os
+import socket
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+# Polling every few seconds must not reload every FAISS file every few seconds.
+HEALTH_CACHE_SECONDS = 10
+# A queued task or owed index update older than this marks the worker as lagging.
+WORKER_LAG_WARNING_SECONDS = 120
+
+_index_cache = {"at": 0.0, "value": None}
+
+
+def database_health():
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "vendor": connection.vendor, "ms": round(_ms_since(started), 1)}
+
+
+def index_health():
+    """Per language: the generation this node serves from disk and whether it matches the DB."""
+    from embeddings.info import index_info
+
+    now = time.monotonic()
+    if _index_cache["value"] is not None and now - _index_cache["at"] < HEALTH_CACHE_SECONDS:
+        return _index_cache["value"]
+    locales = {}
+    for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
+        try:
+            row = index_info(code)
+        except Exception as exc:
+            locales[code] = {"ok": False, "problem": type(exc).__name__}
+            continue
+        in_sync = not row.get("missing_from_index") and not row.get("extra_in_index")
+        locales[code] = {
+            "ok": not row.get("problem"),
+            "generation": row.get("generation"),
+            "vectors": row.get("index_count"),
+            "db_chunks": row.get("db_chunks"),
+            "in_sync": in_sync,
+            "model": row.get("model_id"),
+            "problem": row.get("problem") or "",
+        }
+    _index_cache.update(at=now, value=locales)
+    return locales
+
+
+def worker_health():
+    """Queued tasks (database backend) and owed index updates, with the age of the oldest."""
+    from embeddings.models import PendingIndexUpdate
+
+    backend = settings.TASKS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    now = timezone.now()
+    result = {"backend": backend, "queued_tasks": 0, "oldest_task_seconds": None}
+    if "django_tasks_db" in settings.INSTALLED_APPS and backend == "DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        ready = DBTaskResult.objects.ready()
+        result["queued_tasks"] = ready.count()
+        oldest = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+        if oldest is not None:
+            result["oldest_task_seconds"] = round((now - oldest).total_seconds(), 1)
+    pending = PendingIndexUpdate.objects.all()
+    result["pending_index_updates"] = pending.count()
+    oldest = pending.order_by("requested_at").values_list("requested_at", flat=True).first()
+    result["oldest_index_update_seconds"] = (
+        round((now - oldest).total_seconds(), 1) if oldest is not None else None
+    )
+    lag = max(result["oldest_task_seconds"] or 0, result["oldest_index_update_seconds"] or 0)
+    result["lag_seconds"] = lag
+    result["ok"] = lag <= WORKER_LAG_WARNING_SECONDS
+    return result
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    started = time.perf_counter()
+    body = {"node": socket.gethostname(), "pid": os.getpid(), "database": database_health()}
+    if not body["database"]["ok"]:
+        body["status"] = "down"
+        return JsonResponse(body, status=503)
+    body["vector_index"] = index_health()
+    body["worker"] = worker_health()
+    indexes_fine = all(row["ok"] and row["in_sync"] for row in body["vector_index"].values())
+    body["status"] = "ok" if indexes_fine and body["worker"]["ok"] else "degraded"
+    body["took_ms"] = round(_ms_since(started), 1)
+    return JsonResponse(body)
+
+
+def _ms_since(started):
+    return (time.perf_counter() - started) * 1000

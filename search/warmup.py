@@ -1,0 +1,33 @@
+"""Load what the first search would otherwise wait for: the embedding model(s), each
+language's FAISS index, the full-text query path and the database connection.
+
+Called once per serving process before it takes requests: by gunicorn's post_worker_init
+(gunicorn.conf.py) and by `manage.py runserver` (search/management/commands/runserver.py),
+never on import, so tests, migrations and other commands stay fast.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import connections
+
+from embeddings.vectors import clear_query_cache
+
+logger = logging.getLogger("kb.warmup")
+
+# One ordinary query per language, so a model that serves only some languages loads too.
+WARM_QUERIES = {"en": "printer offline", "nl": "printer offline", "fr": "imprimante hors ligne"}
+
+
+def warm_up():
+    """Run one search per content language; return the seconds it took."""
+    from . import service
+
+    started = time.perf_counter()
+    for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
+        service.search(WARM_QUERIES.get(code, "printer"), channel="public", locale=code, limit=1)
+    # The warm-up queries must not sit in the query cache as if someone had asked them.
+    clear_query_cache()
+    connections.close_all()
+    return time.perf_counter() - started
