@@ -49,10 +49,13 @@ def _json_body(request):
 
 
 def _int(value):
+    """A database id from user input, or None: wrong types and ids no column can hold
+    (10**30, Infinity) mean "no such object", never an overflow deep in a query."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 # --- flag it (operator console, article page) ------------------------------------------
@@ -128,6 +131,8 @@ def capture_api(request):
     data = _json_body(request)
     if data is None:
         return _error(_("Send the call as a JSON object."))
+    if not all(isinstance(data.get(key) or "", str) for key in ("query", "note", "locale")):
+        return _error(_("The query, the note and the locale must be text."))
     query, note = str(data.get("query") or ""), str(data.get("note") or "")
     if len(query) > MAX_QUERY_CHARS or len(note) > MAX_NOTE_CHARS:
         return _error(_("The query or the note is too long."))

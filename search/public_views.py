@@ -19,14 +19,9 @@ from . import events, service
 from .models import ArticleFeedback, SearchEvent
 from .ratelimit import rate_limited
 from .redaction import redact
+from .trail import trail_key, with_trail
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
-
-
-def _ensure_session(request):
-    if not request.session.session_key:
-        request.session.save()
-    return request.session.session_key
 
 
 def highlight(text, query):
@@ -40,6 +35,7 @@ def highlight(text, query):
 
 
 @rate_limited("public-search", limit=60, window_seconds=60)
+@with_trail
 def search_page(request):
     locale = get_language()
     query = request.GET.get("q", "")
@@ -49,7 +45,7 @@ def search_page(request):
         return redirect(f"{request.path}?{urlencode({'q': redacted})}")
     context = {"query": query, "results": [], "error": "", "no_good_match": False}
     if query.strip():
-        _ensure_session(request)
+        trail_key(request)
         try:
             response = service.search(query, channel="public", locale=locale, limit=10)
         except service.InvalidQuery as exc:
@@ -80,6 +76,7 @@ def search_page(request):
 
 @require_POST
 @rate_limited("feedback", limit=10, window_seconds=60)
+@with_trail
 def feedback(request):
     page = visible_articles(None).filter(pk=_int(request.POST.get("article"))).first()
     if page is None:
@@ -91,7 +88,7 @@ def feedback(request):
         article=page,
         locale=get_language(),
         helpful=helpful == "yes",
-        session_key=_ensure_session(request),
+        session_key=trail_key(request),
     )
     if helpful == "yes":
         return render(
@@ -143,21 +140,20 @@ class ContactForm(forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
-    article = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Text, parsed leniently: a tampered or stale id means "no article", never an error.
+    article = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
 
 @rate_limited("contact", limit=5, window_seconds=600)
+@with_trail
 def contact(request):
-    session_key = _ensure_session(request)
+    session_key = trail_key(request)
     initial = {"article": _int(request.GET.get("article"))}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        article = (
-            visible_articles(None).filter(pk=data.get("article")).first()
-            if data.get("article")
-            else None
-        )
+        article_id = _int(data.get("article"))
+        article = visible_articles(None).filter(pk=article_id).first() if article_id else None
         record = events.record_contact_request(
             locale=get_language(),
             name=data["name"],
@@ -175,7 +171,10 @@ def contact(request):
 
 
 def _int(value):
+    """A database id from user input, or None: wrong types and ids no column can hold
+    (10**30, Infinity) mean "no such object", never an overflow deep in a query."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(2**63) <= number < 2**63 else None

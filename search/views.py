@@ -1,6 +1,7 @@
 """HTTP entry points: parse input, call the services, shape the answer. No logic here."""
 
 import json
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -18,8 +19,11 @@ from .console_i18n import LABELS
 from .models import CallOutcome, SearchClick, SearchEvent
 from .ratelimit import rate_limited
 from .serializers import article_card, response_to_dict
+from .trail import TRAIL_COOKIE, trail_key, with_trail
 
 MAX_NOTE_CHARS = 1000
+LEVEL_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")
+LEVEL_ERROR = "level must be the code of a service level, such as 'premium'."
 
 
 def _error(message, status=400):
@@ -48,9 +52,9 @@ def _search_params(request):
 
 @require_GET
 @rate_limited("public-search-api", limit=120, window_seconds=60, json=True)
+@with_trail
 def public_search_api(request):
-    if not request.session.session_key:
-        request.session.save()  # ties the search trail to a later contact request
+    trail_key(request)  # ties the search trail to a later contact request; no session row
     try:
         query, locale, limit = _search_params(request)
         response = service.search(query, user=None, channel="public", locale=locale, limit=limit)
@@ -68,6 +72,9 @@ def operator_search_api(request):
     denied = _staff_only(request)
     if denied:
         return denied
+    level = request.GET.get("level") or None
+    if level is not None and not LEVEL_CODE.fullmatch(level):
+        return _error(LEVEL_ERROR)
     try:
         query, locale, limit = _search_params(request)
         response = service.search(
@@ -80,9 +87,7 @@ def operator_search_api(request):
         )
     except service.InvalidQuery as exc:
         return _error(str(exc))
-    data = response_to_dict(
-        response, request, request.GET.get("level"), include_internal_details=True
-    )
+    data = response_to_dict(response, request, level, include_internal_details=True)
     channel = (
         SearchEvent.CHANNEL_OPERATOR
         if request.GET.get("source") == "console"
@@ -97,14 +102,14 @@ def article_card_api(request, page_id):
     denied = _staff_only(request)
     if denied:
         return denied
-    page = visible_articles(request.user).filter(pk=page_id).specific().first()
-    if page is None:
+    page_id = _int(page_id)
+    page = page_id and visible_articles(request.user).filter(pk=page_id).specific().first()
+    if not page:
         return _error("No such article.", status=404)
-    level = (
-        ServiceLevel.objects.filter(code=request.GET.get("level") or "")
-        .prefetch_related("targets")
-        .first()
-    )
+    code = request.GET.get("level") or ""
+    if code and not LEVEL_CODE.fullmatch(code):
+        return _error(LEVEL_ERROR)
+    level = ServiceLevel.objects.filter(code=code).prefetch_related("targets").first()
     return JsonResponse(article_card(page, request, level))
 
 
@@ -122,6 +127,9 @@ def outcome_api(request):
     outcome = data.get("outcome")
     if not isinstance(outcome, str) or outcome not in dict(CallOutcome.OUTCOMES):
         return _error("outcome must be solved, escalated or no_article.")
+    for key in ("query", "note", "locale"):
+        if not isinstance(data.get(key) or "", str):
+            return _error(f"{key} must be text.")
     article = team = None
     if data.get("article_id") not in (None, ""):
         article = visible_articles(request.user).filter(pk=_int(data.get("article_id"))).first()
@@ -168,7 +176,8 @@ def click_api(request):
         or (
             not event.user_id
             and event.session_key
-            and event.session_key == request.session.session_key
+            and event.session_key
+            in (request.COOKIES.get(TRAIL_COOKIE), request.session.session_key)
         )
     )
     article_id, position = _int(data.get("article_id")), _int(data.get("position"))
@@ -181,10 +190,13 @@ def click_api(request):
 
 
 def _int(value):
+    """A database id from user input, or None: wrong types and ids no column can hold
+    (10**30, Infinity) mean "no such object", never an overflow deep in a query."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 @login_required
