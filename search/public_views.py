@@ -141,7 +141,7 @@ class ContactForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     # Text, parsed leniently: a tampered or stale id means "no article", never an error.
-    article = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+    article = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 @rate_limited("contact", limit=5, window_seconds=600)

@@ -358,3 +358,50 @@ def test_an_emoji_written_as_a_surrogate_pair_is_still_accepted(client, users):
     body = '{"outcome": "no_article", "query": "printer \\ud83d\\udda8 kapot"}'
     response = client.post("/api/v1/outcomes/", body, content_type="application/json")
     assert response.status_code == 201
+
+
+@pytest.mark.model
+def test_anonymous_api_calls_create_no_session_rows(article):
+    from django.contrib.sessions.models import Session
+
+    page = article("demo-printer-offline")
+    before = Session.objects.count()
+    for i in range(200):
+        visitor = Client()  # a crawler: no cookies kept between calls
+        if i % 4 == 3:
+            response = visitor.post("/api/v1/clicks/", "{}", content_type="application/json")
+            assert response.status_code == 404
+        elif i % 4 == 2:
+            assert visitor.get(f"/api/v1/articles/{page.pk}/").status_code == 401
+        else:
+            response = visitor.get(
+                "/api/v1/public/search/", {"q": "printer offline", "locale": "en"}
+            )
+            assert response.status_code == 200
+            assert "sessionid" not in response.cookies and "kb_trail" in response.cookies
+    assert Session.objects.count() == before
+
+
+@pytest.mark.model
+def test_a_visitors_own_click_is_accepted_through_the_trail_cookie(client):
+    data = client.get("/api/v1/public/search/", {"q": "printer offline", "locale": "en"}).json()
+    click = {"search_id": data["search_id"], "article_id": data["results"][0]["id"], "position": 1}
+    assert _post_json(client, "/api/v1/clicks/", click).status_code == 201
+    assert _post_json(Client(), "/api/v1/clicks/", click).status_code == 404  # not a stranger's
+
+
+@pytest.mark.model
+def test_unknown_service_on_the_operator_api_is_a_clear_400_without_an_error_log(
+    client, users, caplog
+):
+    import logging
+
+    client.force_login(users["operator"])
+    with caplog.at_level(logging.WARNING):
+        for service in ("no-such-service", "a\x00b", "x" * 300):
+            response = client.get("/api/v1/search/", {"q": "printer offline", "service": service})
+            assert response.status_code == 400
+            assert "Unknown service" in response.json()["error"]
+        response = client.get("/api/v1/search/", {"q": "printer", "level": "premium\x00"})
+        assert response.status_code == 400 and "level" in response.json()["error"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
