@@ -10,6 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.views.generic.models import IndexView
 
 from . import privacy
 from .models import ContactRequest
@@ -66,3 +69,17 @@ def privacy_request_view(request):
         else:
             context["summary"] = privacy.summary(email)
     return TemplateResponse(request, "search/admin/privacy_request.html", context)
+
+
+class ContactRequestIndexView(IndexView):
+    """The contact requests listing, with "Export or erase this person's data" on each row
+    for those who may handle data-subject requests."""
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if can_handle_privacy_requests(self.request.user):
+            url = reverse("privacy-requests:index") + f"?contact={instance.pk}"
+            buttons.append(
+                MenuItem("Export or erase this person's data", url, icon_name="lock", priority=50)
+            )
+        return buttons

@@ -7,10 +7,12 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from .models import ArticleFeedback, ContactRequest
+from .privacy_views import ContactRequestIndexView
 
 
 class ContactRequestViewSet(ModelViewSet):
     model = ContactRequest
+    index_view_class = ContactRequestIndexView
     icon = "mail"
     menu_label = "Contact requests"
     list_display = ["created_at", "name", "email", "locale", "article", "status"]
