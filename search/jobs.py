@@ -18,27 +18,24 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from articles.reminders import send_review_reminders
+from articles.retention import prune_flags
+from embeddings.indexing import process_pending
+from insights.retention import prune, prune_contact_requests, prune_feedback_comments
+
 logger = logging.getLogger("kb.worker")
 
 
 def prune_search_logs():
-    from .retention import prune
-
     events, outcomes = prune()
     return f"{events} search events and {outcomes} call outcomes deleted (daily counts kept)"
 
 
 def drain_index_updates():
-    from embeddings.indexing import process_pending
-
     return f"{len(process_pending())} pending index updates done"
 
 
 def retention():
-    from articles.retention import prune_flags
-
-    from .retention import prune_contact_requests, prune_feedback_comments
-
     return (
         f"{prune_contact_requests()} contact requests deleted, "
         f"{prune_feedback_comments()} feedback comments cleared, "
@@ -47,8 +44,6 @@ def retention():
 
 
 def review_reminders():
-    from articles.reminders import send_review_reminders
-
     return f"{send_review_reminders()} review reminders sent"
 
 

@@ -12,13 +12,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from articles.jsonapi import parse_int
 from articles.models import CategoryPage
 from articles.selectors import visible_articles
+from insights import events
+from insights.models import ArticleFeedback, SearchEvent
+from textutils.redaction import redact
 
-from . import events, service
-from .models import ArticleFeedback, SearchEvent
+from . import service
 from .ratelimit import rate_limited
-from .redaction import redact
 from .trail import trail_key, with_trail
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
@@ -52,7 +54,10 @@ def search_page(request):
             context["error"] = str(exc)
         else:
             search_id = events.log_search(
-                response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+                response,
+                channel=SearchEvent.CHANNEL_PUBLIC,
+                request=request,
+                query_vector=service.cached_query_vector(response.query),
             )
             context.update(
                 search_id=search_id,
@@ -78,7 +83,7 @@ def search_page(request):
 @rate_limited("feedback", limit=10, window_seconds=60)
 @with_trail
 def feedback(request):
-    page = visible_articles(None).filter(pk=_int(request.POST.get("article"))).first()
+    page = visible_articles(None).filter(pk=parse_int(request.POST.get("article"))).first()
     if page is None:
         raise Http404("No such article")
     helpful = request.POST.get("helpful")
@@ -148,11 +153,11 @@ class ContactForm(forms.Form):
 @with_trail
 def contact(request):
     session_key = trail_key(request)
-    initial = {"article": _int(request.GET.get("article"))}
+    initial = {"article": parse_int(request.GET.get("article"))}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        article_id = _int(data.get("article"))
+        article_id = parse_int(data.get("article"))
         article = visible_articles(None).filter(pk=article_id).first() if article_id else None
         record = events.record_contact_request(
             locale=get_language(),
@@ -168,13 +173,3 @@ def contact(request):
         visible_articles(None).filter(pk=initial["article"]).first() if initial["article"] else None
     )
     return render(request, "search/contact.html", {"form": form, "article": article})
-
-
-def _int(value):
-    """A database id from user input, or None: wrong types and ids no column can hold
-    (10**30, Infinity) mean "no such object", never an overflow deep in a query."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if -(2**63) <= number < 2**63 else None

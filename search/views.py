@@ -1,6 +1,5 @@
 """HTTP entry points: parse input, call the services, shape the answer. No logic here."""
 
-import json
 import re
 
 from django.contrib.auth.decorators import login_required
@@ -10,13 +9,16 @@ from django.utils.translation import get_language_from_request
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from articles.jsonapi import error, json_body, parse_int, staff_only
 from articles.models import EscalationTeam, Service, ServiceLevel
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
+from insights import events
+from insights.models import CallOutcome, SearchClick, SearchEvent
+from textutils.sanitize import sanitize_text
 
-from . import events, service
+from . import service
 from .console_i18n import LABELS
-from .models import CallOutcome, SearchClick, SearchEvent
 from .ratelimit import rate_limited
 from .serializers import article_card, response_to_dict
 from .trail import TRAIL_COOKIE, trail_key, with_trail
@@ -24,18 +26,6 @@ from .trail import TRAIL_COOKIE, trail_key, with_trail
 MAX_NOTE_CHARS = 1000
 LEVEL_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")
 LEVEL_ERROR = "level must be the code of a service level, such as 'premium'."
-
-
-def _error(message, status=400):
-    return JsonResponse({"error": message}, status=status)
-
-
-def _staff_only(request):
-    if not request.user.is_authenticated:
-        return _error("Log in as an operator to use this API.", status=401)
-    if not user_is_staff_reader(request.user):
-        return _error("Only helpdesk staff may use this API.", status=403)
-    return None
 
 
 def _search_params(request):
@@ -59,22 +49,25 @@ def public_search_api(request):
         query, locale, limit = _search_params(request)
         response = service.search(query, user=None, channel="public", locale=locale, limit=limit)
     except service.InvalidQuery as exc:
-        return _error(str(exc))
+        return error(str(exc))
     data = response_to_dict(response, request)
     data["search_id"] = events.log_search(
-        response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+        response,
+        channel=SearchEvent.CHANNEL_PUBLIC,
+        request=request,
+        query_vector=service.cached_query_vector(response.query),
     )
     return JsonResponse(data)
 
 
 @require_GET
 def operator_search_api(request):
-    denied = _staff_only(request)
+    denied = staff_only(request)
     if denied:
         return denied
     level = request.GET.get("level") or None
     if level is not None and not LEVEL_CODE.fullmatch(level):
-        return _error(LEVEL_ERROR)
+        return error(LEVEL_ERROR)
     try:
         query, locale, limit = _search_params(request)
         response = service.search(
@@ -86,66 +79,68 @@ def operator_search_api(request):
             limit=limit,
         )
     except service.InvalidQuery as exc:
-        return _error(str(exc))
+        return error(str(exc))
     data = response_to_dict(response, request, level, include_internal_details=True)
     channel = (
         SearchEvent.CHANNEL_OPERATOR
         if request.GET.get("source") == "console"
         else SearchEvent.CHANNEL_API
     )
-    data["search_id"] = events.log_search(response, channel=channel, request=request)
+    data["search_id"] = events.log_search(
+        response,
+        channel=channel,
+        request=request,
+        query_vector=service.cached_query_vector(response.query),
+    )
     return JsonResponse(data)
 
 
 @require_GET
 def article_card_api(request, page_id):
-    denied = _staff_only(request)
+    denied = staff_only(request)
     if denied:
         return denied
-    page_id = _int(page_id)
+    page_id = parse_int(page_id)
     page = page_id and visible_articles(request.user).filter(pk=page_id).specific().first()
     if not page:
-        return _error("No such article.", status=404)
+        return error("No such article.", status=404)
     code = request.GET.get("level") or ""
     if code and not LEVEL_CODE.fullmatch(code):
-        return _error(LEVEL_ERROR)
+        return error(LEVEL_ERROR)
     level = ServiceLevel.objects.filter(code=code).prefetch_related("targets").first()
     return JsonResponse(article_card(page, request, level))
 
 
 @require_POST
 def outcome_api(request):
-    denied = _staff_only(request)
+    denied = staff_only(request)
     if denied:
         return denied
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error("Send the outcome as a JSON object.")
-    if not isinstance(data, dict):
-        return _error("Send the outcome as a JSON object.")
+    data = json_body(request)
+    if data is None:
+        return error("Send the outcome as a JSON object.")
     outcome = data.get("outcome")
     if not isinstance(outcome, str) or outcome not in dict(CallOutcome.OUTCOMES):
-        return _error("outcome must be solved, escalated or no_article.")
+        return error("outcome must be solved, escalated or no_article.")
     for key in ("query", "note", "locale"):
         if not isinstance(data.get(key) or "", str):
-            return _error(f"{key} must be text.")
+            return error(f"{key} must be text.")
     article = team = None
     if data.get("article_id") not in (None, ""):
-        article = visible_articles(request.user).filter(pk=_int(data.get("article_id"))).first()
+        article = (
+            visible_articles(request.user).filter(pk=parse_int(data.get("article_id"))).first()
+        )
         if article is None:
-            return _error("No such article.", status=404)
+            return error("No such article.", status=404)
     if outcome == CallOutcome.SOLVED and article is None:
-        return _error("Say which article solved the call.")
+        return error("Say which article solved the call.")
     if outcome == CallOutcome.ESCALATED:
-        team = EscalationTeam.objects.filter(pk=_int(data.get("team_id"))).first()
+        team = EscalationTeam.objects.filter(pk=parse_int(data.get("team_id"))).first()
         if team is None:
-            return _error("Choose the team the call was escalated to.")
+            return error("Choose the team the call was escalated to.")
     note = str(data.get("note") or "")
     if len(note) > MAX_NOTE_CHARS:
-        return _error(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
-    from articles.sanitize import sanitize_text
-
+        return error(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
     record = events.record_outcome(
         user=request.user,
         outcome=outcome,
@@ -154,7 +149,7 @@ def outcome_api(request):
         article=article,
         team=team,
         note=sanitize_text(note),
-        search_event_id=_int(data.get("search_id")),
+        search_event_id=parse_int(data.get("search_id")),
     )
     return JsonResponse({"id": record.pk, "outcome": record.outcome}, status=201)
 
@@ -164,13 +159,10 @@ def outcome_api(request):
 @rate_limited("clicks", limit=120, window_seconds=60, json=True)
 def click_api(request):
     """Record that a result was opened: {search_id, article_id, position}."""
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error("Send the click as a JSON object.")
-    if not isinstance(data, dict):
-        return _error("Send the click as a JSON object.")
-    event = SearchEvent.objects.filter(pk=_int(data.get("search_id"))).first()
+    data = json_body(request)
+    if data is None:
+        return error("Send the click as a JSON object.")
+    event = SearchEvent.objects.filter(pk=parse_int(data.get("search_id"))).first()
     own = event is not None and (
         (event.user_id and event.user_id == request.user.pk)
         or (
@@ -180,23 +172,13 @@ def click_api(request):
             in (request.COOKIES.get(TRAIL_COOKIE), request.session.session_key)
         )
     )
-    article_id, position = _int(data.get("article_id")), _int(data.get("position"))
+    article_id, position = parse_int(data.get("article_id")), parse_int(data.get("position"))
     if not own or article_id not in event.result_page_ids:
-        return _error("No such search result.", status=404)
+        return error("No such search result.", status=404)
     if position is None or not 1 <= position <= len(event.result_page_ids):
-        return _error("position must be the result's rank, starting at 1.")
+        return error("position must be the result's rank, starting at 1.")
     click = SearchClick.objects.create(search_event=event, article_id=article_id, position=position)
     return JsonResponse({"id": click.pk}, status=201)
-
-
-def _int(value):
-    """A database id from user input, or None: wrong types and ids no column can hold
-    (10**30, Infinity) mean "no such object", never an overflow deep in a query."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if -(2**63) <= number < 2**63 else None
 
 
 @login_required

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from wagtail.models import ModelLogEntry
 
-from search.models import ArticleFeedback, ContactRequest, SearchEvent
-from search.privacy import subject_hash
+from insights.models import ArticleFeedback, ContactRequest, SearchEvent
+from insights.privacy import subject_hash
 
 pytestmark = pytest.mark.django_db
 

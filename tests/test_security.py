@@ -140,7 +140,7 @@ XSS = [line for line in open("tests/data/xss_corpus.txt").read().splitlines() if
 
 
 def test_xss_in_feedback_comments_is_harmless_where_staff_read_it(client, users, article):
-    from search.models import ArticleFeedback
+    from insights.models import ArticleFeedback
 
     page = article("demo-printer-offline")
     for payload in XSS:
@@ -343,7 +343,7 @@ def test_out_of_range_article_on_the_customer_forms_is_no_article(client):
     response = client.get("/en/contact/", {"article": str(BIG)})
     assert response.status_code == 200 and 'name="message"' in response.content.decode()
     assert client.post("/en/feedback/", {"article": str(BIG), "helpful": "yes"}).status_code == 404
-    from search.models import ContactRequest
+    from insights.models import ContactRequest
 
     response = client.post(
         "/en/contact/",

@@ -16,8 +16,8 @@ from django.utils import timezone
 from articles.models import ArticleFlag, CategoryPage, SolutionArticlePage
 from embeddings import tasks
 from embeddings.models import PendingIndexUpdate
+from insights.models import ArticleFeedback, ContactRequest, SearchEvent
 from search import jobs, service
-from search.models import ArticleFeedback, ContactRequest, SearchEvent
 from tests.conftest import publish
 
 pytestmark = pytest.mark.django_db
