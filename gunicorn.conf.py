@@ -3,7 +3,12 @@
 Each worker loads the embedding model and the FAISS indexes once, right after it starts,
 so the first operator whose search lands on a fresh worker does not wait ~2 s for them.
 Environment: GUNICORN_BIND (127.0.0.1:8001), WEB_CONCURRENCY (workers, default 2 per core),
-KB_QUERY_THREADS (threads per search, default 1: workers, not threads, use the cores).
+KB_QUERY_THREADS (threads per search, default 1: workers, not threads, use the cores),
+GUNICORN_ACCESS_LOG (a file, or - for stderr; off by default).
+
+The access log goes through kbsite.log_redaction.RedactingGunicornLogger: personal data in
+the request line, query string and referer (a search for an e-mail address) is redacted
+before the line is written.
 """
 
 import logging
@@ -15,6 +20,11 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 # The app (and torch) is loaded in each worker, after the fork: torch's thread pools do not
 # survive a fork, and a model loaded in the master would be copied on write anyway.
 preload_app = False
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+# Apache's combined format; every URL atom in it is redacted by the logger class below.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+logger_class = "kbsite.log_redaction.RedactingGunicornLogger"
 
 
 def post_worker_init(worker):

@@ -18,7 +18,7 @@ from wagtail.models import Locale, Page
 
 from textutils.sanitize import html_to_text, sanitize_html, sanitize_text
 
-from .blocks import diagnosis_problems
+from .blocks import StepBlock, diagnosis_problems
 from .models import (
     ArticleRelatedLink,
     CategoryPage,
@@ -40,6 +40,9 @@ KCS_STATE_ALIASES = {
     "archived": SolutionArticlePage.KCS_ARCHIVED,
 }
 CHANNELS = {c for c, _ in SolutionArticlePage.CHANNEL_CHOICES}
+# Imported HTML is cleaned to what the editor of the field it lands in can hold.
+CAUSE_FEATURES = SolutionArticlePage._meta.get_field("cause").features
+STEP_FEATURES = StepBlock.base_blocks["instruction"].features
 
 
 class ImportRecordError(ValueError):
@@ -179,7 +182,7 @@ READERS = {"kb-jsonl": read_kb_jsonl, "zendesk": read_zendesk}
 
 def _steps_from_html(html):
     """An ordered list becomes one step per item; anything else becomes a single step."""
-    clean = sanitize_html(html)
+    clean = sanitize_html(html, STEP_FEATURES)
     soup = BeautifulSoup(clean, "html.parser")
     top = [el for el in soup.contents if getattr(el, "name", None) or str(el).strip()]
     if len(top) == 1 and top[0].name == "ol":
@@ -187,7 +190,7 @@ def _steps_from_html(html):
         if items:
             return [
                 {
-                    "instruction": sanitize_html(f"<p>{item.decode_contents()}</p>"),
+                    "instruction": sanitize_html(f"<p>{item.decode_contents()}</p>", STEP_FEATURES),
                     "expected_result": "",
                 }
                 for item in items
@@ -326,7 +329,7 @@ def build_fields(record, teams):
             raise ImportRecordError("steps must be a list")
         steps = [
             {
-                "instruction": sanitize_html(s["instruction"]),
+                "instruction": sanitize_html(s["instruction"], STEP_FEATURES),
                 "expected_result": sanitize_text(s.get("expected_result") or "", 400),
             }
             for s in record["steps"]
@@ -376,7 +379,7 @@ def build_fields(record, teams):
         "environment_product": sanitize_text(str(environment.get("product") or ""), 160),
         "environment_version": sanitize_text(str(environment.get("version") or ""), 80),
         "environment_channel": channel,
-        "cause": sanitize_html(str(record.get("cause") or "")),
+        "cause": sanitize_html(str(record.get("cause") or ""), CAUSE_FEATURES),
         "resolution": stream,
         "audience": audience,
         "kcs_state": KCS_STATE_ALIASES[state],

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404
+from django.utils.cache import patch_cache_control
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -410,6 +412,18 @@ class SolutionArticlePage(Page):
     def diagnosis_scripts(self):
         return [block for block in self.resolution if block.block_type == "diagnosis"]
 
+    @property
+    def is_archived(self):
+        return self.kcs_state == self.KCS_ARCHIVED
+
+    @property
+    def status_string(self):
+        # The admin's status tag says "archived", not "live": an archived page is still a
+        # published revision (its history stays) but it is public nowhere.
+        if self.live and self.is_archived:
+            return _("archived + draft") if self.has_unpublished_changes else _("archived")
+        return super().status_string
+
     def is_visible_to_public(self):
         """This article under the public-visibility rule (one query)."""
         return type(self).objects.filter(pk=self.pk).visible_to_public().exists()
@@ -455,6 +469,27 @@ class SolutionArticlePage(Page):
         if update_fields is None or "audience" in update_fields:
             sync_audience_restriction(self)
         return result
+
+    # -- archive means public nowhere: URL, sitemap (search, category, switcher, related
+    # links and the APIs go through SolutionArticleQuerySet.searchable()).
+    def route(self, request, path_components):
+        result = super().route(request, path_components)
+        if not path_components and self.is_archived:
+            if not user_is_staff_reader(getattr(request, "user", None)):
+                # 404, not a login redirect: for the public the article no longer exists.
+                raise Http404("No such article")
+        return result
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        if self.is_archived:
+            # Only staff get here; a shared cache must never hand their copy to the public.
+            patch_cache_control(response, private=True, no_store=True)
+            response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    def get_sitemap_urls(self, request=None):
+        return [] if self.is_archived else super().get_sitemap_urls(request)
 
     def get_context(self, request, *args, **kwargs):
         # Related articles and language versions come from selectors through kb_tags

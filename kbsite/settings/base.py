@@ -220,10 +220,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # Request lines carry query strings (searches): personal data is redacted before writing.
+    "filters": {"redact_personal_data": {"()": "kbsite.log_redaction.RedactPersonalData"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "kb": {"handlers": ["console"], "level": os.environ.get("KB_LOG_LEVEL", "INFO")},
-        "django.request": {"handlers": ["console"], "level": "ERROR"},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "filters": ["redact_personal_data"],
+        },
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_personal_data"],
+        },
     },
 }
 
