@@ -86,7 +86,8 @@ def _zendesk_locale(value):
 
 
 def read_zendesk(path):
-    """Yield (article position, record) from a Help Center export {"articles": [...]}."""
+    """Yield (article position, record or ImportRecordError) from a Help Center export
+    {"articles": [...]}: a bad article is reported with its position, the others go on."""
     try:
         with open(path, encoding="utf-8-sig") as fh:
             data = json.load(fh)
@@ -103,25 +104,74 @@ def read_zendesk(path):
         )
         return
     for number, article in enumerate(articles, start=1):
-        if not isinstance(article, dict) or "id" not in article:
-            yield number, ImportRecordError("article without an id")
-            continue
-        body = article.get("body") or ""
-        yield (
-            number,
-            {
-                "external_id": f"zendesk:{article['id']}",
-                "title": article.get("title") or "",
-                "locale": _zendesk_locale(article.get("locale")),
-                # Zendesk: no user segment = visible to everyone; any segment = restricted.
-                "audience": "internal" if article.get("user_segment_id") else "public",
-                "issue": article.get("title") or "",
-                "resolution_html": body,
-                "tags": article.get("label_names") or [],
-                "state": "draft" if article.get("draft") else "validated",
-                "_publish_allowed": not article.get("draft"),
-            },
+        try:
+            yield number, _zendesk_record(article)
+        except ImportRecordError as exc:
+            yield number, exc
+
+
+def _zendesk_record(article):
+    """One Help Center article as a kb record; ImportRecordError names the first bad field."""
+    if not isinstance(article, dict):
+        raise ImportRecordError(f"expected a JSON object, not {_type_name(article)}")
+    article_id = article.get("id")
+    if isinstance(article_id, bool) or not isinstance(article_id, int | str) or article_id == "":
+        raise ImportRecordError(
+            f'"id" must be a number or a text, not {_type_name(article_id)}'
+            if "id" in article
+            else "article without an id"
         )
+    for key in ("title", "body", "locale"):
+        _expect(article, key, str)
+    _expect_list_of_text(article, "label_names")
+    body = article.get("body") or ""
+    return {
+        "external_id": f"zendesk:{article_id}",
+        "title": article.get("title") or "",
+        "locale": _zendesk_locale(article.get("locale")),
+        # Zendesk: no user segment = visible to everyone; any segment = restricted.
+        "audience": "internal" if article.get("user_segment_id") else "public",
+        "issue": article.get("title") or "",
+        "resolution_html": body,
+        "tags": article.get("label_names") or [],
+        "state": "draft" if article.get("draft") else "validated",
+        "_publish_allowed": not article.get("draft"),
+    }
+
+
+JSON_TYPE_NAMES = {
+    str: "a text",
+    int: "a number",
+    float: "a number",
+    bool: "true/false",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def _type_name(value):
+    return JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _expect(record, key, types):
+    """Raise ImportRecordError unless record[key] is absent, null or of the given JSON type(s)."""
+    value = record.get(key)
+    types = types if isinstance(types, tuple) else (types,)
+    if value is None or (isinstance(value, types) and not isinstance(value, bool)):
+        return value
+    wanted = " or ".join(dict.fromkeys(JSON_TYPE_NAMES[t] for t in types))
+    raise ImportRecordError(f'"{key}" must be {wanted}, not {_type_name(value)} ({value!r:.40})')
+
+
+def _expect_list_of_text(record, key):
+    value = _expect(record, key, list)
+    for i, item in enumerate(value or []):
+        if not isinstance(item, str):
+            raise ImportRecordError(
+                f'"{key}" must be a list of texts; item {i + 1} is {_type_name(item)} ({item!r:.40})'
+            )
+    return value
 
 
 READERS = {"kb-jsonl": read_kb_jsonl, "zendesk": read_zendesk}
@@ -203,8 +253,54 @@ def _diagnosis_block(raw, step_count, teams):
     return script
 
 
+TEXT_FIELDS = (
+    "title",
+    "locale",
+    "audience",
+    "issue",
+    "cause",
+    "resolution_html",
+    "state",
+    "category",
+    "escalation_team",
+    "owner_group",
+    "next_review_date",
+)
+LIST_OF_TEXT_FIELDS = ("services", "tags", "related")
+
+
+def check_types(record):
+    """Wrong JSON types are rejected with the field named, never coerced into page text."""
+    _expect(record, "external_id", (str, int))
+    for key in TEXT_FIELDS:
+        _expect(record, key, str)
+    for key in LIST_OF_TEXT_FIELDS:
+        _expect_list_of_text(record, key)
+    environment = _expect(record, "environment", (str, dict))
+    if isinstance(environment, dict):
+        for key in ("product", "version", "channel"):
+            _expect(environment, key, str)
+    for i, step in enumerate(_expect(record, "steps", list) or []):
+        if not isinstance(step, dict):
+            raise ImportRecordError(
+                f'"steps" must be a list of objects with an "instruction"; '
+                f"step {i + 1} is {_type_name(step)} ({step!r:.40})"
+            )
+        if not isinstance(step.get("instruction"), str) or not step["instruction"].strip():
+            raise ImportRecordError(f'step {i + 1} needs an "instruction" text')
+        _expect(step, "expected_result", str)
+    diagnosis = _expect(record, "diagnosis", dict)
+    if diagnosis:
+        for i, question in enumerate(_expect(diagnosis, "questions", list) or []):
+            if not isinstance(question, dict):
+                raise ImportRecordError(
+                    f"diagnosis question {i + 1} must be an object, not {_type_name(question)}"
+                )
+
+
 def build_fields(record, teams):
     """Validate a record and return the page field values; raise ImportRecordError if it cannot be used."""
+    check_types(record)
     title = sanitize_text(str(record.get("title") or ""), 255)
     if not title:
         raise ImportRecordError("missing title")
@@ -233,11 +329,10 @@ def build_fields(record, teams):
             raise ImportRecordError("steps must be a list")
         steps = [
             {
-                "instruction": sanitize_html(str(s.get("instruction", "")), STEP_FEATURES),
-                "expected_result": sanitize_text(str(s.get("expected_result") or ""), 400),
+                "instruction": sanitize_html(s["instruction"], STEP_FEATURES),
+                "expected_result": sanitize_text(s.get("expected_result") or "", 400),
             }
             for s in record["steps"]
-            if isinstance(s, dict)
         ]
     else:
         steps = _steps_from_html(str(record.get("resolution_html") or ""))
@@ -339,7 +434,9 @@ def _unique_slug(parent, title, exclude_id=None):
 def import_record(record, *, publish, parent_slug=None, user=None, teams=None):
     """Create or update one article; return (page, created). Raises ImportRecordError."""
     teams = teams if teams is not None else {t.slug: t for t in EscalationTeam.objects.all()}
-    language = str(record.get("locale") or "")
+    language = record.get("locale") or ""
+    if not isinstance(language, str):
+        raise ImportRecordError(f'"locale" must be a text such as "nl", not {language!r:.40}')
     if language not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
         raise ImportRecordError(f"unsupported locale {language!r}")
     locale = Locale.objects.filter(language_code=language).first()

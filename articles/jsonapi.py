@@ -37,8 +37,11 @@ def json_body(request):
 
 
 def parse_int(value):
-    """An int, or None for anything that is not one (ids and positions from clients)."""
+    """An int, or None for anything that is not one (ids and positions from clients): wrong
+    types and numbers no 64-bit column can hold (10**30, Infinity) mean "no such object",
+    never an overflow deep in a query."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(2**63) <= number < 2**63 else None

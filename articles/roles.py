@@ -58,6 +58,8 @@ def ensure_roles_and_workflow(kb_roots):
             "change_articlefeedback",
         ):
             group.permissions.add(_perm("insights", codename))
+    # Data-subject requests (export, erase) are the knowledge managers' call.
+    managers.permissions.add(_perm("insights", "delete_contactrequest"))
 
     # Second line writes the next articles from the recurring-problem and gap reports.
     for group in (second_line, managers):

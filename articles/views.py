@@ -105,6 +105,8 @@ def capture_api(request):
     data = json_body(request)
     if data is None:
         return error(_("Send the call as a JSON object."))
+    if not all(isinstance(data.get(key) or "", str) for key in ("query", "note", "locale")):
+        return error(_("The query, the note and the locale must be text."))
     query, note = str(data.get("query") or ""), str(data.get("note") or "")
     if len(query) > MAX_QUERY_CHARS or len(note) > MAX_NOTE_CHARS:
         return error(_("The query or the note is too long."))

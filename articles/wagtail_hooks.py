@@ -165,3 +165,10 @@ def after_create_article(request, page):
 @hooks.register("after_edit_page")
 def after_edit_article(request, page):
     editor_views.after_editor_save(request, page)
+
+
+@hooks.register("register_log_actions")
+def register_review_reminder_log_action(actions):
+    actions.register_action(
+        "kb.review_reminder", "Review reminder", "Review reminder sent to the article's owner"
+    )

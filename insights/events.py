@@ -27,12 +27,14 @@ def log_search(response, *, channel, request=None, query_vector=None):
     try:
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
+        # Anonymous visitors are followed by their trail cookie (search/trail.py), not a session.
+        trail = getattr(request, "kb_trail", None)
         with transaction.atomic():
             event = SearchEvent.objects.create(
                 channel=channel,
                 locale=response.locale,
                 user=user if user is not None and user.is_authenticated else None,
-                session_key=(session.session_key or "") if session is not None else "",
+                session_key=trail or ((session.session_key or "") if session is not None else ""),
                 query=redact(response.query)[:600],
                 result_page_ids=[h.page.pk for h in response.hits],
                 result_scores=[h.score for h in response.hits],

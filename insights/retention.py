@@ -1,4 +1,5 @@
-"""Retention of search logs: roll old events up into daily counts, then delete them."""
+"""Retention: search logs rolled up into daily counts then deleted; contact requests deleted and
+feedback comments cleared after their own periods (run by `manage.py run_worker`)."""
 
 import datetime
 import logging
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import CallOutcome, DailySearchStats, SearchEvent
+from .models import ArticleFeedback, CallOutcome, ContactRequest, DailySearchStats, SearchEvent
 
 logger = logging.getLogger("kb.events")
 
@@ -59,3 +60,30 @@ def prune(days=None, now=None):
         days,
     )
     return deleted_events, deleted_outcomes
+
+
+def _cutoff(days, now):
+    return (now or timezone.now()) - datetime.timedelta(days=days)
+
+
+def prune_contact_requests(days=None, now=None):
+    """Delete contact requests (name, e-mail, phone, message) older than
+    KB_CONTACT_RETENTION_DAYS, handled or not. Returns the number deleted."""
+    days = settings.KB_CONTACT_RETENTION_DAYS if days is None else days
+    old = ContactRequest.objects.filter(created_at__lt=_cutoff(days, now))
+    count = old.count()
+    old.delete()  # the link to the searches goes with it; the searches follow their own rule
+    logger.info("deleted %s contact requests older than %s days", count, days)
+    return count
+
+
+def prune_feedback_comments(days=None, now=None):
+    """Blank the comment and the trail id of feedback older than
+    KB_FEEDBACK_COMMENT_RETENTION_DAYS; the vote and its reason stay for the helpful rate."""
+    days = settings.KB_FEEDBACK_COMMENT_RETENTION_DAYS if days is None else days
+    old = ArticleFeedback.objects.filter(created_at__lt=_cutoff(days, now)).exclude(
+        comment="", session_key=""
+    )
+    count = old.update(comment="", session_key="")
+    logger.info("cleared the comments of %s feedback records older than %s days", count, days)
+    return count

@@ -3,15 +3,22 @@
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from .models import ArticleFeedback, ContactRequest
+from .privacy_views import (
+    ContactRequestIndexView,
+    can_handle_privacy_requests,
+    privacy_request_view,
+)
 from .reports import urls as report_urls
 from .reports.views import can_view_reports
 
 
 class ContactRequestViewSet(ModelViewSet):
     model = ContactRequest
+    index_view_class = ContactRequestIndexView
     icon = "mail"
     menu_label = "Contact requests"
     list_display = ["created_at", "name", "email", "locale", "article", "status"]
@@ -31,16 +38,43 @@ class ArticleFeedbackViewSet(ModelViewSet):
     inspect_view_enabled = True
 
 
+class PrivacyMenuItem(MenuItem):
+    def is_shown(self, request):
+        return can_handle_privacy_requests(request.user)
+
+
+class DataSubjectRequestViewSet(ViewSet):
+    """Export or erase what is stored about one e-mail address (knowledge managers)."""
+
+    name = "privacy-requests"
+    icon = "lock"
+    menu_label = "Data-subject requests"
+    menu_item_class = PrivacyMenuItem
+
+    def get_urlpatterns(self):
+        return [path("", privacy_request_view, name="index")]
+
+
 class CustomerRequestsGroup(ModelViewSetGroup):
     menu_label = "Customers"
     menu_icon = "group"
     menu_order = 260
-    items = (ContactRequestViewSet, ArticleFeedbackViewSet)
+    items = (ContactRequestViewSet, ArticleFeedbackViewSet, DataSubjectRequestViewSet)
 
 
 @hooks.register("register_admin_viewset")
 def register_customer_viewsets():
     return CustomerRequestsGroup()
+
+
+@hooks.register("register_log_actions")
+def register_privacy_log_actions(actions):
+    actions.register_action(
+        "kb.privacy_export", "Data-subject export", "Exported for a data-subject request"
+    )
+    actions.register_action(
+        "kb.privacy_erase", "Data-subject erasure", "Erased for a data-subject request"
+    )
 
 
 # --- Reports (Wagtail admin -> Reports), for users with insights.view_reports -----------

@@ -21,14 +21,9 @@ from textutils.redaction import redact
 
 from . import service
 from .ratelimit import GET, POST, rate_limited
+from .trail import trail_key, with_trail
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
-
-
-def _ensure_session(request):
-    if not request.session.session_key:
-        request.session.save()
-    return request.session.session_key
 
 
 def highlight(text, query):
@@ -42,6 +37,7 @@ def highlight(text, query):
 
 
 @rate_limited("public-search", "60/m", GET)
+@with_trail
 def search_page(request):
     locale = get_language()
     query = request.GET.get("q", "")
@@ -51,7 +47,7 @@ def search_page(request):
         return redirect(f"{request.path}?{urlencode({'q': redacted})}")
     context = {"query": query, "results": [], "error": "", "no_good_match": False}
     if query.strip():
-        _ensure_session(request)
+        trail_key(request)
         try:
             response = service.search(query, channel="public", locale=locale, limit=10)
         except service.InvalidQuery as exc:
@@ -85,6 +81,7 @@ def search_page(request):
 
 @require_POST
 @rate_limited("feedback", "10/m", POST)
+@with_trail
 def feedback(request):
     page = visible_articles(None).filter(pk=parse_int(request.POST.get("article"))).first()
     if page is None:
@@ -96,7 +93,7 @@ def feedback(request):
         article=page,
         locale=get_language(),
         helpful=helpful == "yes",
-        session_key=_ensure_session(request),
+        session_key=trail_key(request),
     )
     if helpful == "yes":
         return render(
@@ -149,22 +146,21 @@ class ContactForm(forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
-    article = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Text, parsed leniently: a tampered or stale id means "no article", never an error.
+    article = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 @rate_limited("contact-page", "60/m", GET)
 @rate_limited("contact", "5/10m", POST)
+@with_trail
 def contact(request):
-    session_key = _ensure_session(request)
+    session_key = trail_key(request)
     initial = {"article": parse_int(request.GET.get("article"))}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        article = (
-            visible_articles(None).filter(pk=data.get("article")).first()
-            if data.get("article")
-            else None
-        )
+        article_id = parse_int(data.get("article"))
+        article = visible_articles(None).filter(pk=article_id).first() if article_id else None
         record = events.record_contact_request(
             locale=get_language(),
             name=data["name"],

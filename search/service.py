@@ -89,6 +89,9 @@ class SearchResponse:
     mode: str = "hybrid"
 
 
+_SERVICE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,255}")
+
+
 def clean_query(raw):
     """Normalise what was typed; raise InvalidQuery when nothing searchable remains."""
     if raw is None:
@@ -325,6 +328,12 @@ def search(
     language = str(locale or "")[:16]
     if locale not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
         locale = settings.LANGUAGE_CODE
+    if service is not None and not (
+        _SERVICE_SLUG.fullmatch(service) and Service.objects.filter(slug=service).exists()
+    ):
+        raise InvalidQuery(
+            f"Unknown service {service[:60]!r}: give the slug of a service in the catalogue."
+        )
     limit = max(1, min(int(limit), 50))
     candidates = gather(
         query,

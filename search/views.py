@@ -1,5 +1,7 @@
 """HTTP entry points: parse input, call the services, shape the answer. No logic here."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -19,8 +21,11 @@ from . import service
 from .console_i18n import LABELS
 from .ratelimit import GET, POST, rate_limited
 from .serializers import article_card, response_to_dict
+from .trail import TRAIL_COOKIE, trail_key, with_trail
 
 MAX_NOTE_CHARS = 1000
+LEVEL_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")
+LEVEL_ERROR = "level must be the code of a service level, such as 'premium'."
 
 
 def _search_params(request):
@@ -37,9 +42,9 @@ def _search_params(request):
 
 @require_GET
 @rate_limited("public-search-api", "120/m", GET, json=True)
+@with_trail
 def public_search_api(request):
-    if not request.session.session_key:
-        request.session.save()  # ties the search trail to a later contact request
+    trail_key(request)  # ties the search trail to a later contact request; no session row
     try:
         query, locale, limit = _search_params(request)
         response = service.search(query, user=None, channel="public", locale=locale, limit=limit)
@@ -60,6 +65,9 @@ def operator_search_api(request):
     denied = staff_only(request)
     if denied:
         return denied
+    level = request.GET.get("level") or None
+    if level is not None and not LEVEL_CODE.fullmatch(level):
+        return error(LEVEL_ERROR)
     try:
         query, locale, limit = _search_params(request)
         response = service.search(
@@ -72,9 +80,7 @@ def operator_search_api(request):
         )
     except service.InvalidQuery as exc:
         return error(str(exc))
-    data = response_to_dict(
-        response, request, request.GET.get("level"), include_internal_details=True
-    )
+    data = response_to_dict(response, request, level, include_internal_details=True)
     channel = (
         SearchEvent.CHANNEL_OPERATOR
         if request.GET.get("source") == "console"
@@ -94,14 +100,14 @@ def article_card_api(request, page_id):
     denied = staff_only(request)
     if denied:
         return denied
-    page = visible_articles(request.user).filter(pk=page_id).specific().first()
-    if page is None:
+    page_id = parse_int(page_id)
+    page = page_id and visible_articles(request.user).filter(pk=page_id).specific().first()
+    if not page:
         return error("No such article.", status=404)
-    level = (
-        ServiceLevel.objects.filter(code=request.GET.get("level") or "")
-        .prefetch_related("targets")
-        .first()
-    )
+    code = request.GET.get("level") or ""
+    if code and not LEVEL_CODE.fullmatch(code):
+        return error(LEVEL_ERROR)
+    level = ServiceLevel.objects.filter(code=code).prefetch_related("targets").first()
     return JsonResponse(article_card(page, request, level))
 
 
@@ -116,6 +122,9 @@ def outcome_api(request):
     outcome = data.get("outcome")
     if not isinstance(outcome, str) or outcome not in dict(CallOutcome.OUTCOMES):
         return error("outcome must be solved, escalated or no_article.")
+    for key in ("query", "note", "locale"):
+        if not isinstance(data.get(key) or "", str):
+            return error(f"{key} must be text.")
     article = team = None
     if data.get("article_id") not in (None, ""):
         article = (
@@ -159,7 +168,8 @@ def click_api(request):
         or (
             not event.user_id
             and event.session_key
-            and event.session_key == request.session.session_key
+            and event.session_key
+            in (request.COOKIES.get(TRAIL_COOKIE), request.session.session_key)
         )
     )
     article_id, position = parse_int(data.get("article_id")), parse_int(data.get("position"))

@@ -210,3 +210,59 @@ def test_import_into_a_named_category(db, tmp_path):
         _write_jsonl(tmp_path, [_record(external_id="x2")], "b.jsonl"), "--parent", "nope"
     )
     assert "no category with slug 'nope'" in err
+
+
+def test_zendesk_import_reports_every_bad_record_with_its_number_and_goes_on(db, tmp_path):
+    good = {"title": "Reset your voicemail PIN", "body": "<p>Call 5500.</p>", "draft": False}
+    export = {
+        "articles": [
+            {**good, "id": 1, "locale": "en-us"},
+            {**good, "id": 2, "locale": 5},
+            {**good, "id": 3, "locale": "en", "title": ["not", "text"]},
+            "not an article",
+            {**good, "id": 5, "locale": "en", "label_names": ["ok", 7]},
+            {**good, "id": {"nested": 1}, "locale": "en"},
+            {**good, "id": 7, "locale": "fr-be", "title": "Réinitialiser le code PIN"},
+        ]
+    }
+    path = tmp_path / "zendesk.json"
+    path.write_text(json.dumps(export))
+    out, err = _import(path, "--format", "zendesk", "--publish")
+    assert "2 created" in out and "5 skipped" in out
+    assert 'record 2: "locale" must be a text, not a number (5)' in err
+    assert 'record 3: "title" must be a text, not a list' in err
+    assert "record 4: expected a JSON object, not a text" in err
+    assert 'record 5: "label_names" must be a list of texts; item 2 is a number' in err
+    assert 'record 6: "id" must be a number or a text, not an object' in err
+    assert set(
+        SolutionArticlePage.objects.filter(external_id__startswith="zendesk:").values_list(
+            "external_id", flat=True
+        )
+    ) == {"zendesk:1", "zendesk:7"}
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"steps": [1, "a"]},
+            '"steps" must be a list of objects with an "instruction"; step 1 is a number',
+        ),
+        ({"steps": [{"instruction": 5}]}, 'step 1 needs an "instruction" text'),
+        ({"steps": "do it"}, '"steps" must be a list, not a text'),
+        ({"title": 42}, '"title" must be a text, not a number'),
+        ({"locale": 5}, '"locale" must be a text'),
+        ({"services": "mobile-telecom"}, '"services" must be a list, not a text'),
+        ({"tags": [["nested"]]}, '"tags" must be a list of texts; item 1 is a list'),
+        ({"environment": 3}, '"environment" must be a text or an object, not a number'),
+        ({"audience": True}, '"audience" must be a text, not true/false'),
+    ],
+)
+def test_kb_jsonl_rejects_wrong_types_with_a_message_per_line(db, tmp_path, overrides, message):
+    path = _write_jsonl(
+        tmp_path, [_record(external_id="bad", **overrides), _record(external_id="good")]
+    )
+    out, err = _import(path)
+    assert "1 created" in out and "1 skipped" in out
+    assert f"line 1: {message}" in err
+    assert not SolutionArticlePage.objects.filter(external_id="bad").exists()

@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kbsite.middleware.SecurityHeadersMiddleware",
+    "kbsite.middleware.RejectUnstorableJsonMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -190,6 +191,19 @@ KB_VECTOR_INDEX_DIR = Path(os.environ.get("KB_VECTOR_INDEX_DIR", VAR_DIR / "vect
 # Above this many chunks in one locale the store switches from exact to HNSW search.
 KB_VECTOR_HNSW_THRESHOLD = env_int("KB_VECTOR_HNSW_THRESHOLD", 50_000)
 KB_LOG_RETENTION_DAYS = env_int("KB_LOG_RETENTION_DAYS", 180)
+# Retention of what customers and staff send (run_worker's "retention" job applies them):
+# contact requests are deleted, feedback keeps its vote but loses comment and trail id,
+# closed or rejected flags are deleted (open flags are work and stay).
+KB_CONTACT_RETENTION_DAYS = env_int("KB_CONTACT_RETENTION_DAYS", 180)
+KB_FEEDBACK_COMMENT_RETENTION_DAYS = env_int("KB_FEEDBACK_COMMENT_RETENTION_DAYS", 365)
+KB_FLAG_RETENTION_DAYS = env_int("KB_FLAG_RETENTION_DAYS", 365)
+# `manage.py run_worker`: seconds between runs of each periodic job (0 = never).
+KB_WORKER_PERIODS = {
+    "prune_search_logs": env_int("KB_PERIOD_PRUNE_SEARCH_LOGS", 24 * 3600),
+    "drain_index_updates": env_int("KB_PERIOD_DRAIN_INDEX_UPDATES", 300),
+    "retention": env_int("KB_PERIOD_RETENTION", 24 * 3600),
+    "review_reminders": env_int("KB_PERIOD_REVIEW_REMINDERS", 24 * 3600),
+}
 # Extra regular expressions for customer numbers, redacted from logged queries.
 KB_CUSTOMER_NUMBER_PATTERNS = [
     p for p in os.environ.get("KB_CUSTOMER_NUMBER_PATTERNS", r"\bCUST-?\d{6,10}\b").split(";;") if p

@@ -1,0 +1,146 @@
+"""Periodic jobs and the one worker loop that runs them next to the queued django-tasks tasks.
+
+`manage.py run_worker` runs this loop; `run_worker --once` runs every job once, drains the
+task queue and exits (cron, tests). Periods come from KB_WORKER_PERIODS (seconds, 0 = never),
+each set by an environment variable (kbsite/settings/base.py). Every job is idempotent, so
+two workers, or a restart that runs everything again at once, do no harm.
+"""
+
+import logging
+import signal
+import sys
+import time
+
+from django.db import close_old_connections
+from django.db.utils import OperationalError
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from articles.reminders import send_review_reminders
+from articles.retention import prune_flags
+from embeddings.indexing import process_pending
+from insights.retention import prune, prune_contact_requests, prune_feedback_comments
+
+logger = logging.getLogger("kb.worker")
+
+
+def prune_search_logs():
+    events, outcomes = prune()
+    return f"{events} search events and {outcomes} call outcomes deleted (daily counts kept)"
+
+
+def drain_index_updates():
+    return f"{len(process_pending())} pending index updates done"
+
+
+def retention():
+    return (
+        f"{prune_contact_requests()} contact requests deleted, "
+        f"{prune_feedback_comments()} feedback comments cleared, "
+        f"{prune_flags()} closed flags deleted"
+    )
+
+
+def review_reminders():
+    return f"{send_review_reminders()} review reminders sent"
+
+
+JOBS = {
+    "prune_search_logs": prune_search_logs,
+    "drain_index_updates": drain_index_updates,
+    "retention": retention,
+    "review_reminders": review_reminders,
+}
+
+
+def run_job(name):
+    """Run one job; log its outcome. Returns True if it succeeded."""
+    started = time.monotonic()
+    try:
+        summary = JOBS[name]()
+    except Exception:
+        logger.exception("periodic job %s failed; it runs again at its next period", name)
+        return False
+    finally:
+        close_old_connections()
+    logger.info("%s: %s (%.1f s)", name, summary, time.monotonic() - started)
+    return True
+
+
+class KBWorker(Worker):
+    """django-tasks-db's worker (claiming and running a task is its code) with periodic jobs
+    between tasks, and a shutdown that always lets the current task or job finish."""
+
+    def __init__(self, *, periods, once=False, run_tasks=True, **kwargs):
+        super().__init__(batch=once, startup_delay=False, max_tasks=None, **kwargs)
+        self.periods = periods
+        self.once = once
+        self.run_tasks = run_tasks
+        self.failed_jobs = []
+
+    def shutdown(self, signum, frame):
+        if not self.running:  # a second signal: stop now
+            logger.warning("received %s again: stopping at once", signal.strsignal(signum))
+            self.reset_signals()
+            sys.exit(1)
+        logger.warning(
+            "received %s: stopping after the current task or job", signal.strsignal(signum)
+        )
+        self.running = False
+
+    def run(self):
+        logger.info(
+            "worker %s started: jobs %s; queued tasks %s",
+            self.worker_id,
+            ", ".join(f"{n} every {p}s" for n, p in self.periods.items()) or "none",
+            "on" if self.run_tasks else "off (the task backend runs them where they are enqueued)",
+        )
+        next_due = dict.fromkeys(self.periods, 0.0)  # everything once at start
+        while self.running:
+            for name, period in self.periods.items():
+                if not self.running:
+                    break
+                if self.once or next_due[name] <= time.monotonic():
+                    if not run_job(name):
+                        self.failed_jobs.append(name)
+                    next_due[name] = time.monotonic() + period
+            if self.once:
+                while self.running and self.run_tasks and self.run_one_task():
+                    pass
+                break
+            if self.run_tasks and self.run_one_task():
+                continue  # more may be waiting: look again before sleeping
+            wake = min([self.interval + time.monotonic(), *next_due.values()])
+            self._sleep_until(wake)
+        logger.info("worker %s stopped", self.worker_id)
+
+    def _sleep_until(self, wake):
+        # Short naps: a SIGTERM during the wait ends the loop within half a second.
+        while self.running and time.monotonic() < wake:
+            time.sleep(min(0.5, max(0.0, wake - time.monotonic())))
+
+    def run_one_task(self):
+        """Claim the next ready task and run it (django-tasks-db's own claim and run)."""
+        close_old_connections()
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        with exclusive_transaction(tasks.db):
+            try:
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):
+                    raise
+                task_result = None
+        if task_result is None:
+            return False
+        self.run_task(task_result)
+        return True
+
+
+def is_database_backend(backend):
+    return isinstance(backend, DatabaseBackend)
