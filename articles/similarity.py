@@ -36,7 +36,7 @@ MAX_DRAFT_CACHE = 512
 
 # Per comparison model: each model has its own similarity scale (docs/authoring.md,
 # `python manage.py similarity_calibration`).
-DUPLICATE_THRESHOLDS = {"all-MiniLM-L6-v2": 0.75, "multilingual-e5-small-q4": 0.9}
+DUPLICATE_THRESHOLDS = {"all-MiniLM-L6-v2": 0.75, "multilingual-e5-small-q4": 0.95}
 
 
 def duplicate_threshold(model_id=None):

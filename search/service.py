@@ -378,4 +378,19 @@ def search(
         language or locale, candidates.model_id
     )
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)
+    if response.no_good_match and mode != "lexical":
+        _keep_comparison_vector(query, candidates.model_id)
     return response
+
+
+def _keep_comparison_vector(query, model_id):
+    """An unanswered search feeds the gap report, which clusters in the comparison model's
+    space: when another model served the query, encode it there too (once, cached), so the
+    event log can keep the vector and the report never encodes it again. Flagged searches
+    only; never fails the search."""
+    try:
+        comparison = comparison_model_id()
+        if comparison != model_id:
+            query_vector(query, comparison)
+    except Exception:
+        logger.exception("could not encode an unanswered query for the gap report")
