@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sitemap.xml", sitemap),
     path("", include(search_urls)),
+    path("", include("incidents.urls")),
     path("", include("articles.urls")),
 ]
 
@@ -33,6 +34,7 @@ if settings.DEBUG:
 
 urlpatterns += i18n_patterns(
     path("", include(public_urls)),
+    path("", include("incidents.public_urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

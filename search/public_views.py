@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from articles.models import CategoryPage
 from articles.selectors import visible_articles
+from incidents.presenters import public_matches
 
 from . import events, service
 from .models import ArticleFeedback, SearchEvent
@@ -59,6 +60,7 @@ def search_page(request):
                 response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
             )
             context.update(
+                known_problems=public_matches(response.query, locale),
                 search_id=search_id,
                 no_good_match=response.no_good_match,
                 results=[

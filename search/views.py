@@ -7,11 +7,13 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language_from_request
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from articles.models import EscalationTeam, Service, ServiceLevel
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
+from incidents.api_auth import api_key_required
+from incidents.matching import known_problems_for_search
 
 from . import events, service
 from .console_i18n import LABELS
@@ -57,6 +59,9 @@ def public_search_api(request):
     except service.InvalidQuery as exc:
         return _error(str(exc))
     data = response_to_dict(response, request)
+    data["known_problems"] = known_problems_for_search(
+        response.query, channel="public", language=response.locale
+    )
     data["search_id"] = events.log_search(
         response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
     )
@@ -83,12 +88,52 @@ def operator_search_api(request):
     data = response_to_dict(
         response, request, request.GET.get("level"), include_internal_details=True
     )
+    data["known_problems"] = known_problems_for_search(
+        response.query,
+        channel="operator",
+        language=response.locale,
+        service=request.GET.get("service") or None,
+    )
     channel = (
         SearchEvent.CHANNEL_OPERATOR
         if request.GET.get("source") == "console"
         else SearchEvent.CHANNEL_API
     )
     data["search_id"] = events.log_search(response, channel=channel, request=request)
+    return JsonResponse(data)
+
+
+@api_key_required("suggest")
+@require_http_methods(["GET", "POST"])
+def integration_suggestions_api(request):
+    """For the ticketing system: articles and known problems for a ticket's text.
+    GET ?text=&locale=&limit= or POST {"text", "locale", "limit"}; staff visibility."""
+    if request.method == "POST":
+        try:
+            params = json.loads(request.body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            params = None
+        if not isinstance(params, dict):
+            return _error("Send the ticket as a JSON object.")
+    else:
+        params = request.GET
+    locale = str(params.get("locale") or "en")
+    try:
+        limit = int(params.get("limit") or 5)
+    except (TypeError, ValueError):
+        return _error("limit must be a whole number between 1 and 50.")
+    if not 1 <= limit <= 50:
+        return _error("limit must be a whole number between 1 and 50.")
+    try:
+        response = service.search(
+            params.get("text"), user=None, channel="integration", locale=locale, limit=limit
+        )
+    except service.InvalidQuery as exc:
+        return _error(str(exc))
+    data = response_to_dict(response, request, include_internal_details=True)
+    data["known_problems"] = known_problems_for_search(
+        response.query, channel="operator", language=response.locale
+    )
     return JsonResponse(data)
 
 

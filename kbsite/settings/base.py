@@ -32,6 +32,7 @@ def env_int(name: str, default: int) -> int:
 INSTALLED_APPS = [
     "articles",
     "search",
+    "incidents",
     "embeddings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -188,6 +189,15 @@ KB_SEARCH_MAX_QUERY_CHARS = 500
 # Intra-op threads (torch, FAISS) for encoding one query and its FAISS lookup; 0 keeps the
 # libraries' defaults. 1 keeps a search fast when other processes share the cores.
 KB_QUERY_THREADS = env_int("KB_QUERY_THREADS", 1)
+
+# Known problems (incidents/): ticket references an outcome or link may carry (full match),
+# the similarity above which a question matches a known problem, webhook retries.
+KB_TICKET_REFERENCE_PATTERN = os.environ.get(
+    "KB_TICKET_REFERENCE_PATTERN", r"[A-Z][A-Z0-9]{1,9}-\d{1,12}"
+)
+KB_WEBHOOK_MAX_ATTEMPTS = env_int("KB_WEBHOOK_MAX_ATTEMPTS", 6)
+KB_WEBHOOK_BACKOFF_SECONDS = env_int("KB_WEBHOOK_BACKOFF_SECONDS", 60)
+KB_WEBHOOK_TIMEOUT = env_int("KB_WEBHOOK_TIMEOUT", 5)
 
 LOGGING = {
     "version": 1,

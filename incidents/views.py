@@ -1,0 +1,127 @@
+"""HTTP entry points of the incidents app: the status page, linking calls and tickets.
+Parse input, call the services, shape the answer."""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_POST
+
+from articles.visibility import user_is_staff_reader
+
+from . import services
+from .api_auth import api_key_required
+from .models import IncidentLink, KnownProblem
+from .presenters import problem_view
+from .texts import ui
+
+
+def _error(message, status=400):
+    return JsonResponse({"error": message}, status=status)
+
+
+def _json_body(request):
+    try:
+        data = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def status_page(request):
+    from .selectors import status_page_problems
+
+    language = (get_language() or "en")[:2]
+    current, recent = status_page_problems()
+    return render(
+        request,
+        "incidents/status_page.html",
+        {
+            "labels": ui(language),
+            "current": [problem_view(p, language) for p in current],
+            "recent": [problem_view(p, language) for p in recent],
+        },
+    )
+
+
+@api_key_required("link")
+@require_POST
+def integration_link_api(request):
+    """POST {"ticket_reference", "known_problem_id" | "article_id"}: the ticketing system links
+    a ticket to a known problem (internal ones too) or to a live article."""
+    data = _json_body(request)
+    if data is None:
+        return _error("Send the link as a JSON object.")
+    if not data.get("ticket_reference"):
+        return _error("ticket_reference is required.")
+    problem = article = None
+    if data.get("known_problem_id") not in (None, ""):
+        problem = KnownProblem.objects.filter(pk=_int(data["known_problem_id"])).first()
+        if problem is None:
+            return _error("No such known problem.", status=404)
+    if data.get("article_id") not in (None, ""):
+        article = _live_article(_int(data["article_id"]))
+        if article is None:
+            return _error("No such article.", status=404)
+    try:
+        link = services.link(
+            known_problem=problem,
+            article=article,
+            ticket_reference=data["ticket_reference"],
+            source=IncidentLink.SOURCE_INTEGRATION,
+            api_key=request.api_key,
+        )
+    except ValidationError as exc:
+        return _error(" ".join(exc.messages))
+    return JsonResponse(
+        {
+            "id": link.pk,
+            "ticket_reference": link.ticket_reference,
+            "known_problem_id": link.known_problem_id,
+            "article_id": link.article_id,
+        },
+        status=201,
+    )
+
+
+def _live_article(page_id):
+    from articles.models import SolutionArticlePage
+
+    return SolutionArticlePage.objects.searchable().filter(pk=page_id).first()
+
+
+@require_POST
+def console_link_api(request, problem_id):
+    """POST {"ticket_reference"}: an operator links the current call to a known problem."""
+    if not request.user.is_authenticated:
+        return _error("Log in as an operator to use this API.", status=401)
+    if not user_is_staff_reader(request.user):
+        return _error("Only helpdesk staff may use this API.", status=403)
+    data = _json_body(request)
+    if data is None:
+        return _error("Send the link as a JSON object.")
+    problem = KnownProblem.objects.filter(pk=problem_id).first()
+    if problem is None:
+        return _error("No such known problem.", status=404)
+    try:
+        link = services.link(
+            known_problem=problem,
+            ticket_reference=data.get("ticket_reference") or "",
+            source=IncidentLink.SOURCE_CONSOLE,
+            user=request.user,
+        )
+    except ValidationError as exc:
+        return _error(" ".join(exc.messages))
+    return JsonResponse(
+        {"id": link.pk, "known_problem_id": problem.pk, "ticket_reference": link.ticket_reference},
+        status=201,
+    )
