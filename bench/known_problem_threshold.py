@@ -31,11 +31,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # Questions about the E-301 outage (the demo gap topic's phrasings and a few more).
 POSITIVES = {
     "en": UNANSWERED["tv-decoder-error"]["en"]
-    + ["my tv box shows an error and the screen is black", "no tv channels at all since this morning"],
+    + [
+        "my tv box shows an error and the screen is black",
+        "no tv channels at all since this morning",
+    ],
     "nl": UNANSWERED["tv-decoder-error"]["nl"]
-    + ["mijn tv-box geeft een foutmelding en het scherm blijft zwart", "geen enkele tv-zender sinds vanmorgen"],
+    + [
+        "mijn tv-box geeft een foutmelding en het scherm blijft zwart",
+        "geen enkele tv-zender sinds vanmorgen",
+    ],
     "fr": UNANSWERED["tv-decoder-error"]["fr"]
-    + ["ma box TV affiche une erreur et l'écran reste noir", "plus aucune chaîne télé depuis ce matin"],
+    + [
+        "ma box TV affiche une erreur et l'écran reste noir",
+        "plus aucune chaîne télé depuis ce matin",
+    ],
 }
 CODE = re.compile(r",?\s*(code|foutcode|erreur|error)?\s*E-301", re.IGNORECASE)
 
@@ -55,7 +64,10 @@ def negatives():
 
 def main():
     encoder = get_encoder()
-    problems = [KnownProblem(**{k: v for k, v in d.items() if not k.startswith("_")}) for d in (demo.E301, demo.INTERNAL, *demo.RESOLVED)]
+    problems = [
+        KnownProblem(**{k: v for k, v in d.items() if not k.startswith("_")})
+        for d in (demo.E301, demo.INTERNAL, *demo.RESOLVED)
+    ]
     owners, texts = [], []
     for index, problem in enumerate(problems):
         rows = problem_texts(problem)
@@ -77,14 +89,18 @@ def main():
         pos_scores += scores
         pos_nocode += stripped
         for kind, values in (("E-301 questions", scores), ("same, code removed", stripped)):
-            print(f"{code:4} {kind:22} {len(values):>4} {min(values):6.3f} {np.median(values):7.3f} {max(values):6.3f}")
+            print(
+                f"{code:4} {kind:22} {len(values):>4} {min(values):6.3f} {np.median(values):7.3f} {max(values):6.3f}"
+            )
     by_lang = {}
     for code, query in negatives():
         # A negative must not reach ANY demo problem.
         by_lang.setdefault(code, []).append(best(query)[1])
     for code, values in sorted(by_lang.items()):
         neg_scores += values
-        print(f"{code:4} {'other questions':22} {len(values):>4} {min(values):6.3f} {np.median(values):7.3f} {max(values):6.3f}")
+        print(
+            f"{code:4} {'other questions':22} {len(values):>4} {min(values):6.3f} {np.median(values):7.3f} {max(values):6.3f}"
+        )
     print()
     print(f"{'threshold':>9} {'missed E-301 (meaning only)':>28} {'false matches':>14}")
     for threshold in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7):

@@ -6,9 +6,9 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from wagtail.models import Locale
 
 from articles.models import EscalationTeam, Service
-from wagtail.models import Locale
 
 from .models import IncidentLink, KnownProblem, KnownProblemStatusChange
 
@@ -157,7 +157,9 @@ def load_demo_known_problems(now=None):
         )
         created += 1
     if INTERNAL["title_en"] not in existing:
-        billing = Service.objects.filter(slug="billing-invoices", locale__language_code="en").first()
+        billing = Service.objects.filter(
+            slug="billing-invoices", locale__language_code="en"
+        ).first()
         _create(
             INTERNAL,
             billing,

@@ -168,10 +168,7 @@ def problem_summary(problem, language, score=None, matched_by=None):
         "status_label": status_label(problem.status, language),
         "started_at": problem.started_at.isoformat(),
         "public": problem.is_public,
-        "services": [
-            {"slug": s.slug, "name": s.name}
-            for s in _services_in(problem, language)
-        ],
+        "services": [{"slug": s.slug, "name": s.name} for s in _services_in(problem, language)],
         "customer_text": problem.customer_text_in(language),
         "workaround": problem.workaround_in(language),
     }

@@ -20,8 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.panels import TabbedInterface
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
 from wagtail.search import index
 
 from .panels import StatusHistoryPanel
@@ -102,7 +107,9 @@ class KnownProblem(index.Indexed, ClusterableModel):
         related_name="known_problems",
         help_text=_("Articles that help while the problem lasts (or explain the fix)."),
     )
-    internal_notes = models.TextField(blank=True, help_text=_("Staff only; never shown to customers."))
+    internal_notes = models.TextField(
+        blank=True, help_text=_("Staff only; never shown to customers.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -117,7 +124,11 @@ class KnownProblem(index.Indexed, ClusterableModel):
     ]
     text_panels = [
         MultiFieldPanel(
-            [FieldPanel(f"title_{code}"), FieldPanel(f"customer_text_{code}"), FieldPanel(f"workaround_{code}")],
+            [
+                FieldPanel(f"title_{code}"),
+                FieldPanel(f"customer_text_{code}"),
+                FieldPanel(f"workaround_{code}"),
+            ],
             heading=name,
         )
         for code, name in (("en", _("English")), ("nl", _("Nederlands")), ("fr", _("Français")))
@@ -294,7 +305,9 @@ class ApiKey(models.Model):
     ]
 
     name = models.CharField(max_length=120, help_text=_("Which integration uses this key"))
-    prefix = models.CharField(max_length=12, unique=True, help_text=_("First characters, to recognise it"))
+    prefix = models.CharField(
+        max_length=12, unique=True, help_text=_("First characters, to recognise it")
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     scopes = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -344,13 +357,17 @@ class WebhookDelivery(models.Model):
         (STATUS_FAILED, _("Failed (gave up)")),
     ]
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
     known_problem = models.ForeignKey(
         KnownProblem, null=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
     )
     event = models.CharField(max_length=64)
     payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=STATUSES, default=STATUS_PENDING, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=STATUSES, default=STATUS_PENDING, db_index=True
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)

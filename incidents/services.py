@@ -59,7 +59,13 @@ def change_status(problem, status, user=None, now=None):
 
 
 def link(
-    *, known_problem=None, article=None, ticket_reference="", source, user=None, api_key=None,
+    *,
+    known_problem=None,
+    article=None,
+    ticket_reference="",
+    source,
+    user=None,
+    api_key=None,
     query="",
 ):
     """Link a call or ticket to a known problem or an article. `query` must be redacted."""

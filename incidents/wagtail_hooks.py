@@ -1,7 +1,6 @@
 """Admin registration only: known problems, linked calls and tickets, the integration."""
 
 from wagtail import hooks
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -51,7 +50,15 @@ class WebhookDeliveryViewSet(SnippetViewSet):
     model = WebhookDelivery
     icon = "list-ul"
     menu_label = "Webhook deliveries"
-    list_display = ["created_at", "event", "endpoint", "status", "attempts", "last_status_code", "next_attempt_at"]
+    list_display = [
+        "created_at",
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+    ]
     list_filter = ["status", "endpoint"]
     inspect_view_enabled = True
     form_fields = ["status"]

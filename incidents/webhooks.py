@@ -54,7 +54,11 @@ def status_payload(problem, change):
         },
         "changed_at": change.changed_at.isoformat(),
         "linked_tickets": sorted(
-            set(problem.links.exclude(ticket_reference="").values_list("ticket_reference", flat=True))
+            set(
+                problem.links.exclude(ticket_reference="").values_list(
+                    "ticket_reference", flat=True
+                )
+            )
         ),
     }
 
@@ -115,7 +119,11 @@ def attempt(delivery, now=None):
         error = str(getattr(exc, "reason", exc))[:300] or exc.__class__.__name__
     duration = int((time.perf_counter() - started) * 1000)
     WebhookAttempt.objects.create(
-        delivery=delivery, attempted_at=now, status_code=status_code, error=error, duration_ms=duration
+        delivery=delivery,
+        attempted_at=now,
+        status_code=status_code,
+        error=error,
+        duration_ms=duration,
     )
     delivery.attempts += 1
     delivery.last_status_code = status_code
@@ -154,6 +162,3 @@ def deliver_due(now=None):
         attempt(delivery, now)
         count += 1
     return count
-
-
-

@@ -14,6 +14,7 @@ from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
 from incidents.api_auth import api_key_required
 from incidents.matching import known_problems_for_search
+from incidents.texts import ui as known_problem_labels
 
 from . import events, service
 from .console_i18n import LABELS
@@ -245,6 +246,7 @@ def operator_console(request):
         "service_levels": ServiceLevel.objects.all(),
         "services": Service.objects.filter(locale__language_code=ui_language),
         "teams": EscalationTeam.objects.all(),
+        "kp_labels": known_problem_labels(ui_language),
         "languages": [("nl", "Nederlands"), ("fr", "Français"), ("en", "English")],
     }
     return render(request, "operator/console.html", context)

@@ -107,7 +107,8 @@ def test_internal_problem_only_for_operators(client, users, internal_problem):
 def test_service_filter_brings_the_services_problems(client, users, e301):
     client.force_login(users["operator"])
     data = client.get(
-        "/api/v1/search/", {"q": "customer calls about his box", "locale": "nl", "service": "tv-decoder"}
+        "/api/v1/search/",
+        {"q": "customer calls about his box", "locale": "nl", "service": "tv-decoder"},
     ).json()
     assert e301.pk in [p["id"] for p in data["known_problems"]]
 
@@ -115,9 +116,7 @@ def test_service_filter_brings_the_services_problems(client, users, e301):
 @pytest.mark.model
 def test_resolved_problem_no_longer_matches(client, e301):
     services.change_status(e301, KnownProblem.STATUS_RESOLVED)
-    data = client.get(
-        "/api/v1/public/search/", {"q": "decoder error E-301", "locale": "en"}
-    ).json()
+    data = client.get("/api/v1/public/search/", {"q": "decoder error E-301", "locale": "en"}).json()
     assert data["known_problems"] == []
 
 
@@ -170,7 +169,11 @@ def test_resolving_removes_the_banners(client, e301):
     e301.save()
     article = _article_on("printing")
     urls = ["/en/", "/nl/search/", article.url]
-    assert all(e301.title_en in client.get(u).content.decode() or e301.title_nl in client.get(u).content.decode() for u in urls)
+    assert all(
+        e301.title_en in client.get(u).content.decode()
+        or e301.title_nl in client.get(u).content.decode()
+        for u in urls
+    )
     services.change_status(e301, KnownProblem.STATUS_RESOLVED)
     for url in urls:
         assert "known-problem-banner" not in client.get(url).content.decode(), url
@@ -197,7 +200,11 @@ def test_console_link_records_the_ticket_reference(client, users, e301):
     )
     assert resp.status_code == 201
     link = IncidentLink.objects.get(pk=resp.json()["id"])
-    assert (link.known_problem, link.ticket_reference, link.user) == (e301, "INC-778899", users["operator"])
+    assert (link.known_problem, link.ticket_reference, link.user) == (
+        e301,
+        "INC-778899",
+        users["operator"],
+    )
     assert link.source == IncidentLink.SOURCE_CONSOLE
 
 
@@ -266,7 +273,9 @@ def test_integration_api_rejects_a_key_without_the_scope(client, e301):
     assert resp.status_code == 403
 
 
-def test_integration_links_a_ticket_to_a_known_problem_and_an_article(client, api_key, e301, article):
+def test_integration_links_a_ticket_to_a_known_problem_and_an_article(
+    client, api_key, e301, article
+):
     key, raw = api_key
     resp = _link(client, raw, ticket_reference="INC-4242", known_problem_id=e301.pk)
     assert resp.status_code == 201
@@ -305,7 +314,7 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
+        type(self).received.append((self.headers, body))
         status = type(self).responses.pop(0) if type(self).responses else 200
         self.send_response(status)
         self.end_headers()
@@ -357,7 +366,9 @@ def test_status_change_webhook_is_signed_retried_with_backoff_and_logged(
     assert len(payload["linked_tickets"]) > 0
 
 
-def test_webhook_gives_up_after_the_last_attempt(settings, e301, django_capture_on_commit_callbacks):
+def test_webhook_gives_up_after_the_last_attempt(
+    settings, e301, django_capture_on_commit_callbacks
+):
     settings.KB_WEBHOOK_MAX_ATTEMPTS = 2
     WebhookEndpoint.objects.create(name="Gone", url="http://127.0.0.1:9/nothing", secret="x")
     with django_capture_on_commit_callbacks(execute=True):
@@ -379,3 +390,38 @@ def test_status_history_records_every_step(e301, users):
     )
     e301.refresh_from_db()
     assert e301.ended_at is not None
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+def test_second_line_manages_known_problems_in_the_admin(client, users, e301):
+    client.force_login(users["secondline"])
+    listing = client.get("/admin/snippets/incidents/knownproblem/")
+    assert listing.status_code == 200 and e301.title_en in listing.content.decode()
+    edit = client.get(f"/admin/snippets/incidents/knownproblem/edit/{e301.pk}/")
+    assert edit.status_code == 200
+    assert 'data-testid="status-history"' in edit.content.decode()
+    client.force_login(users["operator"])
+    assert client.get("/admin/snippets/incidents/knownproblem/").status_code in (302, 403)
+
+
+def test_ticket_references_are_searchable_in_the_admin(client, users, e301):
+    services.link(known_problem=e301, ticket_reference="INC-9191", source="console")
+    client.force_login(users["manager"])
+    html = client.get("/admin/snippets/incidents/incidentlink/", {"q": "INC-9191"}).content.decode()
+    assert "INC-9191" in html
+
+
+def test_example_receiver_accepts_our_signature_and_rejects_a_forged_one(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs/examples/ticketing_receiver.py"
+    spec = importlib.util.spec_from_file_location("ticketing_receiver", path)
+    receiver = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(receiver)
+    monkeypatch.setattr(receiver, "SECRET", b"s3cret")
+    body = b'{"event": "known_problem.status_changed"}'
+    assert receiver.signature_ok("1700000000", body, webhooks.sign("s3cret", "1700000000", body))
+    assert not receiver.signature_ok("1700000000", body, webhooks.sign("other", "1700000000", body))

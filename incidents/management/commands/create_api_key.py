@@ -25,4 +25,6 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(f"API key for {key.name} (scopes: {', '.join(key.scopes)}):")
         self.stdout.write(raw)
-        self.stdout.write("Store it now: only its hash is kept. Revoke: manage.py revoke_api_key " + key.prefix)
+        self.stdout.write(
+            "Store it now: only its hash is kept. Revoke: manage.py revoke_api_key " + key.prefix
+        )
