@@ -43,9 +43,7 @@ def test_console_shows_the_known_problem_card_above_articles_and_alt_k_links(log
 
     page.focus("#q")
     page.keyboard.press("Alt+k")
-    page.wait_for_function(
-        "document.getElementById('outcome-status').textContent.includes('INC-246810')"
-    )
+    page.locator("#outcome-status", has_text="INC-246810").wait_for()
     link = IncidentLink.objects.get(ticket_reference="INC-246810")
     assert (link.known_problem_id, link.user_id) == (problem.pk, users["operator"].pk)
 
