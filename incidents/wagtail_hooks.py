@@ -85,3 +85,18 @@ register_snippet(IncidentsGroup)
 def remember_who_changed_status(request, instance):
     if isinstance(instance, KnownProblem):
         attribute_status_change(instance, request.user)
+
+
+@hooks.register("register_admin_urls")
+def register_declare_url():
+    from django.urls import path
+
+    from .admin_views import declare_from_topic
+
+    return [
+        path(
+            "known-problems/declare/",
+            declare_from_topic,
+            name="incidents_declare_from_topic",
+        )
+    ]

@@ -425,3 +425,22 @@ def test_example_receiver_accepts_our_signature_and_rejects_a_forged_one(monkeyp
     body = b'{"event": "known_problem.status_changed"}'
     assert receiver.signature_ok("1700000000", body, webhooks.sign("s3cret", "1700000000", body))
     assert not receiver.signature_ok("1700000000", body, webhooks.sign("other", "1700000000", body))
+
+
+def test_declare_a_known_problem_from_a_report_topic(client, users):
+    client.force_login(users["secondline"])
+    resp = client.post(
+        "/admin/known-problems/declare/",
+        {
+            "title": "desk phone stuck on registering",
+            "locale": "en",
+            "phrasing": ["no dial tone on the office phone", "desk phone stuck on registering"],
+        },
+    )
+    problem = KnownProblem.objects.get(title_en="desk phone stuck on registering")
+    assert resp.status_code == 302 and str(problem.pk) in resp["Location"]
+    assert not problem.is_public and problem.status == KnownProblem.STATUS_INVESTIGATING
+    assert "no dial tone on the office phone" in problem.internal_notes
+    assert problem.status_changes.get().changed_by == users["secondline"]
+    client.force_login(users["operator"])
+    assert client.post("/admin/known-problems/declare/", {"title": "x"}).status_code in (302, 403)
