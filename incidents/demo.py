@@ -12,6 +12,7 @@ from articles.models import EscalationTeam, Service
 
 from .models import IncidentLink, KnownProblem, KnownProblemStatusChange
 
+DECLARED_AFTER_MINUTES = 25
 TV_SERVICE = {
     "slug": "tv-decoder",
     "team": "network-operations",
@@ -124,7 +125,9 @@ def _create(data, service, started_at, steps, links):
     if final_status != problem.status:
         problem.status = final_status
         problem.save()
-    moments = [started_at] + [started_at + datetime.timedelta(minutes=m) for _s, m in steps]
+    # Declared (first status step) a while after customers were first affected.
+    declared = started_at + datetime.timedelta(minutes=DECLARED_AFTER_MINUTES)
+    moments = [declared] + [started_at + datetime.timedelta(minutes=m) for _s, m in steps]
     for change, at in zip(problem.status_changes.order_by("pk"), moments, strict=False):
         KnownProblemStatusChange.objects.filter(pk=change.pk).update(changed_at=at)
     if problem.status == KnownProblem.STATUS_RESOLVED:
