@@ -16,7 +16,7 @@
 
   function since(iso) {
     const d = new Date(iso);
-    return d.toLocaleString(undefined, { day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit" });
+    return d.toLocaleString(document.documentElement.lang || undefined, { day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit" });
   }
 
   function render(list) {
