@@ -280,6 +280,27 @@ class IncidentLink(models.Model):
         return f"{self.ticket_reference or self.get_source_display()} → {target}"
 
 
+class Deflection(models.Model):
+    """A customer who was about to contact the helpdesk saw a matching known problem and did
+    not send (the 'still need help' form): a contact the known problem prevented."""
+
+    SOURCE_CONTACT_FORM = "contact_form"
+    SOURCES = [(SOURCE_CONTACT_FORM, _("'Still need help' form"))]
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    known_problem = models.ForeignKey(
+        KnownProblem, on_delete=models.CASCADE, related_name="deflections"
+    )
+    source = models.CharField(max_length=16, choices=SOURCES, default=SOURCE_CONTACT_FORM)
+    locale = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.known_problem} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 # --- Integration with the ticketing system ---------------------------------------------
 
 

@@ -4,4 +4,7 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("status/", views.status_page, name="service_status")]
+urlpatterns = [
+    path("status/", views.status_page, name="service_status"),
+    path("status/deflected/", views.deflected, name="known_problem_deflected"),
+]

@@ -32,9 +32,11 @@ def known_problem_figures(start, end):
     entered) to its declaration (first status step)."""
     end_dt = timezone.make_aware(datetime.datetime.combine(end, datetime.time.min))
     start_dt = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
-    problems = KnownProblem.objects.filter(started_at__lt=end_dt).exclude(
-        ended_at__lt=start_dt
-    ).annotate(declared_at=Min("status_changes__changed_at"))
+    problems = (
+        KnownProblem.objects.filter(started_at__lt=end_dt)
+        .exclude(ended_at__lt=start_dt)
+        .annotate(declared_at=Min("status_changes__changed_at"))
+    )
     rows = {}
     for problem in problems.order_by("-started_at"):
         declared = problem.declared_at

@@ -9,7 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiKey, IncidentLink, KnownProblem, KnownProblemStatusChange, hash_key
+from .models import (
+    ApiKey,
+    Deflection,
+    IncidentLink,
+    KnownProblem,
+    KnownProblemStatusChange,
+    hash_key,
+)
 
 DEFAULT_TICKET_PATTERN = r"[A-Z][A-Z0-9]{1,9}-\d{1,12}"
 KEY_PREFIX = "kb_"
@@ -135,3 +142,7 @@ def attribute_status_change(problem, user):
     if latest and latest.changed_by_id is None and latest.changed_at >= recent:
         latest.changed_by = user
         latest.save(update_fields=["changed_by"])
+
+
+def record_deflection(problem, locale, source=Deflection.SOURCE_CONTACT_FORM):
+    return Deflection.objects.create(known_problem=problem, locale=locale[:8], source=source)

@@ -42,6 +42,10 @@ UI = {
         "linked": "Call linked to the known problem",
         "ticket": "Ticket reference (optional)",
         "internal": "internal",
+        "deflect_question": "Is this your problem? We already know about it and are working on it.",
+        "deflect_yes": "Yes, that is my problem: no need to contact me",
+        "send_anyway": "No, send my request",
+        "deflect_thanks": "Thank you. We are working on it; follow the progress on the status page.",
     },
     "nl": {
         "banner_label": "Gekende storing",
@@ -60,6 +64,10 @@ UI = {
         "linked": "Oproep gekoppeld aan de gekende storing",
         "ticket": "Ticketnummer (optioneel)",
         "internal": "intern",
+        "deflect_question": "Is dit uw probleem? We zijn er al van op de hoogte en werken eraan.",
+        "deflect_yes": "Ja, dat is mijn probleem: u hoeft me niet te contacteren",
+        "send_anyway": "Nee, verstuur mijn vraag",
+        "deflect_thanks": "Bedankt. We werken eraan; volg de voortgang op de statuspagina.",
     },
     "fr": {
         "banner_label": "Problème connu",
@@ -78,6 +86,10 @@ UI = {
         "linked": "Appel lié au problème connu",
         "ticket": "Référence du ticket (facultatif)",
         "internal": "interne",
+        "deflect_question": "Est-ce votre problème ? Nous sommes déjà au courant et y travaillons.",
+        "deflect_yes": "Oui, c'est mon problème : inutile de me contacter",
+        "send_anyway": "Non, envoyer ma demande",
+        "deflect_thanks": "Merci. Nous y travaillons ; suivez l'avancement sur la page d'état.",
     },
 }
 

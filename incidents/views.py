@@ -125,3 +125,22 @@ def console_link_api(request, problem_id):
         {"id": link.pk, "known_problem_id": problem.pk, "ticket_reference": link.ticket_reference},
         status=201,
     )
+
+
+@require_POST
+def deflected(request):
+    """'Yes, that is my problem': the customer does not send the contact request."""
+    language = (get_language() or "en")[:2]
+    problem = (
+        KnownProblem.objects.active()
+        .public()
+        .filter(pk=_int(request.POST.get("known_problem")))
+        .first()
+    )
+    if problem is not None:
+        services.record_deflection(problem, language)
+    return render(
+        request,
+        "incidents/deflected.html",
+        {"labels": ui(language), "language": language, "problem": problem},
+    )

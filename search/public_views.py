@@ -155,6 +155,13 @@ def contact(request):
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if request.POST.get("confirm") != "send":
+            # A known problem that matches what they wrote may save them the wait.
+            matches = public_matches(data["message"], get_language())
+            if matches:
+                return render(
+                    request, "search/contact.html", {"form": form, "known_problems": matches}
+                )
         article = (
             visible_articles(None).filter(pk=data.get("article")).first()
             if data.get("article")

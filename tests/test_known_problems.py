@@ -444,3 +444,19 @@ def test_declare_a_known_problem_from_a_report_topic(client, users):
     assert problem.status_changes.get().changed_by == users["secondline"]
     client.force_login(users["operator"])
     assert client.post("/admin/known-problems/declare/", {"title": "x"}).status_code in (302, 403)
+
+
+# --- 'still need help': the known problem first, the prevented contact counted --------------
+
+
+@pytest.mark.model
+def test_contact_form_shows_the_known_problem_and_counts_the_prevented_contact(client, e301):
+    form = {"name": "An", "email": "an@example.be", "message": "Mijn decoder geeft foutcode E-301"}
+    html = client.post("/nl/contact/", form).content.decode()
+    assert 'data-testid="known-problem-deflection"' in html
+    assert escape(e301.title_nl) in html
+    assert 'id="contact-done"' not in html  # not sent yet
+    client.post("/nl/status/deflected/", {"known_problem": e301.pk})
+    assert e301.deflections.get().locale == "nl"
+    sent = client.post("/nl/contact/", {**form, "confirm": "send"}).content.decode()
+    assert 'id="contact-done"' in sent

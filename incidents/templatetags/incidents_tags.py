@@ -28,3 +28,20 @@ def known_problem_matches(problems):
     """The known problems a search matched, above the articles (self-service search page)."""
     language = (get_language() or "en")[:2]
     return {"problems": problems or [], "labels": ui(language)}
+
+
+@register.inclusion_tag("incidents/deflection.html", takes_context=True)
+def known_problem_deflection(context, problems):
+    """On the 'still need help' form: the matching known problems, and 'that is my problem'."""
+    language = (get_language() or "en")[:2]
+    return {
+        "problems": problems,
+        "labels": ui(language),
+        "language": language,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag
+def known_problem_label(name):
+    return ui((get_language() or "en")[:2]).get(name, name)
