@@ -204,18 +204,10 @@ class KnownProblem(index.Indexed, ClusterableModel):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        from .services import note_status_change
-
-        previous = None
-        if self.pk:
-            previous = (
-                KnownProblem.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            )
+        # Each status step is recorded by the post_save receiver in signals.py.
         if self.status == self.STATUS_RESOLVED and self.ended_at is None:
             self.ended_at = timezone.now()
         super().save(*args, **kwargs)
-        if previous != self.status:
-            note_status_change(self, previous or "", getattr(self, "_changed_by", None))
 
 
 class KnownProblemStatusChange(models.Model):

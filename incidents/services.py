@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from . import webhooks
 from .models import (
     ApiKey,
     Deflection,
@@ -17,6 +18,7 @@ from .models import (
     KnownProblemStatusChange,
     hash_key,
 )
+from .tasks import deliver_webhook
 
 DEFAULT_TICKET_PATTERN = r"[A-Z][A-Z0-9]{1,9}-\d{1,12}"
 KEY_PREFIX = "kb_"
@@ -42,8 +44,6 @@ def clean_ticket_reference(value):
 
 def note_status_change(problem, previous_status, user=None):
     """Record a status step and tell the ticketing system once the change is committed."""
-    from . import webhooks
-
     change = KnownProblemStatusChange.objects.create(
         known_problem=problem,
         from_status=previous_status,
@@ -51,7 +51,8 @@ def note_status_change(problem, previous_status, user=None):
         changed_by=user if user is not None and user.is_authenticated else None,
     )
     if previous_status:  # a declaration is not a change the linked customers wait for
-        webhooks.enqueue_status_change(problem, change)
+        for delivery in webhooks.create_deliveries(problem, change):
+            transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))
     return change
 
 

@@ -5,10 +5,5 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path(
-        "api/v1/known-problems/<int:problem_id>/links/",
-        views.console_link_api,
-        name="api_known_problem_link",
-    ),
     path("api/v1/integration/links/", views.integration_link_api, name="api_integration_link"),
 ]

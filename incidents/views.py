@@ -1,40 +1,19 @@
 """HTTP entry points of the incidents app: the status page, linking calls and tickets.
 Parse input, call the services, shape the answer."""
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
-from articles.visibility import user_is_staff_reader
+from articles.jsonapi import error, json_body, parse_int
 
 from . import services
 from .api_auth import api_key_required
 from .models import IncidentLink, KnownProblem
 from .presenters import problem_view
 from .texts import ui
-
-
-def _error(message, status=400):
-    return JsonResponse({"error": message}, status=status)
-
-
-def _json_body(request):
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def status_page(request):
@@ -58,20 +37,20 @@ def status_page(request):
 def integration_link_api(request):
     """POST {"ticket_reference", "known_problem_id" | "article_id"}: the ticketing system links
     a ticket to a known problem (internal ones too) or to a live article."""
-    data = _json_body(request)
+    data = json_body(request)
     if data is None:
-        return _error("Send the link as a JSON object.")
+        return error("Send the link as a JSON object.")
     if not data.get("ticket_reference"):
-        return _error("ticket_reference is required.")
+        return error("ticket_reference is required.")
     problem = article = None
     if data.get("known_problem_id") not in (None, ""):
-        problem = KnownProblem.objects.filter(pk=_int(data["known_problem_id"])).first()
+        problem = KnownProblem.objects.filter(pk=parse_int(data["known_problem_id"])).first()
         if problem is None:
-            return _error("No such known problem.", status=404)
+            return error("No such known problem.", status=404)
     if data.get("article_id") not in (None, ""):
-        article = _live_article(_int(data["article_id"]))
+        article = _live_article(parse_int(data["article_id"]))
         if article is None:
-            return _error("No such article.", status=404)
+            return error("No such article.", status=404)
     try:
         link = services.link(
             known_problem=problem,
@@ -81,7 +60,7 @@ def integration_link_api(request):
             api_key=request.api_key,
         )
     except ValidationError as exc:
-        return _error(" ".join(exc.messages))
+        return error(" ".join(exc.messages))
     return JsonResponse(
         {
             "id": link.pk,
@@ -100,41 +79,13 @@ def _live_article(page_id):
 
 
 @require_POST
-def console_link_api(request, problem_id):
-    """POST {"ticket_reference"}: an operator links the current call to a known problem."""
-    if not request.user.is_authenticated:
-        return _error("Log in as an operator to use this API.", status=401)
-    if not user_is_staff_reader(request.user):
-        return _error("Only helpdesk staff may use this API.", status=403)
-    data = _json_body(request)
-    if data is None:
-        return _error("Send the link as a JSON object.")
-    problem = KnownProblem.objects.filter(pk=problem_id).first()
-    if problem is None:
-        return _error("No such known problem.", status=404)
-    try:
-        link = services.link(
-            known_problem=problem,
-            ticket_reference=data.get("ticket_reference") or "",
-            source=IncidentLink.SOURCE_CONSOLE,
-            user=request.user,
-        )
-    except ValidationError as exc:
-        return _error(" ".join(exc.messages))
-    return JsonResponse(
-        {"id": link.pk, "known_problem_id": problem.pk, "ticket_reference": link.ticket_reference},
-        status=201,
-    )
-
-
-@require_POST
 def deflected(request):
     """'Yes, that is my problem': the customer does not send the contact request."""
     language = (get_language() or "en")[:2]
     problem = (
         KnownProblem.objects.active()
         .public()
-        .filter(pk=_int(request.POST.get("known_problem")))
+        .filter(pk=parse_int(request.POST.get("known_problem")))
         .first()
     )
     if problem is not None:

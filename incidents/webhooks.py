@@ -20,7 +20,6 @@ import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -63,12 +62,13 @@ def status_payload(problem, change):
     }
 
 
-def enqueue_status_change(problem, change):
+def create_deliveries(problem, change):
+    """One pending delivery per active endpoint; the caller sends them after the commit."""
     endpoints = list(WebhookEndpoint.objects.filter(active=True))
     if not endpoints:
         return []
     payload = status_payload(problem, change)
-    deliveries = [
+    return [
         WebhookDelivery.objects.create(
             endpoint=endpoint,
             known_problem=problem,
@@ -78,11 +78,6 @@ def enqueue_status_change(problem, change):
         )
         for endpoint in endpoints
     ]
-    from .tasks import deliver_webhook
-
-    for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))
-    return deliveries
 
 
 def backoff(attempts):

@@ -20,6 +20,7 @@ from incidents.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from insights.models import CallOutcome
 
 pytestmark = [pytest.mark.django_db]
 
@@ -191,32 +192,54 @@ def test_status_page_lists_current_and_recent_in_the_language(client, e301, inte
 # --- linking and ticket references -----------------------------------------------------------
 
 
+def _outcome(client, **body):
+    return client.post("/api/v1/outcomes/", body, content_type="application/json")
+
+
 def test_console_link_records_the_ticket_reference(client, users, e301):
     client.force_login(users["operator"])
-    resp = client.post(
-        f"/api/v1/known-problems/{e301.pk}/links/",
-        {"ticket_reference": "INC-778899"},
-        content_type="application/json",
+    resp = _outcome(
+        client,
+        outcome="known_problem",
+        known_problem_id=e301.pk,
+        ticket_reference="INC-778899",
+        query="decoder E-301 again, call me on 0475 12 34 56",
+        locale="en",
     )
     assert resp.status_code == 201
-    link = IncidentLink.objects.get(pk=resp.json()["id"])
-    assert (link.known_problem, link.ticket_reference, link.user) == (
-        e301,
-        "INC-778899",
-        users["operator"],
-    )
-    assert link.source == IncidentLink.SOURCE_CONSOLE
+    outcome = CallOutcome.objects.get(pk=resp.json()["id"])
+    assert (outcome.known_problem, outcome.ticket_reference) == (e301, "INC-778899")
+    link = IncidentLink.objects.get(ticket_reference="INC-778899")
+    assert (link.known_problem, link.user, link.source) == (e301, users["operator"], "console")
+    assert "0475" not in link.query  # redacted like every logged query
+
+
+def test_every_outcome_takes_an_optional_ticket_reference(client, users, article):
+    client.force_login(users["operator"])
+    page = article("demo-printer-offline")
+    solved = _outcome(client, outcome="solved", article_id=page.pk, ticket_reference="INC-1")
+    assert CallOutcome.objects.get(pk=solved.json()["id"]).ticket_reference == "INC-1"
+    plain = _outcome(client, outcome="no_article", note="nothing found")
+    assert CallOutcome.objects.get(pk=plain.json()["id"]).ticket_reference == ""
 
 
 def test_bad_ticket_reference_is_a_clear_400(client, users, e301):
     client.force_login(users["operator"])
-    resp = client.post(
-        f"/api/v1/known-problems/{e301.pk}/links/",
-        {"ticket_reference": "call me maybe"},
-        content_type="application/json",
+    resp = _outcome(
+        client, outcome="known_problem", known_problem_id=e301.pk, ticket_reference="call me maybe"
     )
     assert resp.status_code == 400
     assert "ticket reference" in resp.json()["error"]
+    assert not IncidentLink.objects.filter(
+        known_problem=e301, source="console", user=users["operator"]
+    ).exists()
+
+
+def test_resolved_or_unknown_problem_cannot_be_linked(client, users, e301):
+    client.force_login(users["operator"])
+    services.change_status(e301, KnownProblem.STATUS_RESOLVED)
+    assert _outcome(client, outcome="known_problem", known_problem_id=e301.pk).status_code == 404
+    assert _outcome(client, outcome="known_problem").status_code == 404
 
 
 def test_ticket_pattern_is_configurable(settings):
@@ -227,9 +250,7 @@ def test_ticket_pattern_is_configurable(settings):
 
 
 def test_customers_cannot_link(client, e301):
-    resp = client.post(
-        f"/api/v1/known-problems/{e301.pk}/links/", {}, content_type="application/json"
-    )
+    resp = _outcome(client, outcome="known_problem", known_problem_id=e301.pk)
     assert resp.status_code == 401
 
 
@@ -408,9 +429,13 @@ def test_second_line_manages_known_problems_in_the_admin(client, users, e301):
 
 def test_ticket_references_are_searchable_in_the_admin(client, users, e301):
     services.link(known_problem=e301, ticket_reference="INC-9191", source="console")
+    client.force_login(users["operator"])
+    _outcome(client, outcome="no_article", note="x", ticket_reference="INC-9292")
     client.force_login(users["manager"])
     html = client.get("/admin/snippets/incidents/incidentlink/", {"q": "INC-9191"}).content.decode()
     assert "INC-9191" in html
+    html = client.get("/admin/calloutcome/", {"q": "INC-9292"}).content.decode()
+    assert "INC-9292" in html
 
 
 def test_example_receiver_accepts_our_signature_and_rejects_a_forged_one(monkeypatch):

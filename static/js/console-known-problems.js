@@ -5,7 +5,7 @@
   const L = JSON.parse(document.getElementById("kp-console-labels").textContent);
   const box = document.getElementById("known-problems");
   const csrf = document.querySelector("#console-csrf input[name=csrfmiddlewaretoken]").value;
-  let problems = [], lastQuery = "";
+  let problems = [], lastQuery = "", lastLocale = "", lastSearchId = null;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -49,10 +49,13 @@
 
   async function link(problem) {
     const ticket = document.getElementById("ticket-ref");
-    const resp = await fetch(`/api/v1/known-problems/${problem.id}/links/`, {
+    const resp = await fetch("/api/v1/outcomes/", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify({ ticket_reference: ticket ? ticket.value.trim() : "", query: lastQuery }),
+      body: JSON.stringify({
+        outcome: "known_problem", known_problem_id: problem.id, query: lastQuery, locale: lastLocale,
+        search_id: lastSearchId, ticket_reference: ticket ? ticket.value.trim() : "",
+      }),
     });
     const data = await resp.json().catch(() => ({}));
     const card = box.querySelector(`[data-known-problem="${problem.id}"] .kp-link-status`);
@@ -61,7 +64,10 @@
     document.getElementById("outcome-status").textContent = message;
   }
 
-  document.addEventListener("kb:results", (e) => { lastQuery = e.detail.query; render(e.detail.data.known_problems); });
+  document.addEventListener("kb:results", (e) => {
+    lastQuery = e.detail.query; lastLocale = e.detail.locale; lastSearchId = e.detail.data.search_id;
+    render(e.detail.data.known_problems);
+  });
   document.addEventListener("keydown", (e) => {
     if (e.altKey && e.key.toLowerCase() === "k" && problems.length) { e.preventDefault(); link(problems[0]); }
   });
