@@ -8,7 +8,7 @@ from django.db.models import Count, Min
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import IncidentLink, KnownProblem
+from .models import Deflection, IncidentLink, KnownProblem
 
 
 @dataclass
@@ -19,6 +19,7 @@ class ProblemFigures:
     links_console: int = 0
     links_integration: int = 0
     per_day: dict = field(default_factory=dict)  # date -> links
+    deflections: int = 0
 
     @property
     def links(self):
@@ -59,4 +60,13 @@ def known_problem_figures(start, end):
         else:
             figures.links_integration += row["n"]
         figures.per_day[row["day"]] = figures.per_day.get(row["day"], 0) + row["n"]
+    deflected = (
+        Deflection.objects.filter(
+            known_problem_id__in=list(rows), created_at__gte=start_dt, created_at__lt=end_dt
+        )
+        .values("known_problem_id")
+        .annotate(n=Count("pk"))
+    )
+    for row in deflected:
+        rows[row["known_problem_id"]].deflections = row["n"]
     return list(rows.values())

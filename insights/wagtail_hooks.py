@@ -102,3 +102,14 @@ def knowledge_gaps_menu_item():
         icon_name="help",
         order=790,
     )
+
+
+@hooks.register("register_reports_menu_item")
+def known_problems_menu_item():
+    return ReportsMenuItem(
+        "Known problems",
+        reverse("kb_reports:known_problems"),
+        name="known-problems",
+        icon_name="warning",
+        order=795,
+    )

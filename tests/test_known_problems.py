@@ -485,3 +485,18 @@ def test_contact_form_shows_the_known_problem_and_counts_the_prevented_contact(c
     assert e301.deflections.get().locale == "nl"
     sent = client.post("/nl/contact/", {**form, "confirm": "send"}).content.decode()
     assert 'id="contact-done"' in sent
+
+
+def test_known_problems_report_counts_links_declaration_time_and_prevented_contacts(
+    client, users, e301
+):
+    services.record_deflection(e301, "nl")
+    client.force_login(users["manager"])
+    resp = client.get("/admin/kb-reports/known-problems/", {"period": "7"})
+    assert resp.status_code == 200
+    csv = client.get("/admin/kb-reports/known-problems/", {"period": "7", "export": "csv"})
+    text = csv.content.decode()
+    row = next(line for line in text.splitlines() if line.startswith("TV decoder error E-301"))
+    cells = row.split(",")
+    # 25 minutes to declare, 12 demo links (6 console, 6 integration), 1 prevented contact.
+    assert cells[-4:] == ["25", "6", "6", "1"]
