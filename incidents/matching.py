@@ -168,7 +168,9 @@ def problem_summary(problem, language, score=None, matched_by=None):
         "status_label": status_label(problem.status, language),
         "started_at": problem.started_at.isoformat(),
         "public": problem.is_public,
-        "services": [{"slug": s.slug, "name": s.name} for s in _services_in(problem, language)],
+        "services": [
+            {"slug": s.slug, "name": s.name} for s in services_in_language(problem, language)
+        ],
         "customer_text": problem.customer_text_in(language),
         "workaround": problem.workaround_in(language),
     }
@@ -178,7 +180,7 @@ def problem_summary(problem, language, score=None, matched_by=None):
     return data
 
 
-def _services_in(problem, language):
+def services_in_language(problem, language):
     """One entry per affected service, named in the caller's language when it exists there."""
     from articles.models import Service
 

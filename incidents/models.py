@@ -11,6 +11,7 @@ which text is shown.
 
 import hashlib
 import re
+import secrets
 
 from django import forms
 from django.conf import settings
@@ -296,6 +297,13 @@ class Deflection(models.Model):
 # --- Integration with the ticketing system ---------------------------------------------
 
 
+KEY_PREFIX = "kb_"
+
+
+def new_raw_key():
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
 def hash_key(raw_key):
     """Keys are long random strings: one SHA-256 is enough (no password stretching needed)."""
     return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
@@ -336,6 +344,15 @@ class ApiKey(models.Model):
     def __str__(self):
         state = " (revoked)" if self.revoked_at else ""
         return f"{self.name} [{self.prefix}…]{state}"
+
+    def save(self, *args, **kwargs):
+        # Created from the admin form (name only): make the key here, with every scope. The
+        # raw key lives on this instance only, for the one message that shows it.
+        if not self.key_hash:
+            self.raw_key = new_raw_key()
+            self.prefix, self.key_hash = self.raw_key[:10], hash_key(self.raw_key)
+            self.scopes = self.scopes or [code for code, _label in self.SCOPES]
+        super().save(*args, **kwargs)
 
 
 class WebhookEndpoint(models.Model):

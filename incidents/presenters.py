@@ -1,6 +1,6 @@
 """Known problems as the customer templates show them, in one language."""
 
-from .matching import _services_in, matching_problems
+from .matching import matching_problems, services_in_language
 from .texts import status_label
 
 
@@ -14,7 +14,7 @@ def problem_view(problem, language):
         "status_label": status_label(problem.status, language),
         "started_at": problem.started_at,
         "ended_at": problem.ended_at,
-        "services": [s.name for s in _services_in(problem, language)],
+        "services": [s.name for s in services_in_language(problem, language)],
         "regions": problem.regions,
     }
 

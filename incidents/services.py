@@ -2,7 +2,6 @@
 
 import datetime
 import re
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +20,6 @@ from .models import (
 from .tasks import deliver_webhook
 
 DEFAULT_TICKET_PATTERN = r"[A-Z][A-Z0-9]{1,9}-\d{1,12}"
-KEY_PREFIX = "kb_"
 
 
 def ticket_pattern():
@@ -98,11 +96,8 @@ def create_api_key(name, scopes):
     unknown = set(scopes) - set(dict(ApiKey.SCOPES))
     if unknown or not scopes:
         raise ValidationError(f"Scopes must be some of {sorted(dict(ApiKey.SCOPES))}.")
-    raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(
-        name=name, prefix=raw[:10], key_hash=hash_key(raw), scopes=sorted(set(scopes))
-    )
-    return key, raw
+    key = ApiKey.objects.create(name=name, scopes=sorted(set(scopes)))
+    return key, key.raw_key
 
 
 class ApiKeyRejected(Exception):

@@ -13,12 +13,11 @@ from . import services
 from .api_auth import api_key_required
 from .models import IncidentLink, KnownProblem
 from .presenters import problem_view
+from .selectors import status_page_problems
 from .texts import ui
 
 
 def status_page(request):
-    from .selectors import status_page_problems
-
     language = (get_language() or "en")[:2]
     current, recent = status_page_problems()
     return render(

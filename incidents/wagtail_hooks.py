@@ -1,5 +1,6 @@
 """Admin registration only: known problems, linked calls and tickets, the integration."""
 
+from django.contrib import messages
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -29,8 +30,8 @@ class IncidentLinkViewSet(SnippetViewSet):
 
 
 class ApiKeyViewSet(SnippetViewSet):
-    """Keys are created with `manage.py create_api_key` (the key is shown once); here they
-    are listed and revoked (set 'revoked at')."""
+    """Create a key here (all scopes; the key is shown once) or with `manage.py
+    create_api_key` (chosen scopes); revoke one by setting 'revoked at'."""
 
     model = ApiKey
     icon = "key"
@@ -85,6 +86,15 @@ register_snippet(IncidentsGroup)
 def remember_who_changed_status(request, instance):
     if isinstance(instance, KnownProblem):
         attribute_status_change(instance, request.user)
+
+
+@hooks.register("after_create_snippet")
+def show_new_api_key_once(request, instance):
+    if isinstance(instance, ApiKey) and getattr(instance, "raw_key", None):
+        messages.warning(
+            request,
+            f"API key for {instance.name}: {instance.raw_key} — copy it now; only its hash is kept.",
+        )
 
 
 @hooks.register("register_admin_urls")
