@@ -21,9 +21,8 @@ _django.setup()
 
 import numpy as np  # noqa: E402
 
-from embeddings.encoder import get_encoder  # noqa: E402
 from incidents import demo  # noqa: E402
-from incidents.matching import problem_texts  # noqa: E402
+from incidents.matching import matching_encoder, problem_texts  # noqa: E402
 from incidents.models import KnownProblem  # noqa: E402
 from search.demo_events import UNANSWERED  # noqa: E402
 
@@ -63,7 +62,7 @@ def negatives():
 
 
 def main():
-    encoder = get_encoder()
+    encoder = matching_encoder()
     problems = [
         KnownProblem(**{k: v for k, v in d.items() if not k.startswith("_")})
         for d in (demo.E301, demo.INTERNAL, *demo.RESOLVED)
@@ -73,11 +72,11 @@ def main():
         rows = problem_texts(problem)
         owners += [index] * len(rows)
         texts += rows
-    matrix = encoder.encode(texts)
+    matrix = encoder.encode_passages(texts)
     owners = np.array(owners)
 
     def best(query, target=0):
-        sims = matrix @ encoder.encode([query])[0]
+        sims = matrix @ encoder.encode_query(query)
         return float(sims[owners == target].max()), float(sims.max())
 
     print(f"model: {encoder.model_id}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
-from embeddings.encoder import get_encoder, query_threads
+from embeddings.encoder import get_encoder, model_for_language, query_threads
 
 from .models import LANGUAGES, KnownProblem
 from .texts import status_label
@@ -37,6 +37,14 @@ class Match:
 
 def threshold():
     return getattr(settings, "KB_KNOWN_PROBLEM_THRESHOLD", DEFAULT_THRESHOLD)
+
+
+def matching_encoder():
+    """The model the threshold was measured with: KB_KNOWN_PROBLEM_MODEL, by default the one
+    serving English (all-MiniLM-L6-v2). Every language's text and every query go through it,
+    so one threshold applies; a model with another similarity scale needs its own threshold."""
+    model_id = getattr(settings, "KB_KNOWN_PROBLEM_MODEL", "") or model_for_language("en")
+    return get_encoder(model_id)
 
 
 def error_codes(text):
@@ -79,7 +87,7 @@ class _ProblemMatrix:
             texts += rows
             codes[problem.pk] = error_codes(" ".join(rows))
         with query_threads():
-            vectors = encoder.encode(texts)
+            vectors = encoder.encode_passages(texts)
         with self.lock:
             self.owners, self.vectors, self.codes = np.array(owners, "int64"), vectors, codes
             self.signature = signature
@@ -89,7 +97,7 @@ class _ProblemMatrix:
         vector = self.query_vectors.get(key)
         if vector is None:
             with query_threads():
-                vector = encoder.encode([query])[0]
+                vector = encoder.encode_query(query)
             self.query_vectors[key] = vector
             if len(self.query_vectors) > 256:
                 self.query_vectors.popitem(last=False)
@@ -140,7 +148,7 @@ def matching_problems(query, *, channel="public", service=None, postcode=None, l
     )
     if not problems:
         return []
-    encoder = get_encoder()
+    encoder = matching_encoder()
     _matrix.refresh(problems, encoder)
     scores = _matrix.scores(encoder, query)
     codes = error_codes(query)
