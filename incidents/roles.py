@@ -18,7 +18,9 @@ def grant_incident_permissions(groups):
             group.permissions.add(_perm(f"{action}_knownproblem"))
         group.permissions.add(_perm("view_incidentlink"))
     managers.permissions.add(_perm("delete_knownproblem"))
-    for model in ("apikey", "webhookendpoint"):
-        for action in ("add", "change", "delete", "view"):
-            managers.permissions.add(_perm(f"{action}_{model}"))
+    # Keys are created with `manage.py create_api_key` (shown once); the admin lists and revokes.
+    for action in ("change", "view"):
+        managers.permissions.add(_perm(f"{action}_apikey"))
+    for action in ("add", "change", "delete", "view"):
+        managers.permissions.add(_perm(f"{action}_webhookendpoint"))
     managers.permissions.add(_perm("view_webhookdelivery"))

@@ -30,8 +30,8 @@ class IncidentLinkViewSet(SnippetViewSet):
 
 
 class ApiKeyViewSet(SnippetViewSet):
-    """Create a key here (all scopes; the key is shown once) or with `manage.py
-    create_api_key` (chosen scopes); revoke one by setting 'revoked at'."""
+    """Keys are created with `manage.py create_api_key` (the key is shown once); here they
+    are listed and revoked (set 'revoked at')."""
 
     model = ApiKey
     icon = "key"
