@@ -1,6 +1,7 @@
 """The three staff roles and the review workflow second-line submissions go through."""
 
 from django.contrib.auth.models import Group, Permission
+from django.dispatch import Signal
 from wagtail.models import (
     GroupApprovalTask,
     GroupPagePermission,
@@ -16,6 +17,10 @@ STAFF_GROUPS = (OPERATORS, SECOND_LINE, KNOWLEDGE_MANAGERS)
 WORKFLOW_NAME = "Solution review"
 
 _SNIPPET_MODELS = ("service", "servicelevel", "escalationteam")
+
+# Sent with `groups` ({name: Group}) once the staff roles exist, so apps above this one
+# (incidents) grant their own permissions without articles knowing them.
+roles_ensured = Signal()
 
 
 def ensure_groups():
@@ -56,6 +61,7 @@ def ensure_roles_and_workflow(kb_roots):
             "change_contactrequest",
             "view_articlefeedback",
             "change_articlefeedback",
+            "view_calloutcome",
         ):
             group.permissions.add(_perm("insights", codename))
     # Data-subject requests (export, erase) are the knowledge managers' call.
@@ -92,4 +98,5 @@ def ensure_roles_and_workflow(kb_roots):
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
     for root in kb_roots:
         WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+    roles_ensured.send(sender=ensure_roles_and_workflow, groups=groups)
     return groups

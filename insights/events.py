@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from embeddings.encoder import comparison_model_id, get_encoder
+from incidents import services as incident_services
+from incidents.models import IncidentLink
 from textutils.redaction import redact
 from textutils.sanitize import sanitize_text
 
@@ -58,19 +60,44 @@ def _remember_vector(query, redacted, vector):
 
 
 def record_outcome(
-    *, user, outcome, query="", locale="", article=None, team=None, note="", search_event_id=None
+    *,
+    user,
+    outcome,
+    query="",
+    locale="",
+    article=None,
+    team=None,
+    note="",
+    search_event_id=None,
+    ticket_reference="",
+    known_problem=None,
 ):
+    """`ticket_reference` must already be checked (incidents.services.clean_ticket_reference).
+    A call linked to a known problem is also counted on the problem (incidents.IncidentLink)."""
     event = SearchEvent.objects.filter(pk=search_event_id).first() if search_event_id else None
-    return CallOutcome.objects.create(
-        user=user,
-        outcome=outcome,
-        query=redact(query)[:600],
-        locale=locale[:8],
-        article=article,
-        team=team,
-        note=redact(note)[:2000],
-        search_event=event,
-    )
+    redacted = redact(query)[:600]
+    with transaction.atomic():
+        record = CallOutcome.objects.create(
+            user=user,
+            outcome=outcome,
+            query=redacted,
+            locale=locale[:8],
+            article=article,
+            team=team,
+            note=redact(note)[:2000],
+            search_event=event,
+            ticket_reference=ticket_reference,
+            known_problem=known_problem,
+        )
+        if known_problem is not None:
+            incident_services.link(
+                known_problem=known_problem,
+                ticket_reference=ticket_reference,
+                source=IncidentLink.SOURCE_CONSOLE,
+                user=user,
+                query=redacted,
+            )
+    return record
 
 
 def record_feedback(*, article, locale, helpful, session_key=""):

@@ -43,10 +43,12 @@ class CallOutcome(models.Model):
     SOLVED = "solved"
     ESCALATED = "escalated"
     NO_ARTICLE = "no_article"
+    KNOWN_PROBLEM = "known_problem"
     OUTCOMES = [
         (SOLVED, _("Solved with this article")),
         (ESCALATED, _("Escalated")),
         (NO_ARTICLE, _("No article found")),
+        (KNOWN_PROBLEM, _("Linked to a known problem")),
     ]
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -58,7 +60,7 @@ class CallOutcome(models.Model):
     )
     query = models.CharField(max_length=600, blank=True, help_text=_("After redaction"))
     locale = models.CharField(max_length=8, blank=True)
-    outcome = models.CharField(max_length=12, choices=OUTCOMES)
+    outcome = models.CharField(max_length=16, choices=OUTCOMES)
     article = models.ForeignKey(
         "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -70,6 +72,19 @@ class CallOutcome(models.Model):
         related_name="+",
     )
     note = models.TextField(blank=True, help_text=_("After redaction"))
+    ticket_reference = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("The helpdesk ticket, checked against KB_TICKET_REFERENCE_PATTERN"),
+    )
+    known_problem = models.ForeignKey(
+        "incidents.KnownProblem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="call_outcomes",
+    )
 
     class Meta:
         db_table = "kbsearch_calloutcome"  # kept when the model moved from search

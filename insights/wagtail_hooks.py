@@ -6,7 +6,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from .models import ArticleFeedback, ContactRequest
+from .models import ArticleFeedback, CallOutcome, ContactRequest
 from .privacy_views import (
     ContactRequestIndexView,
     can_handle_privacy_requests,
@@ -55,11 +55,29 @@ class DataSubjectRequestViewSet(ViewSet):
         return [path("", privacy_request_view, name="index")]
 
 
+class CallOutcomeViewSet(ModelViewSet):
+    """Operators' call outcomes, searchable by ticket reference."""
+
+    model = CallOutcome
+    icon = "list-ul"
+    menu_label = "Call outcomes"
+    list_display = ["created_at", "outcome", "ticket_reference", "known_problem", "article", "team"]
+    list_filter = ["outcome", "locale"]
+    form_fields = ["ticket_reference"]
+    inspect_view_enabled = True
+    search_fields = ["ticket_reference", "query"]
+
+
 class CustomerRequestsGroup(ModelViewSetGroup):
     menu_label = "Customers"
     menu_icon = "group"
     menu_order = 260
-    items = (ContactRequestViewSet, ArticleFeedbackViewSet, DataSubjectRequestViewSet)
+    items = (
+        ContactRequestViewSet,
+        ArticleFeedbackViewSet,
+        CallOutcomeViewSet,
+        DataSubjectRequestViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")
@@ -122,4 +140,15 @@ def knowledge_gaps_menu_item():
         name="knowledge-gaps",
         icon_name="help",
         order=790,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def known_problems_menu_item():
+    return ReportsMenuItem(
+        "Known problems",
+        reverse("kb_reports:known_problems"),
+        name="known-problems",
+        icon_name="warning",
+        order=795,
     )

@@ -25,6 +25,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap),
     path("healthz", healthz, name="healthz"),
     path("", include(search_urls)),
+    path("", include("incidents.urls")),
     path("", include("articles.urls")),
 ]
 
@@ -35,6 +36,7 @@ if settings.DEBUG:
 
 urlpatterns += i18n_patterns(
     path("", include(public_urls)),
+    path("", include("incidents.public_urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -21,6 +21,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from articles.reminders import send_review_reminders
 from articles.retention import prune_flags
 from embeddings.indexing import process_pending
+from incidents.webhooks import deliver_due
 from insights.retention import prune, prune_contact_requests, prune_feedback_comments
 
 logger = logging.getLogger("kb.worker")
@@ -47,11 +48,17 @@ def review_reminders():
     return f"{send_review_reminders()} review reminders sent"
 
 
+def deliver_webhooks():
+    """Known-problem status webhooks whose retry is due (the first attempt runs at once)."""
+    return f"{deliver_due()} webhook deliveries attempted"
+
+
 JOBS = {
     "prune_search_logs": prune_search_logs,
     "drain_index_updates": drain_index_updates,
     "retention": retention,
     "review_reminders": review_reminders,
+    "deliver_webhooks": deliver_webhooks,
 }
 
 

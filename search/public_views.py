@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from articles.jsonapi import parse_int
 from articles.models import CategoryPage
 from articles.selectors import visible_articles
+from incidents.presenters import public_matches
 from insights import events
 from insights.models import ArticleFeedback, SearchEvent
 from textutils.redaction import redact
@@ -60,6 +61,7 @@ def search_page(request):
                 query_vector=service.cached_query_vector(response.query),
             )
             context.update(
+                known_problems=public_matches(response.query, locale),
                 search_id=search_id,
                 no_good_match=response.no_good_match,
                 results=[
@@ -159,6 +161,13 @@ def contact(request):
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if request.POST.get("confirm") != "send":
+            # A known problem that matches what they wrote may save them the wait.
+            matches = public_matches(data["message"], get_language())
+            if matches:
+                return render(
+                    request, "search/contact.html", {"form": form, "known_problems": matches}
+                )
         article_id = parse_int(data.get("article"))
         article = visible_articles(None).filter(pk=article_id).first() if article_id else None
         record = events.record_contact_request(

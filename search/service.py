@@ -244,7 +244,8 @@ def _articles_for(user, channel, service):
 
     The full-text query runs on the superset because `.public()` adds one path condition per
     restricted page to every scored row; the exact set is applied to the merged candidates."""
-    staff = channel == "operator" and user_is_staff_reader(user)
+    # "integration": the ticketing system, authenticated by a scoped API key (incidents/).
+    staff = (channel == "operator" and user_is_staff_reader(user)) or channel == "integration"
     articles = visible_articles(user if staff else None)
     prefilter = SolutionArticlePage.objects.searchable()
     if not staff:

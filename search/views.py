@@ -3,16 +3,22 @@
 import re
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language_from_request
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from articles.jsonapi import error, json_body, parse_int, staff_only
 from articles.models import EscalationTeam, Service, ServiceLevel
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
+from incidents.api_auth import api_key_required
+from incidents.matching import known_problems_for_search
+from incidents.models import KnownProblem
+from incidents.services import clean_ticket_reference
+from incidents.texts import ui as known_problem_labels
 from insights import events
 from insights.models import CallOutcome, SearchClick, SearchEvent
 from textutils.sanitize import sanitize_text
@@ -51,6 +57,9 @@ def public_search_api(request):
     except service.InvalidQuery as exc:
         return error(str(exc))
     data = response_to_dict(response, request)
+    data["known_problems"] = known_problems_for_search(
+        response.query, channel="public", language=response.locale
+    )
     data["search_id"] = events.log_search(
         response,
         channel=SearchEvent.CHANNEL_PUBLIC,
@@ -81,6 +90,12 @@ def operator_search_api(request):
     except service.InvalidQuery as exc:
         return error(str(exc))
     data = response_to_dict(response, request, level, include_internal_details=True)
+    data["known_problems"] = known_problems_for_search(
+        response.query,
+        channel="operator",
+        language=response.locale,
+        service=request.GET.get("service") or None,
+    )
     channel = (
         SearchEvent.CHANNEL_OPERATOR
         if request.GET.get("source") == "console"
@@ -91,6 +106,37 @@ def operator_search_api(request):
         channel=channel,
         request=request,
         query_vector=service.cached_query_vector(response.query),
+    )
+    return JsonResponse(data)
+
+
+@api_key_required("suggest")
+@require_http_methods(["GET", "POST"])
+def integration_suggestions_api(request):
+    """For the ticketing system: articles and known problems for a ticket's text.
+    GET ?text=&locale=&limit= or POST {"text", "locale", "limit"}; staff visibility."""
+    if request.method == "POST":
+        params = json_body(request)
+        if params is None:
+            return error("Send the ticket as a JSON object.")
+    else:
+        params = request.GET
+    locale = str(params.get("locale") or "en")
+    try:
+        limit = int(params.get("limit") or 5)
+    except (TypeError, ValueError):
+        return error("limit must be a whole number between 1 and 50.")
+    if not 1 <= limit <= 50:
+        return error("limit must be a whole number between 1 and 50.")
+    try:
+        response = service.search(
+            params.get("text"), user=None, channel="integration", locale=locale, limit=limit
+        )
+    except service.InvalidQuery as exc:
+        return error(str(exc))
+    data = response_to_dict(response, request, include_internal_details=True)
+    data["known_problems"] = known_problems_for_search(
+        response.query, channel="operator", language=response.locale
     )
     return JsonResponse(data)
 
@@ -121,7 +167,7 @@ def outcome_api(request):
         return error("Send the outcome as a JSON object.")
     outcome = data.get("outcome")
     if not isinstance(outcome, str) or outcome not in dict(CallOutcome.OUTCOMES):
-        return error("outcome must be solved, escalated or no_article.")
+        return error("outcome must be solved, escalated, no_article or known_problem.")
     for key in ("query", "note", "locale"):
         if not isinstance(data.get(key) or "", str):
             return error(f"{key} must be text.")
@@ -138,6 +184,17 @@ def outcome_api(request):
         team = EscalationTeam.objects.filter(pk=parse_int(data.get("team_id"))).first()
         if team is None:
             return error("Choose the team the call was escalated to.")
+    problem = None
+    if outcome == CallOutcome.KNOWN_PROBLEM:
+        problem = (
+            KnownProblem.objects.active().filter(pk=parse_int(data.get("known_problem_id"))).first()
+        )
+        if problem is None:
+            return error("No such active known problem.", status=404)
+    try:
+        ticket_reference = clean_ticket_reference(data.get("ticket_reference"))
+    except ValidationError as exc:
+        return error(" ".join(exc.messages))
     note = str(data.get("note") or "")
     if len(note) > MAX_NOTE_CHARS:
         return error(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
@@ -150,8 +207,13 @@ def outcome_api(request):
         team=team,
         note=sanitize_text(note),
         search_event_id=parse_int(data.get("search_id")),
+        ticket_reference=ticket_reference,
+        known_problem=problem,
     )
-    return JsonResponse({"id": record.pk, "outcome": record.outcome}, status=201)
+    return JsonResponse(
+        {"id": record.pk, "outcome": record.outcome, "ticket_reference": ticket_reference},
+        status=201,
+    )
 
 
 @csrf_exempt  # analytics only; checked against the caller's own search below
@@ -194,6 +256,7 @@ def operator_console(request):
         "service_levels": ServiceLevel.objects.all(),
         "services": Service.objects.filter(locale__language_code=ui_language),
         "teams": EscalationTeam.objects.all(),
+        "kp_labels": known_problem_labels(ui_language),
         "languages": [("nl", "Nederlands"), ("fr", "Français"), ("en", "English")],
     }
     return render(request, "operator/console.html", context)

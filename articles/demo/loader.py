@@ -7,6 +7,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from articles.importing import import_records
@@ -27,6 +28,9 @@ from . import catalogue
 
 DEMO_ARTICLES = Path(__file__).with_name("articles.jsonl")
 LANGUAGES = ("en", "nl", "fr")
+# Sent after the demo articles exist, so apps above this one add their own demo content
+# (incidents: known problems) without articles importing them.
+demo_data_loaded = Signal()
 OVERDUE_REVIEW = {"demo-printer-offline", "demo-mailbox-full", "demo-roaming-abroad"}
 
 
@@ -155,4 +159,5 @@ def load_initial_data(stdout=None, progress=None):
         stdout.write(f"Demo articles: {report.created} created, {len(existing)} already present")
         for position, message in report.errors:
             stdout.write(f"  articles.jsonl line {position}: {message}")
+    demo_data_loaded.send(sender=load_initial_data, stdout=stdout)
     return report

@@ -14,6 +14,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from .export import export_response
 from .filters import parse_report_filters
 from .health import build_health_report
+from .known_problems import build_known_problems_report
 from .recurring import build_recurring_report
 
 REPORTS_PERMISSION = "insights.view_reports"
@@ -94,3 +95,16 @@ class KcsHealthView(BaseReportView):
 
     def build_report(self, filters):
         return build_health_report(filters)
+
+
+class KnownProblemsView(BaseReportView):
+    page_title = _("Known problems")
+    header_icon = "warning"
+    url_name = "kb_reports:known_problems"
+    intro = _(
+        "Calls and tickets linked to each known problem over time, how long it took to "
+        "declare it, and the contacts the 'still need help' form prevented."
+    )
+
+    def build_report(self, filters):
+        return build_known_problems_report(filters)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "articles",
     "search",
     "insights",
+    "incidents",
     "embeddings",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -203,6 +204,7 @@ KB_WORKER_PERIODS = {
     "drain_index_updates": env_int("KB_PERIOD_DRAIN_INDEX_UPDATES", 300),
     "retention": env_int("KB_PERIOD_RETENTION", 24 * 3600),
     "review_reminders": env_int("KB_PERIOD_REVIEW_REMINDERS", 24 * 3600),
+    "deliver_webhooks": env_int("KB_PERIOD_DELIVER_WEBHOOKS", 60),
 }
 # Extra regular expressions for customer numbers, redacted from logged queries.
 KB_CUSTOMER_NUMBER_PATTERNS = [
@@ -251,6 +253,15 @@ KB_CLIENT_IP_HEADER = os.environ.get("KB_CLIENT_IP_HEADER", "").strip()
 KB_TRUSTED_PROXIES = [
     p.strip() for p in os.environ.get("KB_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()
 ]
+
+# Known problems (incidents/): ticket references an outcome or link may carry (full match),
+# the similarity above which a question matches a known problem, webhook retries.
+KB_TICKET_REFERENCE_PATTERN = os.environ.get(
+    "KB_TICKET_REFERENCE_PATTERN", r"[A-Z][A-Z0-9]{1,9}-\d{1,12}"
+)
+KB_WEBHOOK_MAX_ATTEMPTS = env_int("KB_WEBHOOK_MAX_ATTEMPTS", 6)
+KB_WEBHOOK_BACKOFF_SECONDS = env_int("KB_WEBHOOK_BACKOFF_SECONDS", 60)
+KB_WEBHOOK_TIMEOUT = env_int("KB_WEBHOOK_TIMEOUT", 5)
 
 LOGGING = {
     "version": 1,

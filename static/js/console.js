@@ -39,6 +39,7 @@
       return;
     }
     lastSearchId = data.search_id;
+    document.dispatchEvent(new CustomEvent("kb:results", { detail: { data, query: text, locale: $("locale").value } }));
     status.textContent = data.results.length ? `${data.results.length} · ${data.took_ms} ms` : L.no_results;
     render(data.results, data.no_good_match);
   }
@@ -182,6 +183,7 @@
     if (outcome !== "no_article" && openId) body.article_id = openId;
     if (outcome === "no_article") body.note = $("note").value;
     if (outcome === "escalated") body.team_id = $("team").value;
+    if ($("ticket-ref") && $("ticket-ref").value.trim()) body.ticket_reference = $("ticket-ref").value.trim();
     const resp = await fetch("/api/v1/outcomes/", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),

@@ -39,6 +39,7 @@
       const p = document.createElement("p"); p.className = "snippet"; p.append(marked(r.snippet, q)); li.append(p);
       list.append(li);
     }
+    renderKnownProblems(data.known_problems || []);
     box.replaceChildren(list);
     // The same calibrated no-good-match decision as the server-rendered page (per model and language).
     if (data.no_good_match) {
@@ -49,6 +50,30 @@
     const link = document.createElement("a"); link.className = "button"; link.href = `/${form.dataset.locale}/contact/`;
     link.textContent = form.dataset.locale === "nl" ? "Nog hulp nodig? Contacteer ons" : form.dataset.locale === "fr" ? "Besoin d'aide ? Contactez-nous" : "Still need help? Contact us";
     help.append(link); box.append(help);
+  }
+
+  // Known problems the question matches come first, set apart from the articles.
+  function renderKnownProblems(problems) {
+    const section = document.getElementById("public-known-problems");
+    const labelsNode = document.getElementById("kp-labels");
+    if (!section || !labelsNode) return;
+    const L = JSON.parse(labelsNode.textContent);
+    section.replaceChildren(...problems.map((p) => {
+      const item = document.createElement("article"); item.className = "kp-match"; item.dataset.knownProblem = p.id;
+      const label = document.createElement("p"); label.className = "kp-match-label"; label.textContent = L.matching;
+      const h = document.createElement("h2"); h.className = "kp-title"; h.textContent = p.title + " ";
+      const st = document.createElement("span"); st.className = `kp-status kp-status-${p.status}`; st.textContent = p.status_label; h.append(st);
+      const since = document.createElement("p"); since.className = "kp-since";
+      since.textContent = `${L.since} ${new Date(p.started_at).toLocaleString(form.dataset.locale, { day: "numeric", month: "numeric", hour: "2-digit", minute: "2-digit" })}`;
+      item.append(label, h, since);
+      if (p.customer_text) { const t = document.createElement("p"); t.className = "kp-text"; t.textContent = p.customer_text; item.append(t); }
+      if (p.workaround) {
+        const w = document.createElement("p"); w.className = "kp-workaround";
+        const strong = document.createElement("strong"); strong.textContent = `${L.workaround}: `;
+        w.append(strong, p.workaround); item.append(w);
+      }
+      return item;
+    }));
   }
 
   input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 250); });

@@ -1,0 +1,215 @@
+"""Which active known problems a question is about: by meaning, by error code, by service.
+
+There are only a handful of active problems at any time, so their texts are embedded into a
+small in-memory matrix (rebuilt when a problem is added, edited or resolved) and compared
+with the query vector directly; no FAISS index. Each language's title and title + customer
+text are separate rows, and a problem scores its best row, so a Dutch question meets the
+Dutch text. An error code in the question ("E-301") that also appears in a problem's texts
+matches on its own: codes carry little meaning for the encoder but are exact for people.
+"""
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+
+from embeddings.encoder import get_encoder, model_for_language, query_threads
+
+from .models import LANGUAGES, KnownProblem
+from .texts import status_label
+
+# bench/known_problem_threshold.py: at 0.6, 6 of 17 outage questions without their error code
+# are missed and 7 of 227 other questions match some demo problem (in-sample: the
+# questions there are the ones the threshold was chosen on).
+DEFAULT_THRESHOLD = 0.6
+ERROR_CODE = re.compile(r"\b([A-Z]{1,4})[- ]?(\d{2,5})\b", re.IGNORECASE)
+
+
+@dataclass
+class Match:
+    problem: KnownProblem
+    score: float
+    matched_by: str  # "meaning", "code" or "service"
+
+
+def threshold():
+    return getattr(settings, "KB_KNOWN_PROBLEM_THRESHOLD", DEFAULT_THRESHOLD)
+
+
+def matching_encoder():
+    """The model the threshold was measured with: KB_KNOWN_PROBLEM_MODEL, by default the one
+    serving English (all-MiniLM-L6-v2). Every language's text and every query go through it,
+    so one threshold applies; a model with another similarity scale needs its own threshold."""
+    model_id = getattr(settings, "KB_KNOWN_PROBLEM_MODEL", "") or model_for_language("en")
+    return get_encoder(model_id)
+
+
+def error_codes(text):
+    return {f"{a.upper()}{b}" for a, b in ERROR_CODE.findall(text or "")}
+
+
+def problem_texts(problem):
+    rows = []
+    for code in LANGUAGES:
+        title = getattr(problem, f"title_{code}")
+        text = getattr(problem, f"customer_text_{code}")
+        if title:
+            rows.append(title)
+        if title and text:
+            rows.append(f"{title}. {text}")
+        elif text:
+            rows.append(text)
+    return rows
+
+
+class _ProblemMatrix:
+    """Vectors of the active problems' texts, rebuilt when any of them changed."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.signature = None
+        self.owners = np.zeros(0, dtype="int64")  # problem id per row
+        self.vectors = None
+        self.codes = {}
+        self.query_vectors = OrderedDict()
+
+    def refresh(self, problems, encoder):
+        signature = (encoder.model_id, tuple((p.pk, p.updated_at) for p in problems))
+        if signature == self.signature:
+            return
+        owners, texts, codes = [], [], {}
+        for problem in problems:
+            rows = problem_texts(problem)
+            owners += [problem.pk] * len(rows)
+            texts += rows
+            codes[problem.pk] = error_codes(" ".join(rows))
+        with query_threads():
+            vectors = encoder.encode_passages(texts)
+        with self.lock:
+            self.owners, self.vectors, self.codes = np.array(owners, "int64"), vectors, codes
+            self.signature = signature
+
+    def query_vector(self, encoder, query):
+        key = (encoder.model_id, query)
+        vector = self.query_vectors.get(key)
+        if vector is None:
+            with query_threads():
+                vector = encoder.encode_query(query)
+            self.query_vectors[key] = vector
+            if len(self.query_vectors) > 256:
+                self.query_vectors.popitem(last=False)
+        return vector
+
+    def scores(self, encoder, query):
+        """{problem id: best cosine over its rows}."""
+        if self.vectors is None or not len(self.owners):
+            return {}
+        sims = self.vectors @ self.query_vector(encoder, query)
+        best = {}
+        for owner, sim in zip(self.owners.tolist(), sims.tolist(), strict=True):
+            if sim > best.get(owner, -1.0):
+                best[owner] = sim
+        return best
+
+
+_matrix = _ProblemMatrix()
+
+
+def forget():
+    """Drop the cached vectors (tests, or after the embedding model changed)."""
+    global _matrix
+    _matrix = _ProblemMatrix()
+
+
+def _in_postcode(problem, postcode):
+    ranges = problem.postcode_ranges()
+    if not ranges or not postcode:
+        return True
+    try:
+        number = int(postcode)
+    except (TypeError, ValueError):
+        return True
+    return any(low <= number <= high for low, high in ranges)
+
+
+def matching_problems(query, *, channel="public", service=None, postcode=None, limit=3):
+    """Active known problems the (cleaned) query is about, best first, that the channel may see.
+
+    `channel` "operator" sees internal problems too; `service` (a slug, any language) adds
+    every active problem affecting that service."""
+    problems = list(
+        KnownProblem.objects.active()
+        .visible_to(channel)
+        .prefetch_related("services")
+        .order_by("pk")
+    )
+    if not problems:
+        return []
+    encoder = matching_encoder()
+    _matrix.refresh(problems, encoder)
+    scores = _matrix.scores(encoder, query)
+    codes = error_codes(query)
+    cutoff = threshold()
+    found = []
+    for problem in problems:
+        score = scores.get(problem.pk, 0.0)
+        if codes and codes & _matrix.codes.get(problem.pk, set()):
+            found.append(Match(problem, max(score, 1.0), "code"))
+        elif score >= cutoff:
+            found.append(Match(problem, score, "meaning"))
+        elif service and any(s.slug == service for s in problem.services.all()):
+            found.append(Match(problem, score, "service"))
+    found = [m for m in found if _in_postcode(m.problem, postcode)]
+    found.sort(key=lambda m: m.score, reverse=True)
+    return found[:limit]
+
+
+def problem_summary(problem, language, score=None, matched_by=None):
+    """The JSON shape the search APIs and the integration API share."""
+    data = {
+        "id": problem.pk,
+        "title": problem.title_in(language),
+        "status": problem.status,
+        "status_label": status_label(problem.status, language),
+        "started_at": problem.started_at.isoformat(),
+        "public": problem.is_public,
+        "services": [
+            {"slug": s.slug, "name": s.name} for s in services_in_language(problem, language)
+        ],
+        "customer_text": problem.customer_text_in(language),
+        "workaround": problem.workaround_in(language),
+    }
+    if score is not None:
+        data["score"] = round(float(score), 4)
+        data["matched_by"] = matched_by
+    return data
+
+
+def services_in_language(problem, language):
+    """One entry per affected service, named in the caller's language when it exists there."""
+    from articles.models import Service
+
+    chosen = list(problem.services.all())
+    keys = {s.translation_key for s in chosen}
+    local = {
+        s.translation_key: s
+        for s in Service.objects.filter(translation_key__in=keys, locale__language_code=language)
+    }
+    seen, result = set(), []
+    for service in chosen:
+        if service.translation_key in seen:
+            continue
+        seen.add(service.translation_key)
+        result.append(local.get(service.translation_key, service))
+    return sorted(result, key=lambda s: s.name)
+
+
+def known_problems_for_search(query, *, channel, language, service=None, postcode=None):
+    """`known_problems` of a search response: list of dicts, best match first."""
+    return [
+        problem_summary(m.problem, language, m.score, m.matched_by)
+        for m in matching_problems(query, channel=channel, service=service, postcode=postcode)
+    ]
