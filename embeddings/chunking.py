@@ -90,3 +90,22 @@ def chunk_article(page, strategy=None, max_words=None, prefix_title=True):
         elif block.block_type == "note":
             add("note", f"{title}: {html_to_text(str(block.value['text']))}")
     return specs
+
+
+# Chunks that other apps add to an article's own (the search app's learned phrasings, kind
+# "learned", match only). Registered from their AppConfig.ready(), so this layer imports
+# nothing above it: provider(page, first_position) -> [ChunkSpec].
+_extra_chunk_providers = []
+
+
+def register_extra_chunks(provider):
+    if provider not in _extra_chunk_providers:
+        _extra_chunk_providers.append(provider)
+
+
+def chunks_for_index(page):
+    """What the indexer stores for a live article: its own chunks, then any registered extras."""
+    specs = chunk_article(page)
+    for provider in _extra_chunk_providers:
+        specs.extend(provider(page, len(specs)))
+    return specs

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from wagtail.models import Locale, Page
 
-from .chunking import chunk_article
+from .chunking import chunks_for_index
 from .encoder import current_model_id, get_encoder
 from .models import Chunk, PendingIndexUpdate
 from .store import IndexUnusable, VectorStore, index_ids, index_kind, new_index
@@ -135,7 +135,7 @@ def index_page(page_id, encoder=None, precomputed=None):
     encoder = encoder or get_encoder()
     model_id = encoder.model_id
     visibility = page_visibility(page)
-    specs = chunk_article(specific)
+    specs = chunks_for_index(specific)
 
     with transaction.atomic():
         existing = list(Chunk.objects.select_for_update().filter(page_id=page_id))
@@ -362,7 +362,7 @@ def _texts_needing_vectors(page_ids, model_id):
     needed = {}
     for page in Page.objects.filter(id__in=page_ids).specific().iterator(chunk_size=500):
         if _is_indexable(page):
-            for spec in chunk_article(page):
+            for spec in chunks_for_index(page):
                 if (page.pk, spec.text_hash) not in present:
                     needed.setdefault(spec.text_hash, spec.text)
     return needed

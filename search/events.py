@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from . import learning
 from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
 from .redaction import redact
 
@@ -57,7 +58,7 @@ def record_outcome(
     *, user, outcome, query="", locale="", article=None, team=None, note="", search_event_id=None
 ):
     event = SearchEvent.objects.filter(pk=search_event_id).first() if search_event_id else None
-    return CallOutcome.objects.create(
+    record = CallOutcome.objects.create(
         user=user,
         outcome=outcome,
         query=redact(query)[:600],
@@ -67,13 +68,17 @@ def record_outcome(
         note=redact(note)[:2000],
         search_event=event,
     )
+    learning.note_solved_call(record)  # a solved call's wording teaches the search
+    return record
 
 
 def record_feedback(*, article, locale, helpful, session_key=""):
     """'Was this helpful?' yes/no on an article page."""
-    return ArticleFeedback.objects.create(
+    record = ArticleFeedback.objects.create(
         article=article, locale=locale[:8], helpful=bool(helpful), session_key=session_key
     )
+    learning.note_helpful_feedback(record)  # 'yes' after a public search teaches the search
+    return record
 
 
 def add_feedback_details(record, *, reason, comment=""):

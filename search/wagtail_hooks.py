@@ -55,9 +55,23 @@ class ReportsMenuItem(MenuItem):
 
 @hooks.register("register_admin_urls")
 def register_report_urls():
+    from . import learning_views
     from .reports import urls as report_urls
 
-    return [path("kb-reports/", include(report_urls, namespace="kb_reports"))]
+    return [
+        path("kb-reports/", include(report_urls, namespace="kb_reports")),
+        # The article editor's "customers also describe this as …" panel.
+        path(
+            "learned-phrasings/article/<int:page_id>/",
+            learning_views.learned_phrasings,
+            name="learned_phrasings",
+        ),
+        path(
+            "learned-phrasings/<int:phrasing_id>/review/",
+            learning_views.review_learned_phrasing,
+            name="learned_phrasing_review",
+        ),
+    ]
 
 
 @hooks.register("register_reports_menu_item")
