@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from . import learning
+from . import learning, tasks
 from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
 from .redaction import redact
 
@@ -68,7 +68,8 @@ def record_outcome(
         note=redact(note)[:2000],
         search_event=event,
     )
-    learning.note_solved_call(record)  # a solved call's wording teaches the search
+    if learning.note_solved_call(record):  # a solved call's wording teaches the search
+        tasks.schedule_learning()
     return record
 
 
@@ -77,7 +78,8 @@ def record_feedback(*, article, locale, helpful, session_key=""):
     record = ArticleFeedback.objects.create(
         article=article, locale=locale[:8], helpful=bool(helpful), session_key=session_key
     )
-    learning.note_helpful_feedback(record)  # 'yes' after a public search teaches the search
+    if learning.note_helpful_feedback(record):  # 'yes' after a public search teaches too
+        tasks.schedule_learning()
     return record
 
 

@@ -89,15 +89,15 @@ def _add_evidence(*, article_id, kind, text, locale, source):
     text = redact(text or "")[:600].strip()  # redacted again: nothing unredacted is ever stored
     if not _usable(text) or not source:
         return None
-    evidence = PhrasingEvidence.objects.create(
-        article_id=article_id,
-        kind=kind,
-        text=text,
-        text_hash=text_hash(text),
-        locale=(locale or "")[:8],
-        source=source[:80],
-    )
-    _schedule()
+    with transaction.atomic():  # a savepoint: a failure here never breaks the caller's request
+        evidence = PhrasingEvidence.objects.create(
+            article_id=article_id,
+            kind=kind,
+            text=text,
+            text_hash=text_hash(text),
+            locale=(locale or "")[:8],
+            source=source[:80],
+        )
     return evidence
 
 
@@ -156,21 +156,8 @@ def note_helpful_feedback(feedback, now=None):
         return None
 
 
-def _schedule():
-    if getattr(_state, "deferred", False):
-        return
-    transaction.on_commit(_enqueue)
-
-
-def _enqueue():
-    from .tasks import apply_learning_task
-
-    try:
-        apply_learning_task.enqueue()
-    except Exception:
-        # The evidence is stored; the next learning run (any later call, or
-        # replay_solved_calls) picks it up.
-        logger.exception("could not enqueue the learning task; evidence stays pending")
+def is_deferred():
+    return getattr(_state, "deferred", False)
 
 
 @contextlib.contextmanager

@@ -95,9 +95,7 @@ def test_one_operator_repeating_a_wording_does_not_teach_the_search(
     assert rank_of(printer, PARAPHRASE, users["operator"]) != 1
 
 
-def test_a_burst_of_identical_calls_from_several_operators_counts_once(
-    article, operators, solve
-):
+def test_a_burst_of_identical_calls_from_several_operators_counts_once(article, operators, solve):
     printer = article(TARGET)
     for operator in operators[:3]:
         solve(operator, printer, TAUGHT[0])
@@ -200,9 +198,9 @@ def test_archiving_an_article_retires_its_learned_phrasings(
 
     run_on_commit(archive_article, printer, users["manager"])
 
-    assert set(LearnedPhrasing.objects.filter(article=printer).values_list("status", flat=True)) == {
-        "retired"
-    }
+    assert set(
+        LearnedPhrasing.objects.filter(article=printer).values_list("status", flat=True)
+    ) == {"retired"}
     assert not PhrasingEvidence.objects.filter(article=printer).exists()
     assert not learned_chunks(printer).exists()
 
@@ -245,8 +243,7 @@ def test_replay_solved_calls_teaches_the_search_before_it_returns(article, tmp_p
     calls = tmp_path / "calls.jsonl"
     calls.write_text(
         "".join(
-            json.dumps({"query": q, "article": TARGET, "locale": "en"}) + "\n"
-            for q in TAUGHT * 4
+            json.dumps({"query": q, "article": TARGET, "locale": "en"}) + "\n" for q in TAUGHT * 4
         )
     )
     call_command("replay_solved_calls", str(calls), "--seed", "3")
