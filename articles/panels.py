@@ -26,19 +26,17 @@ class SimilarArticlesPanel(Panel):
         template_name = "articles/admin/similar_articles_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from .similarity import duplicate_threshold
-
+            # The duplicate threshold is applied by the endpoint (views.similar_articles_api).
             context = super().get_context_data(parent_context)
             context["endpoint"] = reverse("articles_similar")
             context["page_id"] = self.instance.pk or ""
-            context["threshold"] = duplicate_threshold()
             return context
 
 
 class LearnedPhrasingsPanel(Panel):
     """'Customers also describe this as …': wordings solved calls taught the search, with
     counts and languages, to promote into the issue field or reject. Shown to knowledge
-    managers and the article's owner; the list comes from the search app's review API."""
+    managers and the article's owner; the list comes from the insights app's review API."""
 
     class BoundPanel(Panel.BoundPanel):
         template_name = "articles/admin/learned_phrasings_panel.html"

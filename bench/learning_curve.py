@@ -68,11 +68,11 @@ def main():
     from embeddings.encoder import get_encoder
     from embeddings.indexing import sync_locale
     from embeddings.models import Chunk
+    from insights.learning import LEARNED_KIND
+    from insights.management.commands.replay_solved_calls import read_calls, replay
+    from insights.models import CallOutcome, LearnedPhrasing, PhrasingEvidence
     from search import service
     from search.evaluation import auroc, read_gold
-    from search.learning import LEARNED_KIND
-    from search.management.commands.replay_solved_calls import read_calls, replay
-    from search.models import CallOutcome, LearnedPhrasing, PhrasingEvidence
 
     started = time.perf_counter()
     encoder = get_encoder()

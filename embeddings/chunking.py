@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from articles.sanitize import html_to_text
+from textutils.sanitize import html_to_text
 
 STRATEGIES = ("summary", "phrasings", "summary+phrasings")
 
@@ -92,7 +92,7 @@ def chunk_article(page, strategy=None, max_words=None, prefix_title=True):
     return specs
 
 
-# Chunks that other apps add to an article's own (the search app's learned phrasings, kind
+# Chunks that other apps add to an article's own (insights' learned phrasings, kind
 # "learned", match only). Registered from their AppConfig.ready(), so this layer imports
 # nothing above it: provider(page, first_position) -> [ChunkSpec].
 _extra_chunk_providers = []

@@ -20,12 +20,12 @@ from wagtail.models import Locale
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
-from embeddings.encoder import get_encoder, query_threads
+from embeddings.encoder import EncoderUnavailable, get_encoder, query_threads
 from embeddings.indexing import db_vectors, store
 from embeddings.models import Chunk
+from insights.learning import LEARNED_KIND
 
 from . import lexical
-from .learning import LEARNED_KIND
 from .stopwords import content_terms
 
 logger = logging.getLogger("kb.search")
@@ -39,8 +39,6 @@ DEFAULTS = {
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
-    # Per query language: the English model gives Dutch and French text higher similarities.
-    "KB_NO_GOOD_MATCH_THRESHOLD": {"en": 0.48, "nl": 0.6, "fr": 0.6, "default": 0.55},
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
     "KB_LEARNED_CHUNK_WEIGHT": 0.95,
@@ -135,6 +133,15 @@ class _QueryVectorCache:
 _vector_cache = _QueryVectorCache()
 
 
+def cached_query_vector(query):
+    """The query's vector if a search just encoded it (for the event log), else None."""
+    try:
+        model_id = get_encoder().model_id
+    except EncoderUnavailable:
+        return None
+    return _vector_cache.data.get((model_id, query))
+
+
 def _rebuild_from_db(encoder):
     def rebuild(locale_code):
         ids, vectors = db_vectors(locale_code, encoder.model_id)
@@ -222,7 +229,7 @@ class Candidates:
     lexical_by_page: dict  # page id -> full-text score magnitude
     visible: dict  # page id -> (translation key, locale id)
     caller_locale_id: int | None
-    # Learned phrasings (search/learning.py) rank an article but are never shown.
+    # Learned phrasings (insights/learning.py) rank an article but are never shown.
     learned_by_page: dict = field(default_factory=dict)  # page id -> best learned cosine
     learned_weight: float = 1.0
 
@@ -269,7 +276,8 @@ def rank(candidates, params):
 
 
 def no_good_match_threshold(locale):
-    threshold = _setting("KB_NO_GOOD_MATCH_THRESHOLD")
+    # A plain setting (kbsite/settings/base.py): insights' gap report applies the same one.
+    threshold = settings.KB_NO_GOOD_MATCH_THRESHOLD
     if isinstance(threshold, dict):
         return threshold.get(locale, threshold.get("default", 0.5))
     return threshold

@@ -13,8 +13,9 @@ from django.test import Client
 
 from articles.roles import OPERATORS
 from embeddings.models import Chunk
-from search import learning, service
-from search.models import LearnedPhrasing, PhrasingEvidence
+from insights import learning
+from insights.models import LearnedPhrasing, PhrasingEvidence
+from search import service
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 

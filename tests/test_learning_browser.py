@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group
 
 from articles.models import SolutionArticlePage
 from articles.roles import OPERATORS
-from search import events, learning
-from search.models import LearnedPhrasing
+from insights import events, learning
+from insights.models import LearnedPhrasing
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.django_db(transaction=True)]
