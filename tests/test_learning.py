@@ -20,12 +20,18 @@ from search import service
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
 TARGET = "demo-printer-offline"
-# How the operators of this helpdesk describe it (the issue field never says "Ricoh").
+# How the operators of this helpdesk describe it (the issue field has none of these words).
 TAUGHT = [
     "the big Ricoh by reception is greyed out on my laptop",
     "the Ricoh near reception shows grey on my laptop",
 ]
 PARAPHRASE = "Ricoh at reception is grey on the laptop of a colleague"
+# Words of the taught wordings that the article's own text does not contain.
+LEARNED_MARKERS = ("by reception", "near reception", "greyed out")
+
+
+def leaks(text):
+    return any(marker in text for marker in LEARNED_MARKERS)
 
 
 @pytest.fixture
@@ -165,16 +171,15 @@ def test_learned_text_never_shows_in_public_snippets_or_pages(
     data = client.get("/api/v1/public/search/", {"q": TAUGHT[0], "locale": "en"}).json()
     hit = next(r for r in data["results"] if r["id"] == printer.pk)
     assert hit["matched"]["kind"] != "learned"
-    assert "Ricoh" not in hit["snippet"]
-    assert "Ricoh" not in json.dumps(data["results"])
+    assert not leaks(hit["snippet"]) and not leaks(json.dumps(data["results"]))
 
     staff = Client()
     staff.force_login(users["operator"])
     data = staff.get("/api/v1/search/", {"q": TAUGHT[0], "locale": "en"}).json()
-    assert data["results"][0]["id"] == printer.pk and "Ricoh" not in json.dumps(data["results"])
+    assert data["results"][0]["id"] == printer.pk and not leaks(json.dumps(data["results"]))
 
     page = client.get(printer.url, follow=True)
-    assert page.status_code == 200 and "Ricoh" not in page.content.decode()
+    assert page.status_code == 200 and not leaks(page.content.decode())
 
 
 def test_personal_data_in_a_solved_calls_wording_is_never_stored(article, operators, solve):
@@ -237,7 +242,8 @@ def test_only_knowledge_managers_and_the_owner_review_learned_wordings(
     solve(operators[0], printer, TAUGHT[0])
     solve(operators[1], printer, TAUGHT[1])
     url = f"/admin/learned-phrasings/article/{printer.pk}/"
-
+    printer.owner_group = None  # the demo gives every article to Second line
+    printer.save(update_fields=["owner_group"])
     second_line = Client()
     second_line.force_login(users["secondline"])
     assert second_line.get(url).status_code == 400
@@ -255,7 +261,12 @@ def test_replay_solved_calls_teaches_the_search_before_it_returns(article, tmp_p
     calls = tmp_path / "calls.jsonl"
     calls.write_text(
         "".join(
-            json.dumps({"query": q, "article": TARGET, "locale": "en"}) + "\n" for q in TAUGHT * 4
+            json.dumps({"query": q, "article": TARGET, "locale": "en"}) + "\n"
+            for q in [
+                *TAUGHT,
+                "big Ricoh at reception greyed out on the laptop",
+                "Ricoh printer near reception is grey for my laptop",
+            ]
         )
     )
     call_command("replay_solved_calls", str(calls), "--seed", "3")
