@@ -65,7 +65,8 @@ def main():
     from django.contrib.auth import get_user_model
 
     from articles.models import SolutionArticlePage
-    from embeddings.encoder import get_encoder
+    from embeddings import vectors
+    from embeddings.encoder import get_encoder, model_for_language, model_ids
     from embeddings.indexing import sync_locale
     from embeddings.models import Chunk
     from insights.learning import LEARNED_KIND
@@ -75,22 +76,27 @@ def main():
     from search.evaluation import auroc, read_gold
 
     started = time.perf_counter()
-    encoder = get_encoder()
-    # Same vectors, encoded once: the replayed wordings are re-encoded at every point otherwise.
-    memo, raw_encode = {}, encoder.encode
+    # Same vectors, encoded once: the replayed wordings and learned chunks recur at every point.
+    for model_id in model_ids():
+        encoder = get_encoder(model_id)
+        for method in ("encode_queries", "encode_passages"):
+            raw, memo = getattr(encoder, method), {}
 
-    def encode(texts, batch_size=None):
-        missing = [t for t in dict.fromkeys(texts) if t not in memo]
-        if missing:
-            memo.update(zip(missing, raw_encode(missing, batch_size), strict=True))
-        return np.stack([memo[t] for t in texts]) if texts else raw_encode([])
+            def memoised(texts, raw=raw, memo=memo):
+                texts = list(texts)
+                missing = [t for t in dict.fromkeys(texts) if t not in memo]
+                if missing:
+                    memo.update(zip(missing, raw(missing), strict=True))
+                return np.stack([memo[t] for t in texts]) if texts else raw([])
 
-    encoder.encode = encode
-    service._vector_cache.size = 20_000  # every gold query encoded once, in batches
+            setattr(encoder, method, memoised)
+    vectors._query_cache.size = 20_000  # every gold query encoded once, in batches
     texts = [service.clean_query(q.query) for q in read_gold(EVAL / "banking77.gold.jsonl")]
     texts += [service.clean_query(q.query) for q in read_gold(ROOT / "search/eval/demo_gold.jsonl")]
-    for text, vector in zip(texts, raw_encode(texts), strict=True):
-        service._vector_cache.data[(encoder.model_id, text)] = vector
+    for model_id in {model_for_language(code) for code in ("en", "nl", "fr")}:
+        batch = get_encoder(model_id).encode_queries(texts)
+        for text, vector in zip(texts, batch, strict=True):
+            vectors._query_cache.get((model_id, text), lambda v=vector: v)
 
     user = get_user_model().objects.filter(is_superuser=True).first()
     ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
@@ -105,7 +111,8 @@ def main():
         CallOutcome.objects.all().delete()
         Chunk.objects.filter(kind=LEARNED_KIND).delete()
         for code in ("en", "nl", "fr"):
-            sync_locale(code, encoder=encoder)
+            for model_id in model_ids():
+                sync_locale(code, model_id)
 
     def first_per_article(n, allowed=None):
         seen, kept = {}, []

@@ -7,7 +7,7 @@ class InsightsConfig(AppConfig):
 
     def ready(self):
         # Django connects receivers when the app registry is ready, not at import time.
-        from embeddings.chunking import register_extra_chunks
+        from articles.indexing import register_extra_chunks
 
         from . import signals  # noqa: F401
         from .learning import learned_chunk_specs

@@ -35,9 +35,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from embeddings.chunking import ChunkSpec
+from embeddings.chunking import ChunkSpec, phrasing_text
 from embeddings.encoder import get_encoder
-from embeddings.indexing import deferred_indexing, process_pending, request_index
+from embeddings.indexing import process_pending
+from embeddings.tasks import deferred_indexing, request_index
 from textutils.redaction import redact
 
 from .models import LearnedPhrasing, PhrasingEvidence, SearchClick, SearchEvent
@@ -194,7 +195,7 @@ def _encode_missing(encoder):
         )
         for start in range(0, len(stale), 512):
             batch = stale[start : start + 512]
-            vectors = encoder.encode([row.text for row in batch])
+            vectors = encoder.encode_queries([row.text for row in batch])
             for row, vector in zip(batch, vectors, strict=True):
                 row.vector, row.model_id = vector.tobytes(), encoder.model_id
             model.objects.bulk_update(batch, ["vector", "model_id"])
@@ -408,7 +409,9 @@ def learned_chunk_specs(page, first_position):
     for text in texts.values_list("text", flat=True):
         if normalise(text) in own:
             continue
-        specs.append(ChunkSpec(first_position + len(specs), LEARNED_KIND, f"{title}: {text}"))
+        specs.append(
+            ChunkSpec(first_position + len(specs), LEARNED_KIND, phrasing_text(title, text))
+        )
     return specs
 
 

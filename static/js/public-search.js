@@ -40,6 +40,11 @@
       list.append(li);
     }
     box.replaceChildren(list);
+    // The same calibrated no-good-match decision as the server-rendered page (per model and language).
+    if (data.no_good_match) {
+      const note = document.createElement("p"); note.className = "no-good-match"; note.id = "no-good-match";
+      note.textContent = form.dataset.noGoodMatch; box.prepend(note);
+    }
     const help = document.createElement("p"); help.className = "still-need-help";
     const link = document.createElement("a"); link.className = "button"; link.href = `/${form.dataset.locale}/contact/`;
     link.textContent = form.dataset.locale === "nl" ? "Nog hulp nodig? Contacteer ons" : form.dataset.locale === "fr" ? "Besoin d'aide ? Contactez-nous" : "Still need help? Contact us";
