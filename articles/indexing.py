@@ -55,6 +55,25 @@ def chunk_article(page, strategy=None, max_words=None, prefix_title=True):
     return builder.specs
 
 
+# Chunks other apps add to an article's own: insights' learned phrasings (kind "learned",
+# match only). Registered from their AppConfig.ready(), so this layer imports nothing above
+# it: provider(page, first_position) -> [ChunkSpec].
+_extra_chunk_providers = []
+
+
+def register_extra_chunks(provider):
+    if provider not in _extra_chunk_providers:
+        _extra_chunk_providers.append(provider)
+
+
+def article_chunks(page):
+    """What is embedded for a live article: its own chunks, then any registered extras."""
+    specs = chunk_article(page)
+    for provider in _extra_chunk_providers:
+        specs.extend(provider(page, len(specs)))
+    return specs
+
+
 def page_visibility(page):
     """'public' only for a public article with no view restriction on it or an ancestor."""
     if getattr(page.specific, "audience", None) != "public":
@@ -85,7 +104,7 @@ class ArticlePageSource(PageSource):
             locale_id=page.locale_id,
             locale_code=page.locale.language_code,
             visibility=page_visibility(page),
-            specs=chunk_article(page.specific),
+            specs=article_chunks(page.specific),
         )
 
     def page_ids(self, locale_codes):

@@ -28,7 +28,7 @@ from wagtail.models import Orderable, Page, PageManager, PageQuerySet, Translata
 from wagtail.search import index
 
 from .blocks import RICH_TEXT_FEATURES, ResolutionStreamBlock, diagnosis_problems
-from .panels import SimilarArticlesPanel, SolutionArticleForm
+from .panels import LearnedPhrasingsPanel, SimilarArticlesPanel, SolutionArticleForm
 from .visibility import sync_audience_restriction, user_is_staff_reader
 
 # --- Service catalogue ----------------------------------------------------------
@@ -353,6 +353,7 @@ class SolutionArticlePage(Page):
         ),
         FieldPanel("issue"),
         SimilarArticlesPanel(),
+        LearnedPhrasingsPanel(),
         MultiFieldPanel(
             [
                 FieldRowPanel(

@@ -31,3 +31,24 @@ class SimilarArticlesPanel(Panel):
             context["endpoint"] = reverse("articles_similar")
             context["page_id"] = self.instance.pk or ""
             return context
+
+
+class LearnedPhrasingsPanel(Panel):
+    """'Customers also describe this as …': wordings solved calls taught the search, with
+    counts and languages, to promote into the issue field or reject. Shown to knowledge
+    managers and the article's owner; the list comes from the insights app's review API."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "articles/admin/learned_phrasings_panel.html"
+
+        def is_shown(self):
+            from .roles import can_review_learned_phrasings
+
+            return bool(self.instance.pk) and can_review_learned_phrasings(
+                self.request.user, self.instance
+            )
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["endpoint"] = reverse("learned_phrasings", args=[self.instance.pk])
+            return context

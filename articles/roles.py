@@ -100,3 +100,16 @@ def ensure_roles_and_workflow(kb_roots):
         WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
     roles_ensured.send(sender=ensure_roles_and_workflow, groups=groups)
     return groups
+
+
+def can_review_learned_phrasings(user, page):
+    """Knowledge managers, superusers and the article's owner (user or owning group) review
+    the wordings calls taught the search about an article."""
+    if not user or not user.is_authenticated:
+        return False
+    if user.is_superuser or user.groups.filter(name=KNOWLEDGE_MANAGERS).exists():
+        return True
+    if getattr(page, "owner_user_id", None) and page.owner_user_id == user.pk:
+        return True
+    owner_group_id = getattr(page, "owner_group_id", None)
+    return bool(owner_group_id) and user.groups.filter(pk=owner_group_id).exists()

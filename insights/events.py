@@ -12,7 +12,7 @@ from incidents.models import IncidentLink
 from textutils.redaction import redact
 from textutils.sanitize import sanitize_text
 
-from . import gaps
+from . import gaps, learning, tasks
 from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
 
 logger = logging.getLogger("kb.events")
@@ -97,14 +97,19 @@ def record_outcome(
                 user=user,
                 query=redacted,
             )
+    if learning.note_solved_call(record):  # a solved call's wording teaches the search
+        tasks.schedule_learning()
     return record
 
 
 def record_feedback(*, article, locale, helpful, session_key=""):
     """'Was this helpful?' yes/no on an article page."""
-    return ArticleFeedback.objects.create(
+    record = ArticleFeedback.objects.create(
         article=article, locale=locale[:8], helpful=bool(helpful), session_key=session_key
     )
+    if learning.note_helpful_feedback(record):  # 'yes' after a public search teaches too
+        tasks.schedule_learning()
+    return record
 
 
 def add_feedback_details(record, *, reason, comment=""):

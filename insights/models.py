@@ -215,3 +215,89 @@ class QueryVector(models.Model):
 
     def __str__(self):
         return f"{self.model_id}:{self.text_hash[:12]}"
+
+
+# --- Learned phrasings: what solved calls teach the search (insights/learning.py) --------
+
+
+class LearnedPhrasing(models.Model):
+    """A customer wording that calls solved with an article: a candidate phrasing of it.
+
+    Near-duplicate wordings are merged into one row. Once confirmed by independent evidence it
+    becomes searchable as a match-only chunk (kind "learned"); its text is never shown to a
+    customer. Knowledge managers promote it into the issue field or reject it for good."""
+
+    CANDIDATE = "candidate"
+    ACTIVE = "active"
+    PROMOTED = "promoted"
+    REJECTED = "rejected"
+    RETIRED = "retired"
+    STATUSES = [
+        (CANDIDATE, _("Candidate (not confirmed yet)")),
+        (ACTIVE, _("Searchable")),
+        (PROMOTED, _("Promoted into the issue")),
+        (REJECTED, _("Rejected")),
+        (RETIRED, _("Retired with the article")),
+    ]
+
+    article = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="learned_phrasings"
+    )
+    text = models.CharField(max_length=600, help_text=_("After redaction of personal data"))
+    text_hash = models.CharField(max_length=64)
+    locale = models.CharField(max_length=8, blank=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=CANDIDATE, db_index=True)
+    vector = models.BinaryField(null=True)
+    model_id = models.CharField(max_length=255, blank=True)
+    calls = models.PositiveIntegerField(default=0)
+    sources = models.PositiveIntegerField(
+        default=0, help_text=_("Independent operators or sessions behind this wording")
+    )
+    competing_calls = models.PositiveIntegerField(
+        default=0, help_text=_("Most calls that linked wordings like this to one other article")
+    )
+    languages = models.JSONField(default=list)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["article", "status"])]
+
+    def __str__(self):
+        return f"{self.article_id}: {self.text[:40]} ({self.status})"
+
+
+class PhrasingEvidence(models.Model):
+    """One piece of evidence that a wording describes an article: a solved call, an operator's
+    click followed by 'solved', or a public search followed by 'helpful: yes'."""
+
+    SOLVED = "solved"
+    CLICK_SOLVED = "click_solved"
+    HELPFUL = "helpful"
+    KINDS = [
+        (SOLVED, _("Call solved with the article")),
+        (CLICK_SOLVED, _("Result opened, then the call solved with it")),
+        (HELPFUL, _("Public search, then 'helpful: yes' on the article")),
+    ]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    article = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    phrasing = models.ForeignKey(
+        LearnedPhrasing, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    kind = models.CharField(max_length=12, choices=KINDS)
+    text = models.CharField(max_length=600, help_text=_("After redaction of personal data"))
+    text_hash = models.CharField(max_length=64)
+    locale = models.CharField(max_length=8, blank=True)
+    source = models.CharField(
+        max_length=80, help_text=_("Who: an operator id or a hashed session, never a raw key")
+    )
+    vector = models.BinaryField(null=True)
+    model_id = models.CharField(max_length=255, blank=True)
+
+    def __str__(self):
+        return f"{self.kind} {self.article_id}: {self.text[:40]}"

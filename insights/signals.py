@@ -1,13 +1,18 @@
-"""Thin handlers: customer feedback raises an article flag (the work is in articles/flags.py);
+"""Thin handlers: customer feedback raises an article flag (articles/flags.py); an archived or
+unpublished article retires what solved calls taught the search (insights/learning.py);
 migrate gives knowledge managers the data-subject-request permission."""
 
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
+from wagtail.signals import page_published, page_unpublished
 
 from articles.flags import flag_from_feedback
+from articles.models import SolutionArticlePage
 from articles.roles import KNOWLEDGE_MANAGERS
 
+from .learning import retire_for_article
 from .models import ArticleFeedback
 from .privacy import PRIVACY_CODENAME
 
@@ -33,3 +38,22 @@ def grant_privacy_permission(sender, using="default", **kwargs):
     )
     if group is not None and permission is not None:
         group.permissions.add(permission)
+
+
+def _is_article(instance):
+    return isinstance(getattr(instance, "specific", instance), SolutionArticlePage)
+
+
+@receiver(page_unpublished)
+def on_article_unpublished(sender, instance, **kwargs):
+    if _is_article(instance):
+        page_id = instance.pk
+        transaction.on_commit(lambda: retire_for_article(page_id))
+
+
+@receiver(page_published)
+def on_article_archived(sender, instance, **kwargs):
+    specific = getattr(instance, "specific", instance)
+    if _is_article(instance) and specific.kcs_state == SolutionArticlePage.KCS_ARCHIVED:
+        page_id = instance.pk
+        transaction.on_commit(lambda: retire_for_article(page_id))

@@ -6,6 +6,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from . import learning_views
 from .models import ArticleFeedback, CallOutcome, ContactRequest
 from .privacy_views import (
     ContactRequestIndexView,
@@ -107,7 +108,20 @@ class ReportsMenuItem(MenuItem):
 
 @hooks.register("register_admin_urls")
 def register_report_urls():
-    return [path("kb-reports/", include(report_urls, namespace="kb_reports"))]
+    return [
+        path("kb-reports/", include(report_urls, namespace="kb_reports")),
+        # The article editor's "customers also describe this as …" panel.
+        path(
+            "learned-phrasings/article/<int:page_id>/",
+            learning_views.learned_phrasings,
+            name="learned_phrasings",
+        ),
+        path(
+            "learned-phrasings/<int:phrasing_id>/review/",
+            learning_views.review_learned_phrasing,
+            name="learned_phrasing_review",
+        ),
+    ]
 
 
 @hooks.register("register_reports_menu_item")

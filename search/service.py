@@ -24,6 +24,7 @@ from embeddings.chunking import without_title
 from embeddings.encoder import EncoderUnavailable, comparison_model_id, model_for_language
 from embeddings.models import Chunk
 from embeddings.vectors import nearest_chunks, query_vector
+from insights.learning import LEARNED_KIND
 
 from . import lexical
 from .stopwords import content_terms
@@ -38,6 +39,9 @@ DEFAULTS = {
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
+    # A learned phrasing's similarity counts for this share of an own phrasing's
+    # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
+    "KB_LEARNED_CHUNK_WEIGHT": 1.0,
 }
 MODES = ("hybrid", "dense", "lexical")
 _LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
@@ -162,6 +166,7 @@ class RankingParams:
     lexical_weight: float
     lexical_norm: str = "max"  # "max": score / best score; "rrf": 1 / (60 + rank)
     fallback_factor: float = 0.9
+    learned_weight: float | None = None  # None: KB_LEARNED_CHUNK_WEIGHT, as gathered
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -180,12 +185,24 @@ class RankingParams:
 class Candidates:
     """Everything retrieved for one query, already restricted to what the caller may see."""
 
-    dense_by_page: dict  # page id -> best chunk cosine (of the model serving the language)
-    best_chunk: dict  # page id -> (text, kind, step number)
+    dense_by_page: dict  # page id -> best cosine of its own chunks (model serving the language)
+    best_chunk: dict  # page id -> (text, kind, step number) of that chunk: the snippet
     lexical_by_page: dict  # page id -> full-text score magnitude
     visible: dict  # page id -> (translation key, locale id)
     caller_locale_id: int | None
     model_id: str = ""  # the embedding model that encoded the query
+    # Learned phrasings (insights/learning.py) rank an article but are never shown.
+    learned_by_page: dict = field(default_factory=dict)  # page id -> best learned cosine
+    learned_weight: float = 1.0
+
+    def dense(self, page_id, learned_weight=None):
+        """The article's dense score: its best own chunk, or a weighted learned one."""
+        weight = self.learned_weight if learned_weight is None else learned_weight
+        scores = [self.dense_by_page.get(page_id), self.learned_by_page.get(page_id)]
+        if scores[1] is not None:
+            scores[1] *= weight
+        present = [score for score in scores if score is not None]
+        return max(present) if present else 0.0
 
 
 def normalise_lexical(lexical_by_page, method):
@@ -203,8 +220,8 @@ def rank(candidates, params):
     lexical = normalise_lexical(candidates.lexical_by_page, params.lexical_norm)
     by_article = {}
     for page_id, (key, locale_id) in candidates.visible.items():
-        score = params.dense_weight * candidates.dense_by_page.get(
-            page_id, 0.0
+        score = params.dense_weight * candidates.dense(
+            page_id, params.learned_weight
         ) + params.lexical_weight * lexical.get(page_id, 0.0)
         is_fallback = locale_id != candidates.caller_locale_id
         if is_fallback:
@@ -226,12 +243,12 @@ def no_good_match_threshold(locale, model_id=None):
     return calibration.no_good_match_threshold(locale, model_id or model_for_language(locale))
 
 
-def confidence_of(candidates, ranked):
+def confidence_of(candidates, ranked, learned_weight=None):
     """How sure we are the top hit answers the query, comparable across queries (0..1):
     the semantic similarity of the top hit's best chunk (fused scores are per-query relative)."""
     if not ranked:
         return 0.0
-    return round(max(0.0, float(candidates.dense_by_page.get(ranked[0][0], 0.0))), 4)
+    return round(max(0.0, float(candidates.dense(ranked[0][0], learned_weight))), 4)
 
 
 def _snippet(text, title, limit=220):
@@ -273,7 +290,7 @@ def gather(
     may see. `model_id` overrides the model that serves the language (calibration)."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
-    dense_by_page, best_chunk = {}, {}
+    dense_by_page, best_chunk, learned_by_page = {}, {}, {}
     # The query's language picks the model; that model's vectors cover every language, so
     # a Dutch question reaches an article that exists only in English or French.
     model_id = model_id or model_for_language(locale)
@@ -289,7 +306,9 @@ def gather(
                 if visibility not in allowed_visibility:
                     continue
                 score = chunk_scores[chunk_id]
-                if score > dense_by_page.get(page_id, -1.0):
+                if kind == LEARNED_KIND:
+                    learned_by_page[page_id] = max(score, learned_by_page.get(page_id, -1.0))
+                elif score > dense_by_page.get(page_id, -1.0):
                     dense_by_page[page_id] = score
                     best_chunk[page_id] = (text, kind, step)
     lexical_by_page = {}
@@ -298,7 +317,7 @@ def gather(
             query, lexical_scope, _setting("KB_LEXICAL_CANDIDATES"), locale
         )
     # The page queryset has the last word: live, not archived, not restricted for this caller.
-    pool = set(dense_by_page) | set(lexical_by_page)
+    pool = set(dense_by_page) | set(learned_by_page) | set(lexical_by_page)
     visible = {
         pid: (key, locale_id)
         for pid, key, locale_id in articles.filter(pk__in=list(pool)).values_list(
@@ -312,6 +331,8 @@ def gather(
         visible,
         _locale_ids().get(locale),
         model_id,
+        {p: s for p, s in learned_by_page.items() if p in visible},
+        _setting("KB_LEARNED_CHUNK_WEIGHT"),
     )
 
 
@@ -365,7 +386,7 @@ def search(
             Hit(
                 page=page,
                 score=round(score, 4),
-                dense_score=round(candidates.dense_by_page.get(page_id, 0.0), 4),
+                dense_score=round(candidates.dense(page_id), 4),
                 lexical_score=round(candidates.lexical_by_page.get(page_id, 0.0), 4),
                 snippet=_snippet(text, page.title),
                 chunk_kind=kind,

@@ -1,0 +1,237 @@
+"""Search that learns from solved calls: Hit@1 against replayed calls per article.
+
+    python bench/learning_curve.py --db var/b77.sqlite3 [--per-article 0 5 10 20 40] [--wrong 0 0.1]
+
+Works on a copy of a database holding the demo articles and banking77 (imported with
+--publish and indexed). For each point of the curve it clears what was learned, replays the
+first N wordings per article of ../shared/eval/banking77.replay.jsonl through
+search.management.commands.replay_solved_calls.replay (events.record_outcome, the service
+POST /api/v1/outcomes/ calls, then learning.apply_learning: merge, confirm, cap, re-index),
+then ranks every banking77 gold query through search.service.gather + rank (the production
+path, as bench/tune_search.py does) for a grid of learned-chunk weights.
+
+Tuning split: the learned-chunk weight is chosen on half A of the gold queries (even line
+numbers), averaged over every point of the curve; the figures reported are on half B (odd
+line numbers) and on all queries. No-good-match AUROC: the demo gold set (its unanswerable
+queries) searched with the banking77 learning in place, and banking77 itself with 11 of its
+77 articles unpublished (their gold queries have no answer; their replayed calls are dropped).
+"""
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _django import ROOT, setup
+
+EVAL = ROOT.parent.parent / "shared" / "eval"
+if not EVAL.exists():
+    EVAL = Path("/work/shared/eval")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default=str(ROOT / "var" / "b77.sqlite3"))
+    parser.add_argument("--per-article", type=int, nargs="+", default=[0, 10, 40])
+    parser.add_argument("--wrong", type=float, nargs="+", default=[0.0, 0.1])
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.8, 0.85, 0.9, 0.95, 1.0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--held-out", type=int, default=11, help="articles unpublished for AUROC")
+    parser.add_argument("--skip-holdout", action="store_true")
+    return parser.parse_args()
+
+
+def use_copy(db):
+    import os
+
+    workdir = Path(tempfile.mkdtemp(prefix="kb-learning-"))
+    shutil.copyfile(db, workdir / "db.sqlite3")
+    index = Path(db).with_name(Path(db).stem + "_index")
+    if index.exists():
+        shutil.copytree(index, workdir / "vector_index")
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
+    os.environ["KB_VECTOR_INDEX_DIR"] = str(workdir / "vector_index")
+    os.environ["KB_VAR_DIR"] = str(workdir)
+    return workdir
+
+
+def main():
+    args = parse_args()
+    workdir = use_copy(args.db)
+    setup()
+    import numpy as np
+    from django.contrib.auth import get_user_model
+
+    from articles.models import SolutionArticlePage
+    from embeddings import vectors
+    from embeddings.encoder import get_encoder, model_for_language, model_ids
+    from embeddings.indexing import sync_locale
+    from embeddings.models import Chunk
+    from insights.learning import LEARNED_KIND
+    from insights.management.commands.replay_solved_calls import read_calls, replay
+    from insights.models import CallOutcome, LearnedPhrasing, PhrasingEvidence
+    from search import service
+    from search.evaluation import auroc, read_gold
+
+    started = time.perf_counter()
+    # Same vectors, encoded once: the replayed wordings and learned chunks recur at every point.
+    for model_id in model_ids():
+        encoder = get_encoder(model_id)
+        for method in ("encode_queries", "encode_passages"):
+            raw, memo = getattr(encoder, method), {}
+
+            def memoised(texts, raw=raw, memo=memo):
+                texts = list(texts)
+                missing = [t for t in dict.fromkeys(texts) if t not in memo]
+                if missing:
+                    memo.update(zip(missing, raw(missing), strict=True))
+                return np.stack([memo[t] for t in texts]) if texts else raw([])
+
+            setattr(encoder, method, memoised)
+    vectors._query_cache.size = 20_000  # every gold query encoded once, in batches
+    texts = [service.clean_query(q.query) for q in read_gold(EVAL / "banking77.gold.jsonl")]
+    texts += [service.clean_query(q.query) for q in read_gold(ROOT / "search/eval/demo_gold.jsonl")]
+    for model_id in {model_for_language(code) for code in ("en", "nl", "fr")}:
+        batch = get_encoder(model_id).encode_queries(texts)
+        for text, vector in zip(texts, batch, strict=True):
+            vectors._query_cache.get((model_id, text), lambda v=vector: v)
+
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
+    gold = read_gold(EVAL / "banking77.gold.jsonl")
+    demo = read_gold(ROOT / "search" / "eval" / "demo_gold.jsonl")
+    calls = read_calls(EVAL / "banking77.replay.jsonl")
+    halves = {"A": gold[0::2], "B": gold[1::2]}
+
+    def forget_learning():
+        LearnedPhrasing.objects.all().delete()
+        PhrasingEvidence.objects.all().delete()
+        CallOutcome.objects.all().delete()
+        Chunk.objects.filter(kind=LEARNED_KIND).delete()
+        for code in ("en", "nl", "fr"):
+            for model_id in model_ids():
+                sync_locale(code, model_id)
+
+    def first_per_article(n, allowed=None):
+        seen, kept = {}, []
+        for call in calls:
+            if allowed is not None and call[1] not in allowed:
+                continue
+            seen[call[1]] = seen.get(call[1], 0) + 1
+            if seen[call[1]] <= n:
+                kept.append(call)
+        return kept
+
+    def gathered(queries):
+        rows = []
+        for q in queries:
+            text = service.clean_query(q.query)
+            rows.append((q, service.gather(text, user=user, channel="operator", locale=q.locale)))
+        return rows
+
+    def measure(rows, weight):
+        hit1 = n = 0
+        pos, neg = [], []
+        for q, c in rows:
+            params = service.RankingParams.for_mode("hybrid", q.locale)
+            params.learned_weight = weight
+            ranked = service.rank(c, params)
+            conf = service.confidence_of(c, ranked, weight)
+            if not q.relevant:
+                neg.append(conf)
+                continue
+            pos.append(conf)
+            n += 1
+            hit1 += bool(ranked) and ext.get(ranked[0][0]) in q.relevant
+        return {"hit1": 100 * hit1 / max(n, 1), "auroc": auroc(pos, neg), "n": n}
+
+    results = {}
+    print(
+        f"banking77: {len(gold)} gold queries (half A {len(halves['A'])}, half B "
+        f"{len(halves['B'])}), {len(calls)} replay lines; demo gold {len(demo)} queries",
+        file=sys.stderr,
+    )
+    for n in args.per_article:
+        for wrong in args.wrong if n else [0.0]:
+            forget_learning()
+            summary = replay(first_per_article(n), wrong_share=wrong, seed=args.seed) if n else None
+            rows = {h: gathered(qs) for h, qs in halves.items()}
+            demo_rows = gathered(demo)
+            point = {
+                "active": LearnedPhrasing.objects.filter(status=LearnedPhrasing.ACTIVE).count(),
+                "replayed": summary["recorded"] if summary else 0,
+            }
+            for w in args.weights:
+                point[w] = {
+                    "A": measure(rows["A"], w)["hit1"],
+                    "B": measure(rows["B"], w)["hit1"],
+                    "demo_auroc": measure(demo_rows, w)["auroc"],
+                    "demo_hit1": measure(demo_rows, w)["hit1"],
+                }
+            results[(n, wrong)] = point
+            print(
+                f"  {n:>2} per article, {wrong:.0%} wrong: {point['active']} searchable phrasings; "
+                + ", ".join(
+                    f"w{w}: A {point[w]['A']:.1f} B {point[w]['B']:.1f}" for w in args.weights
+                )
+                + f"  ({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+            )
+
+    learned_points = [k for k in results if k[0]]
+    chosen = max(
+        args.weights,
+        key=lambda w: (np.mean([results[k][w]["A"] for k in learned_points]), -abs(w - 1.0)),
+    )
+    print("Learned-chunk weight, mean Hit@1 on half A over the learned points of the curve:")
+    for w in args.weights:
+        mean = np.mean([results[k][w]["A"] for k in learned_points])
+        print(f"  {w:.2f}: {mean:.2f}" + ("  <- chosen" if w == chosen else ""))
+    print(f"\nHit@1 at the chosen weight {chosen} (half B = not used for tuning; all = A+B):")
+    print(
+        f"{'calls/article':>13} {'wrong':>6} {'searchable':>10} {'Hit@1 B':>8} {'Hit@1 all':>9} "
+        f"{'demo AUROC':>10} {'demo Hit@1':>10}"
+    )
+    for (n, wrong), point in results.items():
+        p = point[chosen]
+        both = (p["A"] * len(halves["A"]) + p["B"] * len(halves["B"])) / len(gold)
+        print(
+            f"{n:>13} {wrong:>6.0%} {point['active']:>10} {p['B']:>8.1f} {both:>9.1f} "
+            f"{p['demo_auroc']:>10.3f} {p['demo_hit1']:>10.1f}"
+        )
+
+    if not args.skip_holdout:
+        # Unanswerable banking77 queries: unpublish some articles, keep their gold queries.
+        import random
+
+        rng = random.Random(args.seed)
+        ids = sorted({q.relevant[0] for q in gold})
+        held = set(rng.sample(ids, args.held_out))
+        forget_learning()
+        for page in SolutionArticlePage.objects.filter(external_id__in=held):
+            page.unpublish()
+        from embeddings.indexing import process_pending
+
+        process_pending()
+        queries = [
+            type(q)(q.query, [] if q.relevant[0] in held else q.relevant, q.locale) for q in gold
+        ]
+        print(
+            f"\nNo-good-match separation on banking77 with {len(held)} articles unpublished "
+            f"({sum(not q.relevant for q in queries)} unanswerable queries), weight {chosen}:"
+        )
+        print(f"{'calls/article':>13} {'wrong':>6} {'AUROC':>6} {'Hit@1':>6}")
+        allowed = set(ids) - held
+        for n, wrong in [(0, 0.0), (10, 0.1), (40, 0.0), (40, 0.1)]:
+            forget_learning()
+            if n:
+                replay(first_per_article(n, allowed), wrong_share=wrong, seed=args.seed)
+            m = measure(gathered(queries), chosen)
+            print(f"{n:>13} {wrong:>6.0%} {m['auroc']:>6.3f} {m['hit1']:>6.1f}")
+    print(f"\n({time.perf_counter() - started:.0f} s; work copy {workdir})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
