@@ -7,6 +7,8 @@
   const csrf = document.querySelector("#console-csrf input[name=csrfmiddlewaretoken]").value;
   let hits = [], selected = -1, openId = null, lastSearchId = null, requestSeq = 0, timer = null;
   let lastNoArticle = null;
+  // The question + filters the listed results answer (null while none), and the search in flight.
+  let shownKey = null, pending = null;
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -24,26 +26,59 @@
     return p;
   }
 
-  async function runSearch() {
+  function searchKey(text) { return params({ q: text }).toString(); }
+
+  // Search for what is in the box now. Resolves true when its results are the ones listed,
+  // false when a newer search took over (a slower, older response never overwrites a newer one).
+  function runSearch() {
     const text = q.value.trim();
-    const seq = ++requestSeq;  // a slower, older response must never overwrite a newer one
-    if (text.length < 2) { render([], false); status.textContent = ""; return; }
-    let data;
-    try {
-      const resp = await fetch("/api/v1/search/?" + params({ q: text, limit: 8 }), { credentials: "same-origin" });
-      data = await resp.json();
-      if (seq !== requestSeq) return;
-      if (!resp.ok) { status.textContent = data.error || resp.statusText; render([], false); return; }
-    } catch (err) {
-      if (seq === requestSeq) status.textContent = String(err);
-      return;
-    }
-    lastSearchId = data.search_id;
-    status.textContent = data.results.length ? `${data.results.length} · ${data.took_ms} ms` : L.no_results;
-    render(data.results, data.no_good_match);
+    const key = searchKey(text);
+    if (pending && pending.key === key) return pending.promise;
+    const seq = ++requestSeq;
+    const promise = (async () => {
+      if (text.length < 2) { render([], false, null); status.textContent = ""; return true; }
+      let data;
+      try {
+        const resp = await fetch("/api/v1/search/?" + params({ q: text, limit: 8 }), { credentials: "same-origin" });
+        data = await resp.json();
+        if (seq !== requestSeq) return false;
+        if (!resp.ok) { status.textContent = data.error || resp.statusText; render([], false, null); return false; }
+      } catch (err) {
+        if (seq === requestSeq) status.textContent = String(err);
+        return false;
+      }
+      lastSearchId = data.search_id;
+      status.textContent = data.results.length ? `${data.results.length} · ${data.took_ms} ms` : L.no_results;
+      render(data.results, data.no_good_match, key);
+      return true;
+    })();
+    pending = { key, promise };
+    promise.finally(() => { if (pending && pending.promise === promise) pending = null; });
+    return promise;
   }
 
-  function render(list, noGoodMatch) {
+  // Enter acts on the question in the box now: when the list answers an older question (or
+  // other filters), search first and open the first hit of the new results.
+  async function openCurrent() {
+    clearTimeout(timer);
+    const text = q.value.trim();
+    if (text.length < 2) return;
+    const key = searchKey(text);
+    if (shownKey !== key) {
+      const fresh = await runSearch();
+      if (!fresh || shownKey !== key || q.value.trim() !== text) return;  // typing went on
+    }
+    if (selected < 0 && hits.length) select(0);
+    openCard();
+  }
+
+  function markStale() {
+    if (shownKey !== null && shownKey !== searchKey(q.value.trim())) results.classList.add("stale");
+  }
+
+  function render(list, noGoodMatch, key) {
+    shownKey = key;
+    results.classList.remove("stale");
     hits = list; selected = list.length ? 0 : -1;
     results.replaceChildren(...list.map((h, i) => {
       const badges = [];
@@ -75,16 +110,19 @@
     return el("span", { class: "solved" }, L.solved);
   }
 
+  let cardSeq = 0;  // only the card asked for last may fill the card
+
   async function openCard() {
     if (selected < 0) return;
-    const id = hits[selected].id;
+    const id = hits[selected].id, mine = ++cardSeq;
     if (lastSearchId) {
       fetch("/api/v1/clicks/", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ search_id: lastSearchId, article_id: id, position: selected + 1 }) }).catch(() => {});
     }
     const resp = await fetch(`/api/v1/articles/${id}/?` + params({}), { credentials: "same-origin" });
-    if (!resp.ok) return;
+    if (!resp.ok || mine !== cardSeq) return;
     const a = await resp.json();
+    if (mine !== cardSeq) return;
     openId = a.id;
     const parts = [el("h2", { id: "card-title" }, a.title)];
     if (a.audience === "internal") parts.push(el("p", { class: "badge badge-internal" }, L.internal));
@@ -196,12 +234,12 @@
     }
   }
 
-  q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(runSearch, 150); });
+  q.addEventListener("input", () => { markStale(); clearTimeout(timer); timer = setTimeout(runSearch, 150); });
   for (const id of ["locale", "level", "service"]) $(id).addEventListener("change", () => { runSearch(); if (openId) openCard(); });
   q.addEventListener("keydown", (e) => {
     if (e.key === "ArrowDown") { e.preventDefault(); select(selected + 1); }
     else if (e.key === "ArrowUp") { e.preventDefault(); select(selected - 1); }
-    else if (e.key === "Enter") { e.preventDefault(); clearTimeout(timer); openCard(); }
+    else if (e.key === "Enter") { e.preventDefault(); openCurrent(); }
   });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); card.hidden = true; openId = null; $("outcome-solved").disabled = true; q.focus(); q.select(); return; }
