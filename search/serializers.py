@@ -40,6 +40,7 @@ def hit_to_dict(hit, request=None, service_level=None, include_internal_details=
     data = {
         "id": page.pk,
         "external_id": page.external_id,
+        "translation_key": str(page.translation_key),
         "title": page.title,
         "url": page.get_url(request=request),
         "snippet": hit.snippet,
@@ -116,6 +117,7 @@ def article_card(page, request=None, service_level=None):
     team = page.get_escalation_team()
     card = {
         "id": page.pk,
+        "translation_key": str(page.translation_key),
         "title": page.title,
         "locale": page.locale.language_code,
         "audience": page.audience,
