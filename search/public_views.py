@@ -29,6 +29,23 @@ def _ensure_session(request):
     return request.session.session_key
 
 
+# What a customer reads when their question cannot be searched (the service's own messages
+# speak to operators: "Type what the customer is asking about.").
+CUSTOMER_QUERY_ERRORS = {
+    "empty": _("Type a few words that describe your problem."),
+    "too_long": _("Your question is too long: use at most %(max_chars)d characters."),
+    "limit": _("Ask for between 1 and 50 results."),
+}
+
+
+def customer_message(exc):
+    """The customer-facing wording of an InvalidQuery, in the active language."""
+    message = CUSTOMER_QUERY_ERRORS.get(exc.code)
+    if message is None:
+        return _("We could not search for that. Try other words.")
+    return message % exc.params if exc.params else message
+
+
 def highlight(text, query):
     """Escape the snippet, then mark the words of the query in it."""
     html = escape(text)
@@ -53,7 +70,7 @@ def search_page(request):
         try:
             response = service.search(query, channel="public", locale=locale, limit=10)
         except service.InvalidQuery as exc:
-            context["error"] = str(exc)
+            context["error"] = customer_message(exc)
         else:
             search_id = events.log_search(
                 response, channel=SearchEvent.CHANNEL_PUBLIC, request=request

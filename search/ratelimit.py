@@ -6,6 +6,7 @@ from functools import wraps
 from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def client_address(request):
@@ -31,7 +32,7 @@ def rate_limited(bucket, limit, window_seconds, json=False):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not allow(bucket, request, limit, window_seconds):
-                message = "Too many requests; please wait a moment and try again."
+                message = _("Too many requests; please wait a moment and try again.")
                 if json:
                     return JsonResponse({"error": message}, status=429)
                 return render(request, "search/rate_limited.html", {"message": message}, status=429)

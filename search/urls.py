@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/v1/outcomes/", views.outcome_api, name="api_outcomes"),
     path("api/v1/clicks/", views.click_api, name="api_clicks"),
     path("operator/", views.operator_console, name="operator_console"),
+    path("operator/language/", views.operator_language, name="operator_language"),
 ]

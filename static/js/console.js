@@ -91,7 +91,7 @@
     results.replaceChildren(...list.map((h, i) => {
       const badges = [];
       if (h.audience === "internal") badges.push(el("span", { class: "badge badge-internal" }, L.internal));
-      if (h.fallback_language) badges.push(el("span", { class: "badge" }, `${h.locale.toUpperCase()} · ${L.other_language}`));
+      if (h.fallback_language) badges.push(el("span", { class: "badge", lang: h.locale }, L.only_in.replace("%(lang)s", h.locale.toUpperCase())));
       const step = h.matched.step ? el("span", { class: "matched-step" }, `#${h.matched.step} `) : null;
       const li = el("li", { role: "option", id: `hit-${i}`, "data-id": h.id, class: "hit" },
         el("span", { class: "hit-title" }, h.title), ...badges,
@@ -256,7 +256,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
     });
     const data = await resp.json();
-    $("outcome-status").textContent = resp.ok ? `${L.saved} (${outcome})` : data.error;
+    $("outcome-status").textContent = resp.ok ? L.saved[outcome] : data.error;
     if (resp.ok && outcome === "no_article" && (body.query || body.note)) {
       lastNoArticle = { query: body.query, note: body.note, locale: body.locale };
       $("capture-row").hidden = false;
