@@ -19,6 +19,7 @@ from . import events, service
 from .models import ArticleFeedback, SearchEvent
 from .ratelimit import rate_limited
 from .redaction import redact
+from .stopwords import STOPWORDS, content_terms
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
 
@@ -46,12 +47,21 @@ def customer_message(exc):
     return message % exc.params if exc.params else message
 
 
-def highlight(text, query):
-    """Escape the snippet, then mark the words of the query in it."""
+def highlight_terms(query, locale):
+    """The words of the query worth marking: three letters or more, no function words
+    ('mijn', 'des'), longest first."""
+    words = set(content_terms(re.findall(r"\w{3,}", query.lower()), locale))
+    return sorted(words, key=len, reverse=True)
+
+
+def highlight(text, query, locale="en"):
+    """Escape the snippet, then mark the words of the query in it (at the start of a word,
+    so 'des' never lights up inside 'secondes')."""
     html = escape(text)
-    words = sorted(set(re.findall(r"\w{3,}", query.lower())), key=len, reverse=True)
+    words = highlight_terms(query, locale)
     if words:
-        pattern = re.compile("(" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
+        alternatives = "|".join(re.escape(w) for w in words)
+        pattern = re.compile(r"(?<!\w)(" + alternatives + ")", re.IGNORECASE)
         html = pattern.sub(r"<mark>\1</mark>", html)
     return mark_safe(html)  # noqa: S308 - built from escaped text
 
@@ -64,7 +74,14 @@ def search_page(request):
     if redacted != query:
         # Keep personal data out of the address bar, history and bookmarks.
         return redirect(f"{request.path}?{urlencode({'q': redacted})}")
-    context = {"query": query, "results": [], "error": "", "no_good_match": False}
+    context = {
+        "query": query,
+        "results": [],
+        "error": "",
+        "no_good_match": False,
+        # For marking words while typing, as highlight() does here.
+        "stopwords": " ".join(sorted(STOPWORDS.get(locale, set()) | STOPWORDS["en"])),
+    }
     if query.strip():
         _ensure_session(request)
         try:
@@ -81,7 +98,7 @@ def search_page(request):
                 results=[
                     {
                         "hit": h,
-                        "snippet": highlight(h.snippet, response.query),
+                        "snippet": highlight(h.snippet, response.query, locale),
                         "url": h.page.get_url(request)
                         + (f"#step-{h.matched_step}" if h.matched_step else ""),
                     }

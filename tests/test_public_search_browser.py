@@ -28,6 +28,8 @@ def test_typing_nonsense_in_french_says_nothing_matches_well(browser_page):
         "#no-good-match"
     )
     assert page.locator("#public-results .badge").count() == 0  # no other-language filler
+    marked = [m.lower() for m in page.locator("#public-results mark").all_inner_texts()]
+    assert "des" not in marked  # a function word, like on the submitted page
     assert "Encore besoin d'aide" in page.inner_text("#public-results .still-need-help")
     both_widths(page, "public-search-no-good-match-fr")
 

@@ -10,12 +10,16 @@
   const box = document.getElementById("public-results");
   const words = form.dataset;
   let timer = null, seq = 0;
+  const stopwords = new Set((words.stopwords || "").split(" "));
 
   function marked(text, query) {
     const frag = document.createDocumentFragment();
-    const terms = (query.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) || []).sort((a, b) => b.length - a.length);
+    // Like the submitted page: no function words ('mijn', 'des'), only at the start of a word.
+    const all = query.toLowerCase().match(/[\p{L}\p{N}_]{3,}/gu) || [];
+    const kept = all.filter((w) => !stopwords.has(w));
+    const terms = [...new Set(kept.length ? kept : all)].sort((a, b) => b.length - a.length);
     if (!terms.length) { frag.append(text); return frag; }
-    const re = new RegExp("(" + terms.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "giu");
+    const re = new RegExp("(?<![\\p{L}\\p{N}_])(" + terms.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "giu");
     let last = 0;
     for (const m of text.matchAll(re)) {
       frag.append(text.slice(last, m.index));
