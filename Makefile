@@ -30,6 +30,7 @@ test: install
 	$(MANAGE) check
 	DJANGO_SETTINGS_MODULE=kbsite.settings.test $(MANAGE) makemigrations --check --dry-run
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # The same suite on a real PostgreSQL server (Debian's postgresql package), started here.

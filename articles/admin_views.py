@@ -1,6 +1,7 @@
 """Admin reports of the authoring loop (Wagtail admin -> Reports) and the owner's dashboard panel."""
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
@@ -26,8 +27,6 @@ class AuthorsOnlyMixin:
     permission_policy = None  # checked below: group membership, not a model permission
 
     def dispatch(self, request, *args, **kwargs):
-        from django.core.exceptions import PermissionDenied
-
         if not user_is_author(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)

@@ -6,4 +6,5 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Knowledge base articles and service catalogue"
 
     def ready(self):
+        # Django connects receivers when the app registry is ready, not at import time.
         from . import signals  # noqa: F401

@@ -12,6 +12,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
+from textutils.redaction import redact
+
 from .importing import _unique_slug, kb_home_for
 from .models import SolutionArticlePage
 from .roles import SECOND_LINE
@@ -24,16 +26,10 @@ class DraftError(ValueError):
     """The draft cannot be created; the message says why, for the person who asked."""
 
 
-def _redact(text):
-    from search.redaction import redact  # search owns the redaction rules
-
-    return redact(text)
-
-
 def _clean_phrasings(phrasings):
     seen, cleaned = set(), []
     for raw in phrasings:
-        line = " ".join(_redact(str(raw or "")).split())
+        line = " ".join(redact(str(raw or "")).split())
         line = Truncator(line).chars(MAX_PHRASING_LENGTH)
         key = line.casefold()
         if line and key not in seen:
@@ -74,7 +70,7 @@ def create_wip_article(
         raise DraftError(
             _("There is no knowledge base for %(language)s yet.") % {"language": language}
         )
-    title = " ".join(_redact(title or "").split()) or cleaned[0]
+    title = " ".join(redact(title or "").split()) or cleaned[0]
     title = Truncator(title).chars(120)
 
     page = SolutionArticlePage(
@@ -83,7 +79,7 @@ def create_wip_article(
         live=False,
         owner=user,
         issue="\n".join(cleaned),
-        cause=_redact(cause_note or ""),
+        cause=redact(cause_note or ""),
         audience=SolutionArticlePage.AUDIENCE_INTERNAL,
         kcs_state=SolutionArticlePage.KCS_WIP,
         owner_user=user

@@ -4,12 +4,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from textutils.redaction import redact
+from textutils.sanitize import sanitize_text
+
 from .models import ArticleFlag, SolutionArticlePage
-from .sanitize import sanitize_text
 
 MAX_COMMENT_CHARS = 1000
 
-# Customer feedback reasons (search.models.ArticleFeedback.REASONS) -> flag reasons.
+# Customer feedback reasons (insights.models.ArticleFeedback.REASONS) -> flag reasons.
 FEEDBACK_REASONS = {
     "outdated": ArticleFlag.REASON_OUTDATED,
     "did_not_work": ArticleFlag.REASON_INCORRECT,
@@ -23,19 +25,13 @@ class FlagError(ValueError):
     """The flag cannot be raised or changed; the message says why."""
 
 
-def _redact(text):
-    from search.redaction import redact  # search owns the redaction rules
-
-    return redact(text)
-
-
 def clean_comment(comment):
     comment = str(comment or "")
     if len(comment) > MAX_COMMENT_CHARS:
         raise FlagError(
             _("The comment is too long: at most %(n)d characters.") % {"n": MAX_COMMENT_CHARS}
         )
-    return _redact(sanitize_text(comment, MAX_COMMENT_CHARS))
+    return redact(sanitize_text(comment, MAX_COMMENT_CHARS))
 
 
 def raise_flag(*, article, reason, comment="", user=None, source, feedback=None):

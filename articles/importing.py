@@ -16,14 +16,17 @@ from django.db import transaction
 from django.utils.text import slugify
 from wagtail.models import Locale, Page
 
+from textutils.sanitize import html_to_text, sanitize_html, sanitize_text
+
+from .blocks import diagnosis_problems
 from .models import (
+    ArticleRelatedLink,
     CategoryPage,
     EscalationTeam,
     KnowledgeBaseHomePage,
     Service,
     SolutionArticlePage,
 )
-from .sanitize import html_to_text, sanitize_html, sanitize_text
 
 logger = logging.getLogger("kb.import")
 
@@ -174,8 +177,6 @@ def _action_value(raw, step_count, teams):
 
 
 def _diagnosis_block(raw, step_count, teams):
-    from .blocks import diagnosis_problems
-
     if (
         not isinstance(raw, dict)
         or not isinstance(raw.get("questions"), list)
@@ -370,8 +371,6 @@ def import_record(record, *, publish, parent_slug=None, user=None, teams=None):
     page.services.set(services)
     page.tags.set(tags)
     related_pages = SolutionArticlePage.objects.filter(locale=locale, external_id__in=related)
-    from .models import ArticleRelatedLink
-
     page.related_links = [
         ArticleRelatedLink(related_page=r) for r in related_pages if r.pk != page.pk
     ]

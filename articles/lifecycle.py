@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import SolutionArticlePage
@@ -35,6 +36,25 @@ def set_page_fields(page, revision=None, **fields):
             content[name] = value
         revision.content = content
         revision.save(update_fields=["content"])
+
+
+def translation_taken(translation_key, locale_id, exclude_pk=None):
+    """Whether an article in this language already carries the translation key."""
+    return (
+        SolutionArticlePage.objects.filter(translation_key=translation_key, locale_id=locale_id)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+
+
+def link_as_translation(page, other):
+    """Make `page` a translation of `other` unless its language already has one."""
+    if other.locale_id == page.locale_id or translation_taken(
+        other.translation_key, page.locale_id
+    ):
+        return False
+    set_page_fields(page, translation_key=other.translation_key, external_id=other.external_id)
+    return True
 
 
 def on_submitted(page):
@@ -77,8 +97,6 @@ def reviews_due(today=None):
 
 
 def reviews_due_for(user, today=None):
-    from django.db.models import Q
-
     if not user or not user.is_authenticated:
         return SolutionArticlePage.objects.none()
     return reviews_due(today).filter(

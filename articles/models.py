@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -28,7 +27,7 @@ from wagtail.search import index
 
 from .blocks import RICH_TEXT_FEATURES, ResolutionStreamBlock, diagnosis_problems
 from .panels import SimilarArticlesPanel, SolutionArticleForm
-from .visibility import user_is_staff_reader
+from .visibility import sync_audience_restriction, user_is_staff_reader
 
 # --- Service catalogue ----------------------------------------------------------
 
@@ -195,11 +194,10 @@ class KnowledgeBaseHomePage(Page):
     parent_page_types = ["wagtailcore.Page"]
 
     def get_context(self, request, *args, **kwargs):
-        from . import selectors
-
+        # "Most used articles" come from insights through {% most_used_articles %}: the
+        # content layer does not read the event log.
         context = super().get_context(request, *args, **kwargs)
         context["categories"] = CategoryPage.objects.child_of(self).live().public().specific()
-        context["popular_articles"] = selectors.popular_public_articles(self.locale, limit=8)
         return context
 
 
@@ -237,6 +235,12 @@ class SolutionArticleQuerySet(PageQuerySet):
 
     def for_audience(self, audience):
         return self.filter(audience=audience)
+
+    def visible_to_public(self):
+        """The one public-visibility rule: a public article with no view restriction on it or
+        an ancestor (Wagtail's `.public()`). Search, the self-service pages and the vector
+        index's public/internal split all use it."""
+        return self.public().for_audience(SolutionArticlePage.AUDIENCE_PUBLIC)
 
 
 class SolutionArticlePage(Page):
@@ -406,13 +410,9 @@ class SolutionArticlePage(Page):
     def diagnosis_scripts(self):
         return [block for block in self.resolution if block.block_type == "diagnosis"]
 
-    @property
-    def is_public(self):
-        return self.audience == self.AUDIENCE_PUBLIC
-
-    @property
-    def review_overdue(self):
-        return bool(self.next_review_date and self.next_review_date < timezone.localdate())
+    def is_visible_to_public(self):
+        """This article under the public-visibility rule (one query)."""
+        return type(self).objects.filter(pk=self.pk).visible_to_public().exists()
 
     def get_escalation_team(self):
         if self.escalation_team_id:
@@ -453,17 +453,13 @@ class SolutionArticlePage(Page):
         # Draft saves only touch revision bookkeeping; the audience of the live
         # version is what the restriction must follow.
         if update_fields is None or "audience" in update_fields:
-            from .visibility import sync_audience_restriction
-
             sync_audience_restriction(self)
         return result
 
     def get_context(self, request, *args, **kwargs):
-        from . import selectors
-
+        # Related articles and language versions come from selectors through kb_tags
+        # ({% related_articles %}, {% page_translations %}): models do not import selectors.
         context = super().get_context(request, *args, **kwargs)
-        context["related_articles"] = selectors.related_articles_for(self, request.user)
-        context["language_versions"] = selectors.language_versions(self, request.user)
         context["service_levels"] = ServiceLevel.objects.all()
         if user_is_staff_reader(request.user):
             context["flag_reasons"] = ArticleFlag.REASONS
@@ -534,7 +530,7 @@ class ArticleFlag(models.Model):
     )
     source = models.CharField(max_length=20, choices=SOURCES)
     feedback = models.OneToOneField(
-        "kbsearch.ArticleFeedback",
+        "insights.ArticleFeedback",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

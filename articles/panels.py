@@ -26,10 +26,8 @@ class SimilarArticlesPanel(Panel):
         template_name = "articles/admin/similar_articles_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from .similarity import duplicate_threshold
-
+            # The duplicate threshold is applied by the endpoint (views.similar_articles_api).
             context = super().get_context_data(parent_context)
             context["endpoint"] = reverse("articles_similar")
             context["page_id"] = self.instance.pk or ""
-            context["threshold"] = duplicate_threshold()
             return context

@@ -57,11 +57,11 @@ def ensure_roles_and_workflow(kb_roots):
             "view_articlefeedback",
             "change_articlefeedback",
         ):
-            group.permissions.add(_perm("kbsearch", codename))
+            group.permissions.add(_perm("insights", codename))
 
     # Second line writes the next articles from the recurring-problem and gap reports.
     for group in (second_line, managers):
-        group.permissions.add(_perm("kbsearch", "view_reports"))
+        group.permissions.add(_perm("insights", "view_reports"))
 
     page_perms = {
         second_line: ("add_page", "change_page"),

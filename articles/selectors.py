@@ -11,23 +11,7 @@ def visible_articles(user=None):
     qs = SolutionArticlePage.objects.searchable()
     if user_is_staff_reader(user):
         return qs
-    return qs.public().for_audience(SolutionArticlePage.AUDIENCE_PUBLIC)
-
-
-def popular_public_articles(locale, limit=8, days=90):
-    """Public articles most opened from searches and most used to solve calls lately;
-    recently published ones fill the list while there is little usage yet."""
-    from search.usage import usage_counts
-
-    qs = visible_articles(None).filter(locale=locale)
-    counts = usage_counts(days=days)
-    used = sorted(qs.filter(pk__in=list(counts)), key=lambda page: counts[page.pk], reverse=True)[
-        :limit
-    ]
-    fill = qs.exclude(pk__in=[p.pk for p in used]).order_by("-last_published_at")[
-        : limit - len(used)
-    ]
-    return used + list(fill)
+    return qs.visible_to_public()
 
 
 def related_articles_for(page, user):

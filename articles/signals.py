@@ -1,10 +1,11 @@
-"""Thin handlers: the workflow moves KCS confidence, publishing closes flags, customer
-feedback raises them. The work is in lifecycle.py and flags.py."""
+"""Thin handlers: the workflow moves KCS confidence, publishing closes flags. The work is in
+lifecycle.py and flags.py (customer feedback raising flags is wired in insights/signals.py)."""
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 from wagtail.signals import page_published, workflow_approved, workflow_submitted
 
+from .flags import close_flags_on_publish
+from .lifecycle import on_published, on_submitted
 from .models import SolutionArticlePage
 
 
@@ -17,8 +18,6 @@ def _article(obj):
 
 @receiver(workflow_submitted)
 def on_workflow_submitted(sender, instance, user=None, **kwargs):
-    from .lifecycle import on_submitted
-
     page = _article(getattr(instance, "content_object", None))
     if page is not None:
         on_submitted(page)
@@ -28,8 +27,6 @@ def on_workflow_submitted(sender, instance, user=None, **kwargs):
 def on_workflow_approved(sender, instance, user=None, **kwargs):
     """The review approved and published the article (the publish ran before this signal).
     A knowledge manager publishing directly in the editor is handled in wagtail_hooks."""
-    from .lifecycle import on_published
-
     page = _article(getattr(instance, "content_object", None))
     if page is not None:
         on_published(SolutionArticlePage.objects.get(pk=page.pk))
@@ -37,17 +34,6 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
 
 @receiver(page_published)
 def on_page_published(sender, instance, revision=None, **kwargs):
-    from .flags import close_flags_on_publish
-
     page = _article(instance)
     if page is not None:
         close_flags_on_publish(page, getattr(revision, "user", None))
-
-
-@receiver(post_save, sender="kbsearch.ArticleFeedback")
-def on_feedback_saved(sender, instance, raw=False, **kwargs):
-    if raw:
-        return
-    from .flags import flag_from_feedback
-
-    flag_from_feedback(instance)

@@ -5,8 +5,7 @@ Admin views (registered in wagtail_hooks under /admin/articles/): similar articl
 writing, reject a flag, archive an article, and the two reports.
 """
 
-import json
-
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -16,43 +15,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from embeddings.encoder import EncoderUnavailable
+
 from .authoring import DraftError, create_wip_article
 from .flags import FlagError, raise_flag, reject_flag
+from .jsonapi import error, json_body, parse_int, staff_only
+from .lifecycle import archive_article
 from .models import ArticleFlag, SolutionArticlePage
 from .selectors import visible_articles
+from .similarity import duplicate_threshold, similar_articles
 from .visibility import user_is_staff_reader
 
 MAX_QUERY_CHARS = 600
 MAX_NOTE_CHARS = 1000
 MAX_TITLE_CHARS = 255
 MAX_ISSUE_CHARS = 5000
-
-
-def _error(message, status=400):
-    return JsonResponse({"error": message}, status=status)
-
-
-def _staff_only(request):
-    if not request.user.is_authenticated:
-        return _error(_("Log in as helpdesk staff to do this."), status=401)
-    if not user_is_staff_reader(request.user):
-        return _error(_("Only helpdesk staff may do this."), status=403)
-    return None
-
-
-def _json_body(request):
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- flag it (operator console, article page) ------------------------------------------
@@ -63,21 +40,21 @@ def flag_api(request):
     """Raise a flag on an article: JSON from the console, or a plain form from the article page."""
     is_json = request.content_type == "application/json"
     if is_json:
-        denied = _staff_only(request)
+        denied = staff_only(request)
         if denied:
             return denied
-        data = _json_body(request)
+        data = json_body(request)
         if data is None:
-            return _error(_("Send the flag as a JSON object."))
+            return error(_("Send the flag as a JSON object."))
     else:
         if not request.user.is_authenticated:
             return redirect_to_login(request.POST.get("next") or "/")
         if not user_is_staff_reader(request.user):
             raise PermissionDenied(_("Only helpdesk staff may flag articles."))
         data = request.POST
-    article = visible_articles(request.user).filter(pk=_int(data.get("article_id"))).first()
+    article = visible_articles(request.user).filter(pk=parse_int(data.get("article_id"))).first()
     if article is None:
-        return _error(_("No such article."), status=404) if is_json else _not_found()
+        return error(_("No such article."), status=404) if is_json else _not_found()
     default_source = ArticleFlag.SOURCE_CONSOLE if is_json else ArticleFlag.SOURCE_ARTICLE_PAGE
     source = str(data.get("source") or default_source)
     if source not in (ArticleFlag.SOURCE_CONSOLE, ArticleFlag.SOURCE_ARTICLE_PAGE):
@@ -92,7 +69,7 @@ def flag_api(request):
         )
     except FlagError as exc:
         if is_json:
-            return _error(str(exc))
+            return error(str(exc))
         return render(
             request,
             "articles/flag_result.html",
@@ -122,22 +99,22 @@ def _not_found():
 @require_POST
 def capture_api(request):
     """An operator's "no article found" call becomes a WIP draft for second line."""
-    denied = _staff_only(request)
+    denied = staff_only(request)
     if denied:
         return denied
-    data = _json_body(request)
+    data = json_body(request)
     if data is None:
-        return _error(_("Send the call as a JSON object."))
+        return error(_("Send the call as a JSON object."))
     query, note = str(data.get("query") or ""), str(data.get("note") or "")
     if len(query) > MAX_QUERY_CHARS or len(note) > MAX_NOTE_CHARS:
-        return _error(_("The query or the note is too long."))
+        return error(_("The query or the note is too long."))
     locale = str(data.get("locale") or getattr(request, "LANGUAGE_CODE", "en"))
     try:
         page = create_wip_article(
             phrasings=[query, note], locale=locale, user=request.user, title=query
         )
     except DraftError as exc:
-        return _error(str(exc))
+        return error(str(exc))
     owner = page.owner_group.name if page.owner_group_id else ""
     return JsonResponse(
         {
@@ -158,24 +135,20 @@ def capture_api(request):
 
 @require_GET
 def similar_articles_api(request):
-    from embeddings.encoder import EncoderUnavailable
-
-    from .similarity import duplicate_threshold, similar_articles
-
     title = request.GET.get("title", "")
     issue = request.GET.get("issue", "")
     if len(title) > MAX_TITLE_CHARS or len(issue) > MAX_ISSUE_CHARS:
-        return _error(_("The title or the issue is too long to compare."))
+        return error(_("The title or the issue is too long to compare."))
     page = None
     if request.GET.get("page_id"):
-        page = SolutionArticlePage.objects.filter(pk=_int(request.GET["page_id"])).first()
+        page = SolutionArticlePage.objects.filter(pk=parse_int(request.GET["page_id"])).first()
         if page is None or not page.permissions_for_user(request.user).can_edit():
             # 400, not 404: outside /api/ the locale middleware turns 404s into redirects.
-            return _error(_("No such article."), status=400)
+            return error(_("No such article."), status=400)
     try:
         results = similar_articles(title, issue, page=page, limit=8)
     except EncoderUnavailable as exc:
-        return _error(str(exc), status=503)
+        return error(str(exc), status=503)
     return JsonResponse(
         {
             "threshold": duplicate_threshold(),
@@ -220,8 +193,6 @@ def reject_flag_view(request, flag_id):
         except FlagError as exc:
             error = str(exc)
         else:
-            from django.contrib import messages
-
             messages.success(request, _("Flag rejected."))
             return redirect(_safe_next(request, reverse("articles_flagged_report")))
     return render(
@@ -233,15 +204,11 @@ def reject_flag_view(request, flag_id):
 
 
 def archive_article_view(request, page_id):
-    from .lifecycle import archive_article
-
     page = get_object_or_404(SolutionArticlePage, pk=page_id)
     if not page.permissions_for_user(request.user).can_publish():
         raise PermissionDenied
     if request.method == "POST":
         archive_article(page, user=request.user)
-        from django.contrib import messages
-
         messages.success(
             request,
             _("'%(title)s' is archived: it left search; its history is kept.")

@@ -2,7 +2,7 @@
 
 from wagtail.models import PageViewRestriction
 
-from .roles import ensure_groups
+from .roles import STAFF_GROUPS, ensure_groups
 
 
 def sync_audience_restriction(page):
@@ -20,19 +20,10 @@ def sync_audience_restriction(page):
         restrictions.filter(restriction_type=PageViewRestriction.GROUPS).delete()
 
 
-def is_public(page):
-    """Visible to anyone: a public article with no view restriction on it or an ancestor."""
-    if getattr(page.specific, "audience", "public") != "public":
-        return False
-    return not page.get_view_restrictions().exists()
-
-
 def user_is_staff_reader(user):
     """Operators, second line, knowledge managers and superusers may read internal articles."""
     if not user or not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    from .roles import STAFF_GROUPS
-
     return user.groups.filter(name__in=STAFF_GROUPS).exists()

@@ -1,9 +1,22 @@
-"""Admin registration: the service catalogue under one menu."""
+"""Admin registration only: the service catalogue menu, the authoring loop's URLs, reports,
+buttons and editor hooks. The views are in views.py, admin_views.py and editor_views.py."""
 
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.widgets import Button
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from .models import EscalationTeam, Service, ServiceLevel
+from . import editor_views, views
+from .admin_views import (
+    FlaggedArticlesReportView,
+    OwnerWorkPanel,
+    ReviewsDueReportView,
+    user_is_author,
+)
+from .models import EscalationTeam, Service, ServiceLevel, SolutionArticlePage
 
 
 class ServiceViewSet(SnippetViewSet):
@@ -38,26 +51,6 @@ register_snippet(ServiceCatalogueGroup)
 
 
 # --- The authoring loop ---------------------------------------------------------------
-
-from django.shortcuts import render  # noqa: E402
-from django.urls import path, reverse  # noqa: E402
-from django.utils.translation import gettext_lazy as _  # noqa: E402
-from wagtail import hooks  # noqa: E402
-from wagtail.admin.menu import MenuItem  # noqa: E402
-from wagtail.admin.widgets import Button  # noqa: E402
-
-from . import views  # noqa: E402
-from .admin_views import (  # noqa: E402
-    FlaggedArticlesReportView,
-    OwnerWorkPanel,
-    ReviewsDueReportView,
-    user_is_author,
-)
-from .models import SolutionArticlePage  # noqa: E402
-
-CONFIRM_FIELD = "kb-duplicate-confirmed"
-TRANSLATION_FIELD = "kb-translation-of"
-GUARDED_ACTIONS = ("action-publish", "action-submit")
 
 
 @hooks.register("register_admin_urls")
@@ -147,122 +140,28 @@ def archive_button(page, user, view_name=None, next_url=None):
         )
 
 
-# -- duplicate check before publishing or submitting for review (server side)
-
-
-def _guarded_post(request):
-    return request.method == "POST" and any(request.POST.get(a) for a in GUARDED_ACTIONS)
-
-
-def _duplicate_confirmation(request, page, locale):
-    from embeddings.encoder import EncoderUnavailable
-
-    from .similarity import likely_duplicates
-
-    if not _guarded_post(request) or request.POST.get(CONFIRM_FIELD):
-        return None
-    try:
-        duplicates = likely_duplicates(
-            request.POST.get("title", ""), request.POST.get("issue", ""), page=page
-        )
-    except EncoderUnavailable:
-        return None  # no model: the editor's own judgement, as before this check existed
-    if not duplicates:
-        return None
-    fields = [
-        (key, value)
-        for key, values in request.POST.lists()
-        if key != "csrfmiddlewaretoken" and not key.startswith("kb-")
-        for value in values
-    ]
-    action = "publish" if request.POST.get("action-publish") else "submit"
-    total = int(request.POST.get("related_links-TOTAL_FORMS") or 0)
-    options = []
-    for dup in duplicates:
-        link_fields = [(k, v) for k, v in fields if k != "related_links-TOTAL_FORMS"] + [
-            ("related_links-TOTAL_FORMS", str(total + 1)),
-            (f"related_links-{total}-related_page", str(dup.page.pk)),
-            (f"related_links-{total}-id", ""),
-            (f"related_links-{total}-ORDER", str(total + 1)),
-        ]
-        can_translate = (
-            dup.page.locale_id != locale.pk
-            and not SolutionArticlePage.objects.filter(
-                translation_key=dup.page.translation_key, locale=locale
-            )
-            .exclude(pk=getattr(page, "pk", None))
-            .exists()
-        )
-        options.append(
-            {
-                "similar": dup,
-                "percent": round(dup.score * 100),
-                "link_fields": link_fields,
-                "can_translate": can_translate,
-            }
-        )
-    draft_fields = [(k, v) for k, v in fields if k not in GUARDED_ACTIONS]
-    return render(
-        request,
-        "articles/admin/confirm_duplicate.html",
-        {
-            "action": action,
-            "action_field": "action-publish" if action == "publish" else "action-submit",
-            "fields": fields,
-            "draft_fields": draft_fields,
-            "options": options,
-            "confirm_field": CONFIRM_FIELD,
-            "translation_field": TRANSLATION_FIELD,
-            "post_url": request.get_full_path(),
-            "title": request.POST.get("title", ""),
-        },
-    )
+# -- duplicate check before publishing or submitting for review; after-save rules
 
 
 @hooks.register("before_create_page")
 def check_duplicates_before_create(request, parent_page, page_class):
     if page_class is SolutionArticlePage:
-        return _duplicate_confirmation(request, None, parent_page.locale)
+        return editor_views.duplicate_confirmation(request, None, parent_page.locale)
     return None
 
 
 @hooks.register("before_edit_page")
 def check_duplicates_before_edit(request, page):
     if isinstance(page.specific, SolutionArticlePage):
-        return _duplicate_confirmation(request, page.specific, page.locale)
+        return editor_views.duplicate_confirmation(request, page.specific, page.locale)
     return None
-
-
-def _after_save(request, page):
-    from .lifecycle import on_published, set_page_fields
-
-    if not isinstance(page.specific, SolutionArticlePage) or request.method != "POST":
-        return
-    page = SolutionArticlePage.objects.get(pk=page.pk)
-    other_id = request.POST.get(TRANSLATION_FIELD)
-    if other_id and other_id.isdigit():
-        other = SolutionArticlePage.objects.filter(pk=int(other_id)).first()
-        taken = (
-            other is None
-            or other.locale_id == page.locale_id
-            or SolutionArticlePage.objects.filter(
-                translation_key=other.translation_key, locale_id=page.locale_id
-            ).exists()
-        )
-        if not taken:
-            set_page_fields(
-                page, translation_key=other.translation_key, external_id=other.external_id
-            )
-    if request.POST.get("action-publish") and page.live and not page.has_unpublished_changes:
-        # A reviewer published directly: that is an approval.
-        on_published(page)
 
 
 @hooks.register("after_create_page")
 def after_create_article(request, page):
-    _after_save(request, page)
+    editor_views.after_editor_save(request, page)
 
 
 @hooks.register("after_edit_page")
 def after_edit_article(request, page):
-    _after_save(request, page)
+    editor_views.after_editor_save(request, page)

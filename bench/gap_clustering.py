@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/gap_clustering.py [--events 100000] [--seed 1]
 1. Scale: N synthetic no-good-match searches built from the 3,080 banking77 customer messages
    (../shared/eval/banking77.gold.jsonl), repeated with a Zipf-like popularity, some with a
    typo, some with a filler word, some only differing in case. They are written to a copy of
-   var/db.sqlite3 and the real service `search.gaps.knowledge_gaps()` runs twice: cold (it has
+   var/db.sqlite3 and the real service `insights.gaps.knowledge_gaps()` runs twice: cold (it has
    to embed every distinct text) and warm (vectors come from the QueryVector cache), with the
    time per stage. Peer, same run: scikit-learn MiniBatchKMeans on the raw vectors of every
    event (no dedupe), with the encoding it would need extrapolated from the measured rate.
@@ -65,8 +65,8 @@ def main():
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     from embeddings.encoder import get_encoder
-    from search import gaps
-    from search.models import QueryVector, SearchEvent
+    from insights import gaps
+    from insights.models import QueryVector, SearchEvent
 
     call_command("migrate", verbosity=0)
     encoder = get_encoder()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from articles.sanitize import html_to_text
+from textutils.sanitize import html_to_text
 
 STRATEGIES = ("summary", "phrasings", "summary+phrasings")
 

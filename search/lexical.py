@@ -24,6 +24,7 @@ SQLITE, POSTGRES = "sqlite", "postgresql"
 
 def _index_model(name="IndexEntry"):
     """A model of the app that holds Wagtail's search index ("wagtailsearch")."""
+    # Only after app loading: the search-index app config exists once the registry is ready.
     from modelsearch.conf import get_app_config
 
     return get_app_config().get_model(name)
@@ -38,11 +39,13 @@ def recognised_backend(queryset):
         return None, backend
     vendor = connections[alias].vendor
     if vendor == SQLITE:  # Wagtail picks its FTS5 backend only when FTS5 is available
+        # Backend modules import their database driver: load only the one in use.
         from modelsearch.backends.database.sqlite.sqlite import SQLiteSearchBackend
 
         if isinstance(backend, SQLiteSearchBackend):
             return SQLITE, backend
     elif vendor == POSTGRES:
+        # Backend modules import their database driver: load only the one in use.
         from modelsearch.backends.database.postgres.postgres import PostgresSearchBackend
 
         if isinstance(backend, PostgresSearchBackend):
@@ -63,6 +66,7 @@ def ranked_pages(terms, queryset, k):
     kind, backend = recognised_backend(queryset)
     if kind is None or not terms:
         return None
+    # Only after app loading, like the index model above.
     from modelsearch.utils import get_descendants_content_types_pks
 
     content_types = get_descendants_content_types_pks(queryset.model)
@@ -98,6 +102,7 @@ def _sqlite(terms, queryset, content_types, k):
 
 
 def _postgres(terms, queryset, content_types, k, config):
+    # PostgreSQL only: these modules need psycopg, which SQLite installs may lack.
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
     from django.db.models.expressions import CombinedExpression
     from modelsearch.backends.database.postgres.weights import get_sql_weights

@@ -12,13 +12,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from articles.jsonapi import parse_int
 from articles.models import CategoryPage
 from articles.selectors import visible_articles
+from insights import events
+from insights.models import ArticleFeedback, SearchEvent
+from textutils.redaction import redact
 
-from . import events, service
-from .models import ArticleFeedback, SearchEvent
+from . import service
 from .ratelimit import rate_limited
-from .redaction import redact
 from .stopwords import STOPWORDS, content_terms
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
@@ -90,7 +92,10 @@ def search_page(request):
             context["error"] = customer_message(exc)
         else:
             search_id = events.log_search(
-                response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+                response,
+                channel=SearchEvent.CHANNEL_PUBLIC,
+                request=request,
+                query_vector=service.cached_query_vector(response.query),
             )
             context.update(
                 search_id=search_id,
@@ -115,7 +120,7 @@ def search_page(request):
 @require_POST
 @rate_limited("feedback", limit=10, window_seconds=60)
 def feedback(request):
-    page = visible_articles(None).filter(pk=_int(request.POST.get("article"))).first()
+    page = visible_articles(None).filter(pk=parse_int(request.POST.get("article"))).first()
     if page is None:
         raise Http404("No such article")
     helpful = request.POST.get("helpful")
@@ -183,7 +188,7 @@ class ContactForm(forms.Form):
 @rate_limited("contact", limit=5, window_seconds=600)
 def contact(request):
     session_key = _ensure_session(request)
-    initial = {"article": _int(request.GET.get("article"))}
+    initial = {"article": parse_int(request.GET.get("article"))}
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -206,10 +211,3 @@ def contact(request):
         visible_articles(None).filter(pk=initial["article"]).first() if initial["article"] else None
     )
     return render(request, "search/contact.html", {"form": form, "article": article})
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -1,5 +1,7 @@
 """Turn search hits into the JSON the APIs and the console use."""
 
+from wagtail.rich_text import expand_db_html
+
 from articles.models import ServiceLevel
 from articles.selectors import coverage_for
 
@@ -94,8 +96,6 @@ def response_to_dict(
 
 def article_card(page, request=None, service_level=None):
     """Everything an operator needs on one card: steps, diagnosis, coverage, escalation, link."""
-    from wagtail.rich_text import expand_db_html
-
     steps, scripts = [], []
     for block in page.resolution:
         if block.block_type == "step":
@@ -146,7 +146,9 @@ def article_card(page, request=None, service_level=None):
             if team
             else None
         ),
-        "self_service_url": page.get_full_url(request=request) if page.is_public else None,
+        "self_service_url": page.get_full_url(request=request)
+        if page.is_visible_to_public()
+        else None,
         "kcs_state": page.get_kcs_state_display(),
     }
     if service_level is not None:

@@ -20,7 +20,7 @@ from wagtail.models import Locale
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
-from embeddings.encoder import get_encoder, query_threads
+from embeddings.encoder import EncoderUnavailable, get_encoder, query_threads
 from embeddings.indexing import db_vectors, store
 from embeddings.models import Chunk
 
@@ -38,8 +38,6 @@ DEFAULTS = {
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
-    # Per query language: the English model gives Dutch and French text higher similarities.
-    "KB_NO_GOOD_MATCH_THRESHOLD": {"en": 0.48, "nl": 0.6, "fr": 0.6, "default": 0.55},
 }
 MODES = ("hybrid", "dense", "lexical")
 _LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
@@ -139,6 +137,15 @@ class _QueryVectorCache:
 
 
 _vector_cache = _QueryVectorCache()
+
+
+def cached_query_vector(query):
+    """The query's vector if a search just encoded it (for the event log), else None."""
+    try:
+        model_id = get_encoder().model_id
+    except EncoderUnavailable:
+        return None
+    return _vector_cache.data.get((model_id, query))
 
 
 def _rebuild_from_db(encoder):
@@ -262,7 +269,8 @@ def rank(candidates, params):
 
 
 def no_good_match_threshold(locale):
-    threshold = _setting("KB_NO_GOOD_MATCH_THRESHOLD")
+    # A plain setting (kbsite/settings/base.py): insights' gap report applies the same one.
+    threshold = settings.KB_NO_GOOD_MATCH_THRESHOLD
     if isinstance(threshold, dict):
         return threshold.get(locale, threshold.get("default", 0.5))
     return threshold

@@ -1,7 +1,5 @@
 """HTTP entry points: parse input, call the services, shape the answer. No logic here."""
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -9,29 +7,20 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from articles.jsonapi import error, json_body, parse_int, staff_only
 from articles.models import EscalationTeam, Service, ServiceLevel
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
+from insights import events
+from insights.models import CallOutcome, SearchClick, SearchEvent
+from textutils.sanitize import sanitize_text
 
-from . import console, events, service
-from .models import CallOutcome, SearchClick, SearchEvent
+from . import console, service
 from .public_views import customer_message
 from .ratelimit import rate_limited
 from .serializers import article_card, response_to_dict
 
 MAX_NOTE_CHARS = 1000
-
-
-def _error(message, status=400):
-    return JsonResponse({"error": message}, status=status)
-
-
-def _staff_only(request):
-    if not request.user.is_authenticated:
-        return _error("Log in as an operator to use this API.", status=401)
-    if not user_is_staff_reader(request.user):
-        return _error("Only helpdesk staff may use this API.", status=403)
-    return None
 
 
 def _search_params(request):
@@ -58,17 +47,20 @@ def public_search_api(request):
         response = service.search(query, user=None, channel="public", locale=locale, limit=limit)
     except service.InvalidQuery as exc:
         with translation.override(request.GET.get("locale") or translation.get_language()):
-            return _error(str(customer_message(exc)))
+            return error(str(customer_message(exc)))
     data = response_to_dict(response, request)
     data["search_id"] = events.log_search(
-        response, channel=SearchEvent.CHANNEL_PUBLIC, request=request
+        response,
+        channel=SearchEvent.CHANNEL_PUBLIC,
+        request=request,
+        query_vector=service.cached_query_vector(response.query),
     )
     return JsonResponse(data)
 
 
 @require_GET
 def operator_search_api(request):
-    denied = _staff_only(request)
+    denied = staff_only(request)
     if denied:
         return denied
     try:
@@ -82,7 +74,7 @@ def operator_search_api(request):
             limit=limit,
         )
     except service.InvalidQuery as exc:
-        return _error(str(exc))
+        return error(str(exc))
     data = response_to_dict(
         response, request, request.GET.get("level"), include_internal_details=True
     )
@@ -91,18 +83,23 @@ def operator_search_api(request):
         if request.GET.get("source") == "console"
         else SearchEvent.CHANNEL_API
     )
-    data["search_id"] = events.log_search(response, channel=channel, request=request)
+    data["search_id"] = events.log_search(
+        response,
+        channel=channel,
+        request=request,
+        query_vector=service.cached_query_vector(response.query),
+    )
     return JsonResponse(data)
 
 
 @require_GET
 def article_card_api(request, page_id):
-    denied = _staff_only(request)
+    denied = staff_only(request)
     if denied:
         return denied
     page = visible_articles(request.user).filter(pk=page_id).specific().first()
     if page is None:
-        return _error("No such article.", status=404)
+        return error("No such article.", status=404)
     level = (
         ServiceLevel.objects.filter(code=request.GET.get("level") or "")
         .prefetch_related("targets")
@@ -113,34 +110,31 @@ def article_card_api(request, page_id):
 
 @require_POST
 def outcome_api(request):
-    denied = _staff_only(request)
+    denied = staff_only(request)
     if denied:
         return denied
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error("Send the outcome as a JSON object.")
-    if not isinstance(data, dict):
-        return _error("Send the outcome as a JSON object.")
+    data = json_body(request)
+    if data is None:
+        return error("Send the outcome as a JSON object.")
     outcome = data.get("outcome")
     if not isinstance(outcome, str) or outcome not in dict(CallOutcome.OUTCOMES):
-        return _error("outcome must be solved, escalated or no_article.")
+        return error("outcome must be solved, escalated or no_article.")
     article = team = None
     if data.get("article_id") not in (None, ""):
-        article = visible_articles(request.user).filter(pk=_int(data.get("article_id"))).first()
+        article = (
+            visible_articles(request.user).filter(pk=parse_int(data.get("article_id"))).first()
+        )
         if article is None:
-            return _error("No such article.", status=404)
+            return error("No such article.", status=404)
     if outcome == CallOutcome.SOLVED and article is None:
-        return _error("Say which article solved the call.")
+        return error("Say which article solved the call.")
     if outcome == CallOutcome.ESCALATED:
-        team = EscalationTeam.objects.filter(pk=_int(data.get("team_id"))).first()
+        team = EscalationTeam.objects.filter(pk=parse_int(data.get("team_id"))).first()
         if team is None:
-            return _error("Choose the team the call was escalated to.")
+            return error("Choose the team the call was escalated to.")
     note = str(data.get("note") or "")
     if len(note) > MAX_NOTE_CHARS:
-        return _error(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
-    from articles.sanitize import sanitize_text
-
+        return error(f"The note is too long: at most {MAX_NOTE_CHARS} characters.")
     record = events.record_outcome(
         user=request.user,
         outcome=outcome,
@@ -149,7 +143,7 @@ def outcome_api(request):
         article=article,
         team=team,
         note=sanitize_text(note),
-        search_event_id=_int(data.get("search_id")),
+        search_event_id=parse_int(data.get("search_id")),
     )
     return JsonResponse({"id": record.pk, "outcome": record.outcome}, status=201)
 
@@ -159,13 +153,10 @@ def outcome_api(request):
 @rate_limited("clicks", limit=120, window_seconds=60, json=True)
 def click_api(request):
     """Record that a result was opened: {search_id, article_id, position}."""
-    try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error("Send the click as a JSON object.")
-    if not isinstance(data, dict):
-        return _error("Send the click as a JSON object.")
-    event = SearchEvent.objects.filter(pk=_int(data.get("search_id"))).first()
+    data = json_body(request)
+    if data is None:
+        return error("Send the click as a JSON object.")
+    event = SearchEvent.objects.filter(pk=parse_int(data.get("search_id"))).first()
     own = event is not None and (
         (event.user_id and event.user_id == request.user.pk)
         or (
@@ -174,20 +165,13 @@ def click_api(request):
             and event.session_key == request.session.session_key
         )
     )
-    article_id, position = _int(data.get("article_id")), _int(data.get("position"))
+    article_id, position = parse_int(data.get("article_id")), parse_int(data.get("position"))
     if not own or article_id not in event.result_page_ids:
-        return _error("No such search result.", status=404)
+        return error("No such search result.", status=404)
     if position is None or not 1 <= position <= len(event.result_page_ids):
-        return _error("position must be the result's rank, starting at 1.")
+        return error("position must be the result's rank, starting at 1.")
     click = SearchClick.objects.create(search_event=event, article_id=article_id, position=position)
     return JsonResponse({"id": click.pk}, status=201)
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
@@ -217,5 +201,5 @@ def operator_language(request):
         return render(request, "operator/forbidden.html", status=403)
     language = request.POST.get("language", "")
     if not console.remember_language(request.user, language):
-        return _error("language must be one of: " + ", ".join(dict(console.console_languages())))
+        return error("language must be one of: " + ", ".join(dict(console.console_languages())))
     return console.set_language_cookie(redirect("operator_console"), language)

@@ -18,7 +18,7 @@ from wagtail.test.utils.form_data import (
 from articles.authoring import create_wip_article
 from articles.models import ArticleFlag, CategoryPage, SolutionArticlePage
 from articles.roles import SECOND_LINE
-from search.models import ArticleFeedback
+from insights.models import ArticleFeedback
 from tests.conftest import publish
 
 pytestmark = pytest.mark.django_db

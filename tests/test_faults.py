@@ -89,7 +89,7 @@ def test_publishing_works_while_the_task_queue_is_down_and_the_index_catches_up(
 def test_a_locked_log_table_does_not_break_search(client, monkeypatch, caplog):
     from django.db import OperationalError
 
-    from search.models import SearchEvent
+    from insights.models import SearchEvent
 
     def locked(*args, **kwargs):
         raise OperationalError("database is locked")
@@ -111,7 +111,7 @@ def test_search_waits_out_a_briefly_locked_table_on_postgresql(client):
 
     from django.db import connection, connections
 
-    from search.models import SearchEvent
+    from insights.models import SearchEvent
 
     if connection.vendor != "postgresql":
         pytest.skip("a real table lock is tested on PostgreSQL (make test-postgres runs it in CI)")

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from articles.models import SolutionArticlePage
-from articles.sanitize import sanitize_html
+from textutils.sanitize import sanitize_html
 
 XSS_CORPUS = [
     line

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from articles.models import SolutionArticlePage
-from search.gaps import knowledge_gaps
+from insights.gaps import knowledge_gaps
 from tests.conftest import publish, screenshot
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -123,7 +123,7 @@ def test_clustering_many_distinct_texts_still_recovers_the_groups():
     import numpy as np
     from sklearn.metrics import adjusted_rand_score
 
-    from search.gaps import DIRECT_LIMIT, cluster_vectors
+    from insights.gaps import DIRECT_LIMIT, cluster_vectors
 
     rng = np.random.default_rng(0)
     # Groups with cosine ~0.7 inside and ~0.26 between them (a shared component, like the
@@ -316,7 +316,7 @@ def test_command_rejects_bad_arguments_with_a_clear_message(args, message):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_knowledge_gaps_report_with_demo_events_in_a_browser(login_browser, users):
-    from search.demo_events import load_demo_events
+    from search.demo.events import load_demo_events
 
     load_demo_events(days=21, seed=2, calls_per_day=10, visits_per_day=8)
     page = login_browser(users["manager"])
@@ -334,8 +334,8 @@ def test_unanswered_searches_keep_their_vector_so_the_report_encodes_nothing_new
     import numpy as np
 
     from embeddings.encoder import get_encoder
-    from search.gaps import embed_texts, normalise
-    from search.models import QueryVector
+    from insights.gaps import embed_texts, normalise
+    from insights.models import QueryVector
 
     customer = Client()
     # Two coffee queries, one of them with a phone number the redaction removes.

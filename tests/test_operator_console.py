@@ -2,7 +2,7 @@
 
 import pytest
 
-from search.models import CallOutcome
+from insights.models import CallOutcome
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

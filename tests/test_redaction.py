@@ -1,6 +1,6 @@
 import pytest
 
-from search.redaction import redact
+from textutils.redaction import redact
 
 
 @pytest.mark.parametrize(

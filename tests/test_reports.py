@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from articles.models import EscalationTeam, SolutionArticlePage
-from search.models import CallOutcome, SearchEvent
-from search.reports.export import format_cell
+from insights.models import CallOutcome, SearchEvent
+from insights.reports.export import format_cell
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -269,7 +269,7 @@ def test_a_new_wip_article_counts_as_creation(manager, users):
 
 
 def test_figures_survive_pruning_of_the_raw_events(manager, client, settings):
-    from search.retention import prune
+    from insights.retention import prune
 
     searches = [public_search(client, q) for q in ["printer offline", "zzqx qqzz vvkk", "vpn"]]
     click(client, searches[0])
@@ -386,7 +386,7 @@ def test_volume_per_service_groups_calls_by_service_in_every_language(manager, o
 
 
 def _service_key(label_start):
-    from search.reports.filters import service_choices
+    from insights.reports.filters import service_choices
 
     return next(key for key, label in service_choices() if label.startswith(label_start))
 
@@ -483,8 +483,8 @@ def test_csv_and_xlsx_exports_hold_exactly_the_tables_on_screen(manager, calls, 
 def test_export_cells_cannot_become_spreadsheet_formulas(manager, calls):
     from openpyxl import load_workbook
 
-    from search.reports.export import Report, Table, to_csv, to_xlsx
-    from search.reports.filters import default_filters
+    from insights.reports.export import Report, Table, to_csv, to_xlsx
+    from insights.reports.filters import default_filters
 
     report = Report(
         "t", "t", default_filters(), [Table("Articles", ["Title"], [["=HYPERLINK(1)"]])]
@@ -542,7 +542,7 @@ def test_reports_menu_lists_the_reports_for_second_line_and_managers_only(users)
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_reports_with_demo_events_in_a_browser(login_browser, users):
-    from search.demo_events import load_demo_events
+    from search.demo.events import load_demo_events
 
     load_demo_events(days=21, seed=3, calls_per_day=10, visits_per_day=8)
     page = login_browser(users["manager"])

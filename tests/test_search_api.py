@@ -3,7 +3,7 @@
 import pytest
 
 from articles.models import CategoryPage, SolutionArticlePage
-from search.models import SearchEvent
+from insights.models import SearchEvent
 from tests.conftest import publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]

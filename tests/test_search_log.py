@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from articles.models import SolutionArticlePage
-from search.models import CallOutcome, DailySearchStats, SearchClick, SearchEvent
+from insights.models import CallOutcome, DailySearchStats, SearchClick, SearchEvent
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -78,7 +78,7 @@ def test_pruning_deletes_old_events_but_keeps_daily_counts(client, users, settin
 
 
 def test_home_page_lists_the_most_used_public_articles_first(client, users, article):
-    from articles.selectors import popular_public_articles
+    from insights.usage import popular_public_articles
 
     wifi, printer = article("demo-wifi-cannot-connect"), article("demo-printer-offline")
     for _ in range(3):

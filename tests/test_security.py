@@ -140,7 +140,7 @@ XSS = [line for line in open("tests/data/xss_corpus.txt").read().splitlines() if
 
 
 def test_xss_in_feedback_comments_is_harmless_where_staff_read_it(client, users, article):
-    from search.models import ArticleFeedback
+    from insights.models import ArticleFeedback
 
     page = article("demo-printer-offline")
     for payload in XSS:

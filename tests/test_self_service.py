@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from articles.models import CategoryPage, SolutionArticlePage
-from search.models import ArticleFeedback, ContactRequest
+from insights.models import ArticleFeedback, ContactRequest
 from tests.conftest import publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]

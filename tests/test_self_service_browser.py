@@ -2,7 +2,7 @@
 
 import pytest
 
-from search.models import ArticleFeedback, ContactRequest, SearchEvent
+from insights.models import ArticleFeedback, ContactRequest, SearchEvent
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

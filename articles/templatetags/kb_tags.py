@@ -1,7 +1,7 @@
 from django import template
 
 from articles.models import SolutionArticlePage
-from articles.selectors import language_versions
+from articles.selectors import language_versions, related_articles_for
 
 register = template.Library()
 
@@ -14,3 +14,10 @@ def page_translations(context, page):
     if isinstance(page, SolutionArticlePage):
         return language_versions(page, user)
     return list(page.get_translations().live().public().select_related("locale"))
+
+
+@register.simple_tag(takes_context=True)
+def related_articles(context, page):
+    """The article's related links that the visitor may read."""
+    request = context.get("request")
+    return related_articles_for(page, getattr(request, "user", None))

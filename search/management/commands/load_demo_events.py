@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from search.demo_events import clear_demo_events, load_demo_events
+from search.demo.events import clear_demo_events, load_demo_events
 
 
 class Command(BaseCommand):

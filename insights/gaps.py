@@ -1,0 +1,637 @@
+"""Knowledge gaps: unresolved demand, embedded and clustered into topics ranked by volume.
+
+Unresolved demand is what people asked that the knowledge base did not answer:
+
+* searches flagged ``no_good_match`` (operator console, API, public search),
+* operator outcomes "no article found" (their query, or the note when there is none),
+* "not helpful" article feedback that came with a comment,
+* searches that a contact request followed (self-service did not work).
+
+Each distinct (normalised, already redacted) text is embedded once per model and cached in
+``QueryVector``. Items that an article published *after* them now answers (its best chunk is
+above the calibrated no-good-match threshold of the item's language) are dropped, so a topic
+disappears on the next run once an article for it is live. The rest are clustered with
+library code: scikit-learn's average-linkage agglomerative clustering on cosine distance,
+after a FAISS k-means pre-clustering into micro-clusters when there are too many distinct
+texts for a full distance matrix. See docs/reports.md for the measurements.
+"""
+
+import datetime
+import hashlib
+import logging
+import re
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from articles.models import Service, SolutionArticlePage
+from embeddings.encoder import get_encoder
+from embeddings.models import Chunk
+
+from .models import ArticleFeedback, CallOutcome, QueryVector, SearchEvent
+
+logger = logging.getLogger("kb.gaps")
+
+KIND_SEARCH = "no_good_match"
+KIND_NO_ARTICLE = "no_article"
+KIND_NOT_HELPFUL = "not_helpful"
+KIND_CONTACT = "contact"
+KIND_LABELS = {
+    KIND_SEARCH: "no good match",
+    KIND_NO_ARTICLE: "no article (call)",
+    KIND_NOT_HELPFUL: "not helpful",
+    KIND_CONTACT: "before contact",
+}
+# Cosine distance at which two groups of queries stop being one topic (average linkage).
+# Chosen on half of the banking77 intents and checked on the other half (docs/reports.md).
+DEFAULT_DISTANCE_THRESHOLD = 0.45
+# Up to this many distinct texts are clustered directly; beyond, k-means micro-clusters first.
+DIRECT_LIMIT = 3000
+# Micro-centroids sit closer together than their members, so the agglomerative step on them
+# uses a tighter threshold: 2/3 of it gave the same agreement with the banking77 intents as
+# clustering the messages directly (ARI 0.497 vs 0.484, docs/reports.md).
+MICRO_THRESHOLD_FACTOR = 2 / 3
+# A search that the same person refined within this time is not a separate request.
+REFINEMENT_WINDOW = datetime.timedelta(seconds=90)
+CHUNK_TOP_K = 20
+_EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
+
+
+class GapsError(ValueError):
+    """Bad arguments for the gap report; the message is meant for the person who asked."""
+
+
+@dataclass
+class GapItem:
+    kind: str
+    text: str
+    channel: str
+    locale: str
+    created_at: datetime.datetime
+    key: str = ""  # normalised text
+
+
+@dataclass
+class GapTopic:
+    key: str
+    label: str
+    volume: int
+    distinct_queries: int
+    examples: list
+    channels: dict
+    languages: dict
+    kinds: dict
+    main_locale: str
+    daily: list  # [(date, count)] over the whole period, zeros included
+    weekly: list  # [(monday, count)]
+    first_seen: datetime.datetime
+    last_seen: datetime.datetime
+    change: float  # second half of the period vs first half: +1.0 = doubled
+    closest_article: dict | None = None
+    similarity: float = 0.0
+    merged_languages: bool = False
+
+    def as_dict(self):
+        return {
+            "label": self.label,
+            "volume": self.volume,
+            "distinct_queries": self.distinct_queries,
+            "examples": self.examples,
+            "channels": self.channels,
+            "languages": self.languages,
+            "kinds": self.kinds,
+            "main_locale": self.main_locale,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "change": self.change,
+            "daily": [[d.isoformat(), n] for d, n in self.daily],
+            "closest_article": self.closest_article,
+            "similarity": self.similarity,
+        }
+
+
+@dataclass
+class GapReport:
+    since: datetime.datetime
+    until: datetime.datetime
+    topics: list = field(default_factory=list)
+    items: int = 0  # unresolved items in the period, after filters
+    answered_since: int = 0  # dropped: a newer article now answers them
+    distinct_texts: int = 0
+    unclustered: int = 0  # items in topics below min_volume
+    encoded: int = 0  # texts that had to be embedded in this run
+    timings: dict = field(default_factory=dict)
+    model_id: str = ""
+
+    def as_dict(self):
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "items": self.items,
+            "answered_since": self.answered_since,
+            "distinct_texts": self.distinct_texts,
+            "unclustered": self.unclustered,
+            "model": self.model_id,
+            "topics": [t.as_dict() for t in self.topics],
+        }
+
+
+def answered_threshold(locale):
+    """The search's no-good-match threshold (a setting): above it, a chunk answers the item."""
+    threshold = settings.KB_NO_GOOD_MATCH_THRESHOLD
+    if isinstance(threshold, dict):
+        return threshold.get(locale, threshold.get("default", 0.5))
+    return threshold
+
+
+def normalise(text):
+    """The dedupe key: case-folded, single spaces, no punctuation at the ends."""
+    return _EDGE_PUNCTUATION.sub("", " ".join(str(text or "").casefold().split()))
+
+
+def text_hash(key):
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+# --- collecting unresolved demand ---------------------------------------------------------
+
+
+def _refined(rows):
+    """Ids of searches the same person refined shortly after (console search-as-you-type)."""
+    by_actor = defaultdict(list)
+    for pk, user_id, session_key, created_at, query in rows:
+        actor = (user_id, session_key) if (user_id or session_key) else None
+        if actor is not None:
+            by_actor[actor].append((created_at, pk, normalise(query)))
+    refined = set()
+    for searches in by_actor.values():
+        searches.sort()
+        for (at, pk, text), (next_at, _next_pk, next_text) in zip(
+            searches, searches[1:], strict=False
+        ):
+            if (
+                next_at - at <= REFINEMENT_WINDOW
+                and next_text.startswith(text)
+                and next_text != text
+            ):
+                refined.add(pk)
+    return refined
+
+
+def collect_items(since, until, *, channel=None, locale=None):
+    """The unresolved demand of a period as GapItems (texts are stored redacted already)."""
+    searches = SearchEvent.objects.filter(created_at__gte=since, created_at__lt=until)
+    if channel:
+        searches = searches.filter(channel=channel)
+    if locale:
+        searches = searches.filter(locale=locale)
+    # Refinement is judged against every search of the period, answered or not.
+    refined = _refined(
+        searches.values_list("pk", "user_id", "session_key", "created_at", "query").iterator(
+            chunk_size=5000
+        )
+    )
+    outcomes = CallOutcome.objects.filter(
+        outcome=CallOutcome.NO_ARTICLE, created_at__gte=since, created_at__lt=until
+    )
+    if channel:
+        with_channel = Q(search_event__channel=channel)
+        if channel == SearchEvent.CHANNEL_OPERATOR:
+            with_channel |= Q(search_event__isnull=True)  # recorded without a search
+        outcomes = outcomes.filter(with_channel)
+    if locale:
+        outcomes = outcomes.filter(locale=locale)
+    items, represented = [], set()
+    for event_id, query, note, item_locale, created_at, event_channel in outcomes.values_list(
+        "search_event_id", "query", "note", "locale", "created_at", "search_event__channel"
+    ):
+        text = query.strip() or note.strip()
+        if not text:
+            continue
+        represented.add(event_id)
+        items.append(
+            GapItem(
+                KIND_NO_ARTICLE, text, event_channel or "operator", item_locale or "en", created_at
+            )
+        )
+    before_contact = searches.filter(contact_requests__isnull=False).values("pk")
+    contact_ids = set(before_contact.values_list("pk", flat=True))
+    unresolved = searches.filter(Q(no_good_match=True) | Q(pk__in=before_contact))
+    for pk, query, event_channel, item_locale, created_at, ngm in unresolved.values_list(
+        "pk", "query", "channel", "locale", "created_at", "no_good_match"
+    ).iterator(chunk_size=5000):
+        if pk in represented or (pk in refined and pk not in contact_ids):
+            continue
+        kind = KIND_SEARCH if ngm else KIND_CONTACT
+        items.append(GapItem(kind, query, event_channel, item_locale, created_at))
+    if channel in (None, SearchEvent.CHANNEL_PUBLIC):
+        feedback = ArticleFeedback.objects.filter(
+            helpful=False, created_at__gte=since, created_at__lt=until
+        ).exclude(comment="")
+        if locale:
+            feedback = feedback.filter(locale=locale)
+        for comment, item_locale, created_at in feedback.values_list(
+            "comment", "locale", "created_at"
+        ):
+            items.append(
+                GapItem(
+                    KIND_NOT_HELPFUL, comment, SearchEvent.CHANNEL_PUBLIC, item_locale, created_at
+                )
+            )
+    for item in items:
+        item.key = normalise(item.text)
+    return [item for item in items if item.key]
+
+
+# --- embedding with a cache -----------------------------------------------------------------
+
+
+def _lowercases(encoder):
+    return bool(getattr(getattr(encoder, "tokenizer", None), "do_lower_case", False))
+
+
+def remember_search_vector(query, redacted_query, vector, encoder):
+    """Keep the vector a search has just computed, so the gap report never encodes it again.
+
+    Called when a no-good-match search is logged: it costs one insert, no encoding. Only when
+    redaction left the query unchanged (no vector of personal data is stored) and the query is
+    its own dedupe key — exactly, or up to case for a model that lowercases its input — so the
+    stored vector is the one `embed_texts` would compute. Never raises."""
+    try:
+        key = normalise(redacted_query)
+        if not key or redacted_query != query:
+            return False
+        text = " ".join(query.split())
+        if text != key and not (_lowercases(encoder) and text.casefold() == key):
+            return False
+        QueryVector.objects.bulk_create(
+            [
+                QueryVector(
+                    model_id=encoder.model_id,
+                    text_hash=text_hash(key),
+                    vector=np.asarray(vector, dtype="float32").tobytes(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        return True
+    except Exception:
+        logger.exception("could not keep a query vector for the gap report")
+        return False
+
+
+def embed_texts(keys, encoder=None, batch=2000):
+    """{key: vector} for normalised texts; only texts never seen with this model are encoded.
+
+    Returns (vectors in the order of `keys`, number encoded now)."""
+    encoder = encoder or get_encoder()
+    hashes = [text_hash(k) for k in keys]
+    found = {}
+    for start in range(0, len(hashes), batch):
+        part = hashes[start : start + batch]
+        for h, blob in QueryVector.objects.filter(
+            model_id=encoder.model_id, text_hash__in=part
+        ).values_list("text_hash", "vector"):
+            found[h] = np.frombuffer(bytes(blob), dtype="float32")
+    missing = [i for i, h in enumerate(hashes) if h not in found]
+    for start in range(0, len(missing), batch):
+        part = missing[start : start + batch]
+        vectors = encoder.encode([keys[i] for i in part])
+        rows = []
+        for i, vector in zip(part, vectors, strict=True):
+            found[hashes[i]] = vector
+            rows.append(
+                QueryVector(model_id=encoder.model_id, text_hash=hashes[i], vector=vector.tobytes())
+            )
+        QueryVector.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    if not keys:
+        return np.zeros((0, encoder.dimension), "float32"), 0
+    return np.vstack([found[h] for h in hashes]).astype("float32"), len(missing)
+
+
+# --- clustering -------------------------------------------------------------------------------
+
+
+def cluster_vectors(vectors, weights=None, distance_threshold=DEFAULT_DISTANCE_THRESHOLD, seed=0):
+    """Cluster ids for L2-normalised rows (average linkage on cosine distance).
+
+    Beyond DIRECT_LIMIT rows, FAISS k-means first groups them into micro-clusters (about ten
+    texts each) and the agglomerative step runs on the normalised micro-centroids."""
+    # scikit-learn takes about a second to import: only the gap report needs it.
+    from sklearn.cluster import AgglomerativeClustering
+
+    n = len(vectors)
+    if n == 0:
+        return np.zeros(0, "int64")
+    if n == 1:
+        return np.zeros(1, "int64")
+
+    def agglomerate(x, threshold):
+        if len(x) < 2:
+            return np.zeros(len(x), "int64")
+        model = AgglomerativeClustering(
+            n_clusters=None,
+            metric="cosine",
+            linkage="average",
+            distance_threshold=threshold,
+        )
+        return model.fit_predict(x)
+
+    if n <= DIRECT_LIMIT:
+        return agglomerate(vectors, distance_threshold)
+    import faiss  # loaded with the first report, not with every web worker
+
+    k = min(DIRECT_LIMIT, max(2, n // 10))
+    kmeans = faiss.Kmeans(
+        vectors.shape[1],
+        k,
+        niter=12,
+        seed=seed,
+        spherical=True,
+        min_points_per_centroid=1,
+        max_points_per_centroid=64,
+    )
+    w = None if weights is None else np.asarray(weights, dtype="float32")
+    kmeans.train(np.ascontiguousarray(vectors), weights=w)
+    _dist, micro = kmeans.index.search(np.ascontiguousarray(vectors), 1)
+    micro = micro[:, 0]
+    used = np.unique(micro)
+    centroids = kmeans.centroids[used]
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
+    top = agglomerate(centroids, distance_threshold * MICRO_THRESHOLD_FACTOR)
+    remap = np.zeros(k, "int64")
+    remap[used] = top
+    return remap[micro]
+
+
+# --- the live articles, for re-scoring and "closest article" -----------------------------
+
+
+class _LiveChunks:
+    """The chunk vectors of live articles, searchable with FAISS (inner product = cosine)."""
+
+    def __init__(self, model_id, dimension):
+        import faiss  # loaded with the first report, not with every web worker
+
+        rows = list(
+            Chunk.objects.filter(model_id=model_id, page__live=True).values_list(
+                "page_id", "vector", "visibility"
+            )
+        )
+        self.page_ids = np.array([r[0] for r in rows], "int64")
+        self.public = np.array([r[2] == Chunk.VISIBILITY_PUBLIC for r in rows], bool)
+        self.index = faiss.IndexFlatIP(dimension)
+        if rows:
+            self.index.add(
+                np.frombuffer(b"".join(bytes(r[1]) for r in rows), "float32").reshape(
+                    len(rows), dimension
+                )
+            )
+        pages = SolutionArticlePage.objects.filter(pk__in=set(self.page_ids.tolist())).values_list(
+            "pk", "title", "translation_key", "locale__language_code", "last_published_at"
+        )
+        self.pages = {
+            pk: {"id": pk, "title": t, "translation_key": k, "locale": loc, "published": pub}
+            for pk, t, k, loc, pub in pages
+        }
+
+    def search(self, vectors, k=CHUNK_TOP_K):
+        if not len(self.page_ids) or not len(vectors):
+            return np.zeros((len(vectors), 0), "float32"), np.zeros((len(vectors), 0), "int64")
+        return self.index.search(np.ascontiguousarray(vectors), min(k, len(self.page_ids)))
+
+
+def _answered_mask(items, key_index, scores, chunk_rows, live):
+    """Items that an article published after them now answers above their language's threshold."""
+    answered = np.zeros(len(items), bool)
+    for i, item in enumerate(items):
+        row = key_index[item.key]
+        threshold = answered_threshold(item.locale)
+        for score, chunk in zip(scores[row], chunk_rows[row], strict=True):
+            if score < threshold:
+                break  # FAISS returns best first
+            if chunk < 0 or (item.channel == SearchEvent.CHANNEL_PUBLIC and not live.public[chunk]):
+                continue
+            page = live.pages.get(int(live.page_ids[chunk]))
+            if page and page["published"] and page["published"] > item.created_at:
+                answered[i] = True
+                break
+    return answered
+
+
+def _closest_article(vector, live, main_locale, public_only):
+    scores, rows = live.search(vector.reshape(1, -1), k=CHUNK_TOP_K)
+    best = None
+    for score, chunk in zip(scores[0], rows[0], strict=True):
+        if chunk < 0 or (public_only and not live.public[chunk]):
+            continue
+        page = live.pages.get(int(live.page_ids[chunk]))
+        if page is not None:
+            best = (page, float(score))
+            break
+    if best is None:
+        return None, 0.0
+    page, score = best
+    # Show the version in the topic's language when there is one.
+    for other in live.pages.values():
+        if other["translation_key"] == page["translation_key"] and other["locale"] == main_locale:
+            page = other
+            break
+    return (
+        {
+            "id": page["id"],
+            "title": page["title"],
+            "locale": page["locale"],
+            "translation_key": str(page["translation_key"]),
+        },
+        round(score, 4),
+    )
+
+
+# --- topics --------------------------------------------------------------------------------
+
+
+def _daily(dates, since, until):
+    counts = Counter(dates)
+    day = timezone.localtime(since).date()
+    last, out = timezone.localtime(until - datetime.timedelta(microseconds=1)).date(), []
+    while day <= last:
+        out.append((day, counts.get(day, 0)))
+        day += datetime.timedelta(days=1)
+    return out
+
+
+def _weekly(daily):
+    weeks = Counter()
+    for day, n in daily:
+        weeks[day - datetime.timedelta(days=day.weekday())] += n
+    return sorted(weeks.items())
+
+
+def _build_topic(members, vectors, key_index, since, until, live, examples_per_topic):
+    keys = Counter(item.key for item in members)
+    rows = [key_index[k] for k in keys]
+    weights = np.array([keys[k] for k in keys], "float32")
+    block = vectors[rows]
+    centroid = (block * weights[:, None]).sum(axis=0)
+    centroid /= np.linalg.norm(centroid) + 1e-12
+    centrality = block @ centroid
+    ordered = sorted(
+        zip(keys, centrality.tolist(), strict=True), key=lambda kc: (-keys[kc[0]], -kc[1])
+    )
+    # Show each distinct text in its original spelling (the most frequent one).
+    spelling = {}
+    for item in members:
+        spelling.setdefault(item.key, Counter())[item.text] += 1
+    # The label: the most central of the most frequent texts (a rare typo is never the label).
+    medoid = max(ordered[:3], key=lambda kc: kc[1])[0]
+    label = spelling[medoid].most_common(1)[0][0]
+    languages = Counter(item.locale for item in members)
+    main_locale = languages.most_common(1)[0][0]
+    tz = timezone.get_current_timezone()
+    daily = _daily([timezone.localtime(i.created_at, tz).date() for i in members], since, until)
+    half = len(daily) // 2
+    first, second = sum(n for _d, n in daily[:half]), sum(n for _d, n in daily[half:])
+    only_public = all(item.channel == SearchEvent.CHANNEL_PUBLIC for item in members)
+    article, similarity = _closest_article(
+        vectors[key_index[medoid]], live, main_locale, public_only=only_public
+    )
+    return GapTopic(
+        key=text_hash(medoid)[:16],
+        label=label,
+        volume=len(members),
+        distinct_queries=len(keys),
+        examples=[spelling[k].most_common(1)[0][0] for k, _c in ordered[:examples_per_topic]],
+        channels=dict(Counter(item.channel for item in members).most_common()),
+        languages=dict(languages.most_common()),
+        kinds=dict(Counter(item.kind for item in members).most_common()),
+        main_locale=main_locale,
+        daily=daily,
+        weekly=_weekly(daily),
+        first_seen=min(item.created_at for item in members),
+        last_seen=max(item.created_at for item in members),
+        change=round((second - first) / max(first, 1), 2),
+        closest_article=article,
+        similarity=similarity,
+    )
+
+
+def period(days=30, since=None, until=None):
+    """(since, until) datetimes for a report period; raises GapsError on nonsense."""
+    until = until or timezone.now()
+    if since is None:
+        if days is None or int(days) < 1 or int(days) > 3660:
+            raise GapsError("The period must be between 1 and 3660 days.")
+        since = until - datetime.timedelta(days=int(days))
+    if since >= until:
+        raise GapsError("The start of the period must be before its end.")
+    return since, until
+
+
+def knowledge_gaps(
+    days=30,
+    *,
+    since=None,
+    until=None,
+    channel=None,
+    locale=None,
+    service=None,
+    service_key=None,
+    min_volume=2,
+    max_topics=50,
+    examples_per_topic=5,
+    distance_threshold=DEFAULT_DISTANCE_THRESHOLD,
+    encoder=None,
+):
+    """The knowledge-gap topics of a period, largest first, as a GapReport.
+
+    `channel` (operator/public/api) and `locale` filter the demand; `service` (a service slug,
+    or `service_key`, its translation key) keeps the topics whose closest article belongs to that service — unresolved demand itself
+    carries no service."""
+    since, until = period(days, since, until)
+    if channel and channel not in dict(SearchEvent.CHANNELS):
+        raise GapsError(f"Unknown channel {channel!r}: use operator, public or api.")
+    if locale and locale not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
+        languages = ", ".join(dict(settings.WAGTAIL_CONTENT_LANGUAGES))
+        raise GapsError(f"Unknown language {locale!r}: use one of {languages}.")
+    if min_volume < 1:
+        raise GapsError("The minimum volume of a topic must be at least 1.")
+    timings, clock = {}, time.perf_counter()
+    encoder = encoder or get_encoder()
+    report = GapReport(since=since, until=until, model_id=encoder.model_id)
+
+    items = collect_items(since, until, channel=channel, locale=locale)
+    timings["collect"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    keys = sorted({item.key for item in items})
+    vectors, report.encoded = embed_texts(keys, encoder)
+    key_index = {k: i for i, k in enumerate(keys)}
+    timings["embed"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    live = _LiveChunks(encoder.model_id, encoder.dimension)
+    scores, chunk_rows = live.search(vectors)
+    answered = _answered_mask(items, key_index, scores, chunk_rows, live)
+    report.answered_since = int(answered.sum())
+    items = [item for item, done in zip(items, answered, strict=True) if not done]
+    report.items = len(items)
+    timings["rescore"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    volume = Counter(item.key for item in items)
+    open_keys = sorted(volume)
+    report.distinct_texts = len(open_keys)
+    rows = [key_index[k] for k in open_keys]
+    labels = cluster_vectors(
+        vectors[rows] if rows else vectors[:0],
+        weights=[volume[k] for k in open_keys],
+        distance_threshold=distance_threshold,
+    )
+    cluster_of = dict(zip(open_keys, labels.tolist(), strict=True))
+    timings["cluster"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    groups = defaultdict(list)
+    for item in items:
+        groups[cluster_of[item.key]].append(item)
+    ranked = sorted(groups.values(), key=len, reverse=True)
+    topics = []
+    for members in ranked:
+        if len(members) < min_volume:
+            report.unclustered += len(members)
+            continue
+        if len(topics) >= max_topics and not (service or service_key):
+            break
+        topic = _build_topic(members, vectors, key_index, since, until, live, examples_per_topic)
+        topics.append(topic)
+    if service or service_key:
+        topics = _with_service(topics, service, service_key)[:max_topics]
+    report.topics = topics
+    timings["topics"] = time.perf_counter() - clock
+    report.timings = {k: round(v, 3) for k, v in timings.items()}
+    return report
+
+
+def _with_service(topics, service=None, service_key=None):
+    services = Service.objects.filter(slug=service) if service else Service.objects.all()
+    if service_key:
+        services = services.filter(translation_key=service_key)
+    keys = services.values("translation_key")
+    if not keys.exists():
+        raise GapsError(f"Unknown service {service or service_key!r}.")
+    article_keys = {
+        str(k)
+        for k in SolutionArticlePage.objects.filter(services__translation_key__in=keys).values_list(
+            "translation_key", flat=True
+        )
+    }
+    return [
+        t
+        for t in topics
+        if t.closest_article and t.closest_article["translation_key"] in article_keys
+    ]

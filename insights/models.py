@@ -1,0 +1,202 @@
+"""What happened around searches: every search, opens, operator outcomes. Queries are redacted."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SearchEvent(models.Model):
+    CHANNEL_OPERATOR = "operator"
+    CHANNEL_PUBLIC = "public"
+    CHANNEL_API = "api"
+    CHANNELS = [
+        (CHANNEL_OPERATOR, _("Operator console")),
+        (CHANNEL_PUBLIC, _("Public search")),
+        (CHANNEL_API, _("API")),
+    ]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    locale = models.CharField(max_length=8)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    query = models.CharField(max_length=600, help_text=_("After redaction of personal data"))
+    result_page_ids = models.JSONField(default=list)
+    result_scores = models.JSONField(default=list)
+    confidence = models.FloatField(default=0.0)
+    no_good_match = models.BooleanField(default=False, db_index=True)
+    latency_ms = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "kbsearch_searchevent"  # kept when the model moved from search
+        indexes = [models.Index(fields=["channel", "created_at"])]
+
+    def __str__(self):
+        return f"{self.channel}:{self.query[:40]}"
+
+
+class CallOutcome(models.Model):
+    """How an operator's call ended: solved with an article, escalated, or no article found."""
+
+    SOLVED = "solved"
+    ESCALATED = "escalated"
+    NO_ARTICLE = "no_article"
+    OUTCOMES = [
+        (SOLVED, _("Solved with this article")),
+        (ESCALATED, _("Escalated")),
+        (NO_ARTICLE, _("No article found")),
+    ]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    search_event = models.ForeignKey(
+        SearchEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
+    )
+    query = models.CharField(max_length=600, blank=True, help_text=_("After redaction"))
+    locale = models.CharField(max_length=8, blank=True)
+    outcome = models.CharField(max_length=12, choices=OUTCOMES)
+    article = models.ForeignKey(
+        "wagtailcore.Page", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        "articles.EscalationTeam",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(blank=True, help_text=_("After redaction"))
+
+    class Meta:
+        db_table = "kbsearch_calloutcome"  # kept when the model moved from search
+
+    def __str__(self):
+        return f"{self.outcome} {self.created_at:%Y-%m-%d}"
+
+
+class ArticleFeedback(models.Model):
+    """'Was this helpful?' from a customer on an article page."""
+
+    REASONS = [
+        ("outdated", _("It is outdated")),
+        ("did_not_work", _("It did not work")),
+        ("hard_to_follow", _("It is hard to follow")),
+        ("not_my_problem", _("It is not my problem")),
+    ]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    article = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    locale = models.CharField(max_length=8)
+    helpful = models.BooleanField()
+    reason = models.CharField(max_length=20, choices=REASONS, blank=True)
+    comment = models.TextField(
+        blank=True, help_text=_("Plain text, personal data redacted; shown to staff only")
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        db_table = "kbsearch_articlefeedback"  # kept when the model moved from search
+        verbose_name = _("article feedback")
+        verbose_name_plural = _("article feedback")
+
+    def __str__(self):
+        return f"{'helpful' if self.helpful else 'not helpful'}: {self.article_id}"
+
+
+class ContactRequest(models.Model):
+    """'Still need help?': a customer asks to be contacted after self-service did not work."""
+
+    STATUS = [("new", _("New")), ("handled", _("Handled"))]
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    locale = models.CharField(max_length=8)
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    message = models.TextField()
+    article = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The article the customer came from"),
+    )
+    searches = models.ManyToManyField(
+        SearchEvent,
+        blank=True,
+        related_name="contact_requests",
+        db_table="kbsearch_contactrequest_searches",
+        help_text=_("The searches that came before (failed self-service)"),
+    )
+    status = models.CharField(max_length=10, choices=STATUS, default="new")
+
+    class Meta:
+        db_table = "kbsearch_contactrequest"  # kept when the model moved from search
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SearchClick(models.Model):
+    """A result opened from a search, with its position (1 = first)."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    search_event = models.ForeignKey(SearchEvent, on_delete=models.CASCADE, related_name="clicks")
+    article = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        db_table = "kbsearch_searchclick"  # kept when the model moved from search
+
+
+class DailySearchStats(models.Model):
+    """Per day, channel and locale: counts that survive the pruning of the raw events."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=10)
+    locale = models.CharField(max_length=8)
+    searches = models.PositiveIntegerField(default=0)
+    no_good_match = models.PositiveIntegerField(default=0)
+    no_results = models.PositiveIntegerField(default=0)
+    with_click = models.PositiveIntegerField(default=0)
+    followed_by_contact = models.PositiveIntegerField(default=0)
+    outcomes_solved = models.PositiveIntegerField(default=0)
+    outcomes_escalated = models.PositiveIntegerField(default=0)
+    outcomes_no_article = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "kbsearch_dailysearchstats"  # kept when the model moved from search
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "locale"], name="one_stats_row_per_day"
+            )
+        ]
+        # The reports (Wagtail admin -> Reports) are read over all search data at once.
+        permissions = [("view_reports", "Can view the search and knowledge reports")]
+
+
+class QueryVector(models.Model):
+    """Cache of embedded (redacted) query texts for the knowledge-gap clustering.
+
+    Keyed by model id and a hash of the normalised text, so a text is encoded once per model
+    however often it is searched; rows for another model are simply never read."""
+
+    model_id = models.CharField(max_length=255)
+    text_hash = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "kbsearch_queryvector"  # kept when the model moved from search
+        constraints = [
+            models.UniqueConstraint(fields=["model_id", "text_hash"], name="one_vector_per_text")
+        ]
+
+    def __str__(self):
+        return f"{self.model_id}:{self.text_hash[:12]}"
