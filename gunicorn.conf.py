@@ -23,10 +23,13 @@ def post_worker_init(worker):
     try:
         from django.db import connections
 
+        from embeddings.vectors import clear_query_cache
         from search import service
 
-        service.search("printer offline", channel="public", locale="en", limit=1)
-        service._vector_cache.data.clear()
+        # One search per embedding model (routing is by language): every model loaded.
+        for language in ("en", "nl"):
+            service.search("printer offline", channel="public", locale=language, limit=1)
+        clear_query_cache()
         connections.close_all()
         log.info("worker %s warmed: embedding model and vector indexes loaded", worker.pid)
     except Exception:  # a cold worker still serves; the first search then loads everything

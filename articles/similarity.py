@@ -1,7 +1,9 @@
 """Which existing articles is this one close to? Used while writing and before publishing.
 
 An article is compared on its title and issue phrasings (what a caller would say), encoded
-the way the index encodes them ("Title: phrasing"). Live articles use their stored issue
+the way the index encodes them (`embeddings.chunking.phrasing_text`), in the space of the
+comparison model (KB_COMPARISON_MODEL, the multilingual one by default), so an article's
+translations are its nearest neighbours. Live articles use their stored issue
 chunks (embeddings.Chunk); articles that are not live are encoded from their latest
 revision on the fly and kept in a small in-process cache keyed by revision, so a draft is
 encoded once per change. Every language is compared: the demo's en/nl/fr versions of one
@@ -22,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
-from embeddings.encoder import get_encoder
+from embeddings.chunking import phrasing_text
+from embeddings.encoder import comparison_model_id, get_encoder
 from embeddings.models import Chunk
 
 from .models import SolutionArticlePage
@@ -31,8 +34,19 @@ ISSUE_KINDS = ("issue", "summary")
 MAX_DRAFT_CACHE = 512
 
 
-def duplicate_threshold():
-    return float(getattr(settings, "KB_DUPLICATE_THRESHOLD", 0.75))
+# Per comparison model: each model has its own similarity scale (docs/authoring.md,
+# `python manage.py similarity_calibration`).
+DUPLICATE_THRESHOLDS = {"all-MiniLM-L6-v2": 0.75, "multilingual-e5-small-q4": 0.9}
+
+
+def duplicate_threshold(model_id=None):
+    model_id = model_id or comparison_model_id()
+    value = getattr(settings, "KB_DUPLICATE_THRESHOLD", None)
+    if isinstance(value, dict):
+        value = value.get(model_id)
+    if value is None:
+        value = DUPLICATE_THRESHOLDS.get(model_id, 0.75)
+    return float(value)
 
 
 @dataclass
@@ -51,7 +65,7 @@ def article_texts(title, phrasings):
     phrasings = [" ".join(p.split()) for p in phrasings if p and p.strip()]
     if not phrasings:
         return [title] if title else []
-    return [f"{title}: {p}" if title else p for p in phrasings]
+    return [phrasing_text(title, p) for p in phrasings]
 
 
 def phrasings_of(issue):
@@ -76,7 +90,7 @@ def _draft_vectors(encoder, page):
         if revision is not None:
             source = revision.as_object()
     texts = article_texts(source.title, phrasings_of(source.issue))
-    vectors = encoder.encode(texts) if texts else np.zeros((0, encoder.dimension), "float32")
+    vectors = encoder.encode_passages(texts)
     with _draft_lock:
         _draft_cache[key] = vectors
         while len(_draft_cache) > MAX_DRAFT_CACHE:
@@ -94,7 +108,7 @@ def _candidate_vectors(encoder, exclude_ids):
         .values_list("page_id", "vector")
     )
     for page_id, vector in rows:
-        by_page.setdefault(page_id, []).append(np.frombuffer(bytes(vector), dtype="float32"))
+        by_page.setdefault(page_id, []).append(Chunk.decode(vector))
     matrices = {pid: np.vstack(vs) for pid, vs in by_page.items()}
     # Not live (drafts, captured WIP articles), or live but not yet indexed.
     others = SolutionArticlePage.objects.exclude(pk__in=[*exclude_ids, *matrices])
@@ -120,8 +134,8 @@ def similar_articles(title, issue, *, page=None, limit=8, include_translations=T
     texts = article_texts(title, phrasings_of(issue))
     if not texts:
         return []
-    encoder = get_encoder()
-    query = encoder.encode(texts)
+    encoder = get_encoder(comparison_model_id())
+    query = encoder.encode_passages(texts)
     exclude = [page.pk] if page is not None and page.pk else []
     matrices = _candidate_vectors(encoder, exclude)
     if not matrices:
@@ -168,7 +182,7 @@ def _issue_matrices(model_id, external_id_prefix):
         .filter(kind__in=ISSUE_KINDS, page__in=_pages_with_prefix(external_id_prefix))
         .values_list("page_id", "vector")
     ):
-        by_page.setdefault(page_id, []).append(np.frombuffer(bytes(vector), dtype="float32"))
+        by_page.setdefault(page_id, []).append(Chunk.decode(vector))
     return {pid: np.vstack(vs) for pid, vs in by_page.items()}
 
 
@@ -178,7 +192,7 @@ def calibration_pairs(model_id=None, external_id_prefix=""):
 
     Returns (same_problem_scores, other_problem_best_scores), computed from stored chunks.
     """
-    model_id = model_id or get_encoder().model_id
+    model_id = model_id or comparison_model_id()
     matrices = _issue_matrices(model_id, external_id_prefix)
     keys = dict(
         SolutionArticlePage.objects.filter(pk__in=matrices).values_list("pk", "translation_key")
@@ -202,15 +216,15 @@ def paraphrase_pairs(gold_lines, model_id=None, external_id_prefix=""):
     """Caller wordings from an evaluation gold set as stand-ins for a newly written issue:
     (score against the article that answers it, best score against any other article).
     Only queries with an answer are used; scores are over live articles in every language."""
-    encoder = get_encoder()
-    model_id = model_id or encoder.model_id
+    model_id = model_id or comparison_model_id()
+    encoder = get_encoder(model_id)
     matrices = _issue_matrices(model_id, external_id_prefix)
     external = dict(
         SolutionArticlePage.objects.filter(pk__in=matrices).values_list("pk", "external_id")
     )
     positives, negatives = [], []
     lines = [g for g in gold_lines if g.get("relevant")]
-    vectors = encoder.encode([g["query"] for g in lines])
+    vectors = encoder.encode_queries([g["query"] for g in lines])
     for gold, vector in zip(lines, vectors, strict=True):
         query = vector[None, :]
         relevant = set(gold["relevant"])

@@ -23,6 +23,8 @@ CODE_FILES = [
     "embeddings/store.py",
     "embeddings/encoder.py",
     "embeddings/chunking.py",
+    "embeddings/vectors.py",
+    "articles/indexing.py",
     "search/service.py",
     "search/views.py",
 ]
@@ -92,7 +94,9 @@ class CpuWatch:
         )
 
 
-def insert_synthetic_chunks(pages, missing, centres, sigma, rng, counter=0, batch=5000):
+def insert_synthetic_chunks(
+    pages, missing, centres, sigma, rng, counter=0, batch=5000, model_id=None
+):
     """Insert `missing` English Chunk rows with clustered, L2-normalised float32 vectors
     (noisy copies of `centres`) spread over `pages`; return the updated row counter.
 
@@ -100,10 +104,10 @@ def insert_synthetic_chunks(pages, missing, centres, sigma, rng, counter=0, batc
     import numpy as np
     from wagtail.models import Locale
 
-    from embeddings.encoder import get_encoder
+    from embeddings.encoder import get_encoder, model_for_language
     from embeddings.models import Chunk
 
-    encoder = get_encoder()
+    encoder = get_encoder(model_id or model_for_language("en"))
     en = Locale.objects.get(language_code="en")
     while missing > 0:
         n = min(batch, missing)
@@ -123,7 +127,7 @@ def insert_synthetic_chunks(pages, missing, centres, sigma, rng, counter=0, batc
                     kind="issue",
                     text=f"synthetic chunk {counter}",
                     text_hash=f"synthetic-{counter}",
-                    vector=x[i].astype("float32").tobytes(),
+                    vector=Chunk.encode_vector(x[i]),
                     model_id=encoder.model_id,
                     dimension=encoder.dimension,
                     visibility=Chunk.VISIBILITY_PUBLIC,

@@ -2,7 +2,7 @@
 
     python bench/chunking.py ../shared/eval/banking77.articles.jsonl ../shared/eval/banking77.gold.jsonl
 
-Uses embeddings.chunking.chunk_article (the production chunker) on in-memory articles.
+Uses articles.indexing.chunk_article (the production chunker) on in-memory articles.
 """
 
 import argparse
@@ -16,8 +16,9 @@ setup()
 
 import numpy as np  # noqa: E402
 
-from embeddings.chunking import STRATEGIES, chunk_article  # noqa: E402
-from embeddings.encoder import get_encoder  # noqa: E402
+from articles.indexing import chunk_article  # noqa: E402
+from embeddings.chunking import STRATEGIES  # noqa: E402
+from embeddings.encoder import get_encoder, model_for_language  # noqa: E402
 from search.evaluation import read_gold  # noqa: E402
 
 
@@ -44,10 +45,10 @@ def main():
     parser.add_argument("articles")
     parser.add_argument("gold")
     args = parser.parse_args()
-    encoder = get_encoder()
+    encoder = get_encoder(model_for_language("en"))
     articles = load_articles(args.articles)
     gold = [q for q in read_gold(args.gold) if q.relevant]
-    query_vectors = encoder.encode([q.query for q in gold])
+    query_vectors = encoder.encode_queries([q.query for q in gold])
     print(f"{len(articles)} articles, {len(gold)} queries, model {encoder.model_id}")
     print(f"{'strategy':24} {'chunks':>7} {'Hit@1':>6} {'Hit@3':>6} {'MRR@10':>7} {'encode s':>9}")
     variants = [(s, True) for s in STRATEGIES] + [("phrasings", False)]
@@ -58,7 +59,7 @@ def main():
                 owners.append(a.external_id)
                 texts.append(spec.text)
         started = time.perf_counter()
-        vectors = encoder.encode(texts)
+        vectors = encoder.encode_passages(texts)
         seconds = time.perf_counter() - started
         sims = query_vectors @ vectors.T
         owners_arr = np.asarray(owners)

@@ -64,24 +64,25 @@ def main():
     from sklearn.cluster import MiniBatchKMeans
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from embeddings.encoder import get_encoder
+    from embeddings.encoder import comparison_model_id, get_encoder
     from insights import gaps
     from insights.models import QueryVector, SearchEvent
 
     call_command("migrate", verbosity=0)
-    encoder = get_encoder()
+    encoder = get_encoder(comparison_model_id())
     messages, intents = load_gold()
     watch = _django.CpuWatch()
 
     # -- quality ---------------------------------------------------------------------------
     started = time.perf_counter()
-    vectors = encoder.encode([gaps.normalise(m) for m in messages])
+    vectors = encoder.encode_queries([gaps.normalise(m) for m in messages])
     print(
         f"banking77: {len(messages)} messages, {len(set(intents))} intents "
         f"(encoded in {time.perf_counter() - started:.1f} s)"
     )
     print("threshold | clusters | ARI   | NMI")
-    for threshold in (0.35, 0.4, gaps.DEFAULT_DISTANCE_THRESHOLD, 0.5, 0.6):
+    default = gaps.default_distance_threshold(encoder.model_id)
+    for threshold in sorted({round(default * f, 3) for f in (0.75, 0.9, 1.0, 1.1, 1.3)}):
         labels = gaps.cluster_vectors(vectors, distance_threshold=threshold)
         print(
             f"{threshold:9.2f} | {len(set(labels)):8d} | {adjusted_rand_score(intents, labels):.3f} "
@@ -93,15 +94,15 @@ def main():
         n_clusters=None,
         metric="cosine",
         linkage="average",
-        distance_threshold=gaps.DEFAULT_DISTANCE_THRESHOLD,
+        distance_threshold=default,
     ).fit_predict(vectors)
     print(
         f"reference, sklearn directly on all {len(vectors)} vectors at "
-        f"{gaps.DEFAULT_DISTANCE_THRESHOLD}: {len(set(direct))} clusters, "
+        f"{default}: {len(set(direct))} clusters, "
         f"ARI {adjusted_rand_score(intents, direct):.3f}, "
         f"NMI {normalized_mutual_info_score(intents, direct):.3f}"
     )
-    labels = gaps.cluster_vectors(vectors)
+    labels = gaps.cluster_vectors(vectors, distance_threshold=default)
     by_cluster = {}
     for text, label, vector in zip(messages, labels, vectors, strict=True):
         by_cluster.setdefault(label, []).append((text, vector))

@@ -49,9 +49,10 @@ from wagtail.models import Locale  # noqa: E402
 
 from articles.models import SolutionArticlePage  # noqa: E402
 from embeddings import indexing  # noqa: E402
-from embeddings.encoder import current_model_id, get_encoder  # noqa: E402
+from embeddings.encoder import get_encoder, model_for_language  # noqa: E402
 from embeddings.models import Chunk  # noqa: E402
-from embeddings.store import index_kind  # noqa: E402
+from embeddings.store import index_kind, store_for  # noqa: E402
+from embeddings.vectors import clear_query_cache, db_vectors, serving_index  # noqa: E402
 from search import service  # noqa: E402
 from search.evaluation import read_gold  # noqa: E402
 
@@ -78,17 +79,20 @@ def measure(queries, client, user, languages, warmup=WARMUP):
         service.lexical_candidates(q.query, lexical_scope, 50, q.locale, direct=False)
         lw = time.perf_counter() - started
 
-        service._vector_cache.data.clear()
+        clear_query_cache()
         started = time.perf_counter()
-        service.dense_candidates(service.clean_query(q.query), languages, 100)
+        # The floor: the routed model's query encoding + exact FAISS over the same vectors.
+        service.dense_candidates(
+            service.clean_query(q.query), languages, 100, model_for_language(q.locale)
+        )
         d = time.perf_counter() - started
 
-        service._vector_cache.data.clear()
+        clear_query_cache()
         started = time.perf_counter()
         service.search(q.query, user=user, channel="operator", locale=q.locale)
         s = time.perf_counter() - started
 
-        service._vector_cache.data.clear()
+        clear_query_cache()
         started = time.perf_counter()
         response = client.get("/api/v1/search/", {"q": q.query, "locale": q.locale})
         a = time.perf_counter() - started
@@ -124,12 +128,10 @@ def measure(queries, client, user, languages, warmup=WARMUP):
 def dense_check(queries, real_ids, k=10, pool=100):
     """The served English index against exact search over the DB vectors, for real queries:
     recall@k of chunk ids, and the share of synthetic chunks in the exact top-`pool`."""
-    encoder = get_encoder()
-    loaded = indexing.store.get(
-        "en", encoder.model_id, encoder.dimension, service._rebuild_from_db(encoder)
-    )
-    ids, vectors = indexing.db_vectors("en", encoder.model_id)
-    q = encoder.encode([x.query for x in queries])
+    encoder = get_encoder(model_for_language("en"))
+    loaded = serving_index("en", encoder.model_id)
+    ids, vectors = db_vectors("en", encoder.model_id)
+    q = encoder.encode_queries([x.query for x in queries])
     _, got = loaded.index.search(q, k)
     exact = ids[np.argsort(-(q @ vectors.T), axis=1)[:, :pool]]
     recall = np.mean([len(set(got[i]) & set(exact[i, :k])) / k for i in range(len(queries))])
@@ -226,14 +228,16 @@ def print_table(rows):
 
 
 def en_chunk_count():
-    return Chunk.objects.filter(locale__language_code="en", model_id=current_model_id()).count()
+    return Chunk.objects.filter(
+        locale__language_code="en", model_id=model_for_language("en")
+    ).count()
 
 
 def synthetic_centres(kind, rng, dimension):
     """(centres, sigma) for synthetic vectors. "random": 2000 random gaussian centres, far
     from real text; "near-real": the real English chunk vectors (noisy near-duplicates)."""
     if kind == "near-real":
-        _, centres = indexing.db_vectors("en", current_model_id())
+        _, centres = db_vectors("en", model_for_language("en"))
         return np.array(centres), 0.045
     centres = rng.standard_normal((2000, dimension), dtype="float32")
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
@@ -243,7 +247,7 @@ def synthetic_centres(kind, rng, dimension):
 def add_synthetic_chunks(target, centres, sigma, rng, counter, batch=5000):
     """Add Chunk rows (clustered, L2-normalised float32 vectors) to live public English pages
     until the English index holds `target`, then bring FAISS in line with sync_locale."""
-    encoder = get_encoder()
+    model_id = model_for_language("en")
     en = Locale.objects.get(language_code="en")
     pages = list(
         SolutionArticlePage.objects.live()
@@ -252,12 +256,14 @@ def add_synthetic_chunks(target, centres, sigma, rng, counter, batch=5000):
     )
     missing = target - en_chunk_count()
     started = time.perf_counter()
-    counter = insert_synthetic_chunks(pages, missing, centres, sigma, rng, counter, batch)
+    counter = insert_synthetic_chunks(
+        pages, missing, centres, sigma, rng, counter, batch, model_id=model_id
+    )
     inserted_s = time.perf_counter() - started
     started = time.perf_counter()
-    sync = indexing.sync_locale("en", encoder=encoder)
+    sync = indexing.sync_locale("en", model_id)
     sync_s = time.perf_counter() - started
-    manifest = indexing.store.read_manifest("en")
+    manifest = store_for(model_id).read_manifest("en")
     print(
         f"  en index now {en_chunk_count():,} chunks ({manifest['kind']}); rows inserted in "
         f"{inserted_s:.1f} s, sync_locale('en') {sync_s:.1f} s "
@@ -290,9 +296,9 @@ def main():
     )
     try:
         languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
-        encoder = get_encoder()
+        encoder = get_encoder(model_for_language("en"))
         for code in languages:  # FAISS files of the copy, from its chunk table
-            indexing.sync_locale(code, encoder=encoder)
+            indexing.sync_locale(code)
         user = get_user_model().objects.filter(is_superuser=True).first()
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
@@ -304,7 +310,7 @@ def main():
             f"(DEBUG={settings.DEBUG}), database {settings.DATABASES['default']['ENGINE']}, "
             f"KB_QUERY_THREADS={settings.KB_QUERY_THREADS}"
         )
-        real_ids = indexing.db_vectors("en", encoder.model_id)[0]
+        real_ids = db_vectors("en", encoder.model_id)[0]
         rows = []
         m = measure(gold, client, user, languages)
         check = dense_check(english, real_ids)

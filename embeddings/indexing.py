@@ -1,30 +1,66 @@
-"""Writes to the vector index: chunk, embed only what changed, keep FAISS in step with the DB.
+"""Writes to the vector index: store a page's chunks for every model, embedding only what
+changed, and keep each model's FAISS indexes in step with the DB chunk table.
 
-Entry points: request_index() (from signal handlers), process_pending() (the task),
-index_page(), sync_locale(), rebuild(). The DB chunk table is the source of truth.
+This layer knows texts, not articles. The content app registers a *page source*
+(`register_page_source`, articles/indexing.py) that turns a page id into its chunk texts,
+locale and visibility, or None when the page must not be searchable. Entry points:
+replace_page_chunks() / remove_page_chunks() (the write API), process_pending() (the task),
+sync_locale(), rebuild(). The DB chunk table is the source of truth.
 """
 
-import contextlib
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from wagtail.models import Locale, Page
 
-from .chunking import chunk_article
-from .encoder import current_model_id, get_encoder
+from .encoder import get_encoder, model_ids
 from .models import Chunk, PendingIndexUpdate
-from .store import IndexUnusable, VectorStore, index_ids, index_kind, new_index
+from .store import IndexUnusable, index_ids, index_kind, new_index, store_for
+from .vectors import db_vectors
 
 logger = logging.getLogger("kb.indexing")
 
-store = VectorStore()
-_state = threading.local()
 MAX_ATTEMPTS_PER_RUN = 3
+VISIBILITIES = (Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL)
+
+
+@dataclass(frozen=True)
+class PageChunks:
+    """What a page source says about one page: where it lives, who may see it, its chunks."""
+
+    locale_id: int
+    locale_code: str
+    visibility: str  # Chunk.VISIBILITY_PUBLIC or _INTERNAL
+    specs: list  # [embeddings.chunking.ChunkSpec]
+
+
+class PageSource:
+    """Registered by the content app: turns page ids into PageChunks."""
+
+    def page_chunks(self, page_id):
+        """PageChunks, or None when the page is gone or must not be searchable."""
+        raise NotImplementedError
+
+    def page_ids(self, locale_codes):
+        """Every page of these locales the source knows (searchable or not)."""
+        raise NotImplementedError
+
+
+_source: PageSource | None = None
+
+
+def register_page_source(source):
+    global _source
+    _source = source
+
+
+def page_source() -> PageSource:
+    if _source is None:
+        raise RuntimeError("no page source registered (the articles app registers one)")
+    return _source
 
 
 @dataclass
@@ -39,6 +75,7 @@ class PageIndexResult:
 @dataclass
 class SyncResult:
     locale: str
+    model_id: str = ""
     added: int = 0
     removed: int = 0
     rebuilt: bool = False
@@ -46,204 +83,115 @@ class SyncResult:
     notes: list = field(default_factory=list)
 
 
-# --- visibility --------------------------------------------------------------------
+# --- the write API ---------------------------------------------------------------------
 
 
-def page_visibility(page):
-    """'public' only for a public article with no view restriction on it or an ancestor."""
-    specific = page.specific
-    if getattr(specific, "audience", None) != "public":
-        return Chunk.VISIBILITY_INTERNAL
-    if page.get_view_restrictions().exists():
-        return Chunk.VISIBILITY_INTERNAL
-    return Chunk.VISIBILITY_PUBLIC
+def remove_page_chunks(page_id):
+    """Forget a page in every model; returns how many chunk rows went."""
+    removed, _ = Chunk.objects.filter(page_id=page_id).delete()
+    return removed
 
 
-def _is_indexable(page):
-    from articles.models import SolutionArticlePage
+def replace_page_chunks(page_id, page, model_ids_=None, precomputed=None):
+    """Make the stored chunks of one page exactly `page.specs`, for every model (DB only).
 
-    specific = page.specific
-    return (
-        page.live
-        and isinstance(specific, SolutionArticlePage)
-        and specific.kcs_state != SolutionArticlePage.KCS_ARCHIVED
-    )
-
-
-# --- requesting updates (called from signal handlers) --------------------------------
-
-
-def request_index(page_id, reason, locale_id=None):
-    """Record that a page's index entry is owed, then enqueue the task after commit.
-
-    The PendingIndexUpdate row is written in the caller's transaction, so a publish that
-    commits always leaves a trace the index can catch up from, even if enqueueing fails."""
-    PendingIndexUpdate.objects.update_or_create(
-        page_id=page_id,
-        defaults={"reason": reason, "locale_id": locale_id, "attempts": 0, "last_error": ""},
-    )
-    deferred = getattr(_state, "deferred", None)
-    if deferred is not None:
-        deferred.append(page_id)
-        return
-    transaction.on_commit(lambda: enqueue_processing([page_id]))
-
-
-def enqueue_processing(page_ids):
-    from .tasks import process_index_updates
-
-    try:
-        process_index_updates.enqueue(page_ids=list(page_ids))
-    except Exception:
-        # Publishing must not fail because the queue is down: the pending rows remain and
-        # the next run (another publish, the worker, or `rebuild_vector_index`) catches up.
-        logger.exception(
-            "could not enqueue the index update for pages %s; it stays pending", page_ids
-        )
-
-
-@contextlib.contextmanager
-def deferred_indexing():
-    """Collect index requests (e.g. during a bulk import) and enqueue one task at the end."""
-    outer = getattr(_state, "deferred", None)
-    if outer is not None:
-        yield
-        return
-    _state.deferred = []
-    try:
-        yield
-    finally:
-        page_ids, _state.deferred = _state.deferred, None
-        if page_ids:
-            transaction.on_commit(lambda: enqueue_processing(sorted(set(page_ids))))
-
-
-# --- the work -----------------------------------------------------------------------
-
-
-def index_page(page_id, encoder=None, precomputed=None):
-    """Bring the chunks of one page in line with its live version (DB only). Re-embeds only
-    chunks whose text changed or whose vectors came from another model. `precomputed` maps
-    text hashes to vectors already encoded in a larger batch (see rebuild)."""
-    result = PageIndexResult(page_id)
-    page = Page.objects.filter(id=page_id).select_related("locale").first()
-    if page is None or not _is_indexable(page):
-        result.removed, _ = Chunk.objects.filter(page_id=page_id).delete()
-        return result
-    specific = page.specific
-    result.locale = page.locale.language_code
-    encoder = encoder or get_encoder()
-    model_id = encoder.model_id
-    visibility = page_visibility(page)
-    specs = chunk_article(specific)
-
+    Re-embeds only chunks whose text changed, or that a model has no vector for; chunks of
+    models no longer configured are dropped. `precomputed` maps (model id, text hash) to a
+    vector already encoded in a larger batch (see rebuild)."""
+    result = PageIndexResult(page_id, locale=page.locale_code)
+    wanted_models = list(model_ids_ or model_ids())
     with transaction.atomic():
         existing = list(Chunk.objects.select_for_update().filter(page_id=page_id))
         reusable = {}
         for chunk in existing:
-            if chunk.model_id == model_id:
-                reusable.setdefault(chunk.text_hash, []).append(chunk)
-        keep, to_update, to_encode = set(), [], []
-        for spec in specs:
-            candidates = reusable.get(spec.text_hash)
-            if candidates:
+            reusable.setdefault((chunk.model_id, chunk.text_hash), []).append(chunk)
+        keep, to_update, to_create = set(), [], []
+        for model_id in wanted_models:
+            to_encode = []
+            for spec in page.specs:
+                candidates = reusable.get((model_id, spec.text_hash))
+                if not candidates:
+                    to_encode.append(spec)
+                    continue
                 chunk = candidates.pop()
                 keep.add(chunk.pk)
-                if (chunk.position, chunk.kind, chunk.step_number, chunk.visibility) != (
-                    spec.position,
-                    spec.kind,
-                    spec.step_number,
-                    visibility,
-                ):
-                    chunk.position, chunk.kind, chunk.step_number = (
-                        spec.position,
-                        spec.kind,
-                        spec.step_number,
-                    )
-                    chunk.visibility = visibility
+                wanted = (spec.position, spec.kind, spec.step_number, page.visibility)
+                if (chunk.position, chunk.kind, chunk.step_number, chunk.visibility) != wanted:
+                    chunk.position, chunk.kind, chunk.step_number, chunk.visibility = wanted
                     to_update.append(chunk)
-            else:
-                to_encode.append(spec)
+            if not to_encode:
+                continue
+            encoder = get_encoder(model_id)
+            precomputed = precomputed or {}
+            vectors = {
+                s.text_hash: precomputed[(model_id, s.text_hash)]
+                for s in to_encode
+                if (model_id, s.text_hash) in precomputed
+            }
+            missing = [s for s in to_encode if s.text_hash not in vectors]
+            if missing:
+                encoded = encoder.encode_passages([s.text for s in missing])
+                vectors.update(zip((s.text_hash for s in missing), encoded, strict=True))
+            to_create.extend(
+                Chunk(
+                    page_id=page_id,
+                    locale_id=page.locale_id,
+                    position=s.position,
+                    kind=s.kind,
+                    step_number=s.step_number,
+                    text=s.text,
+                    text_hash=s.text_hash,
+                    vector=Chunk.encode_vector(vectors[s.text_hash]),
+                    model_id=model_id,
+                    dimension=encoder.dimension,
+                    visibility=page.visibility,
+                )
+                for s in to_encode
+            )
         stale = [c.pk for c in existing if c.pk not in keep]
         if stale:
             Chunk.objects.filter(pk__in=stale).delete()
         if to_update:
             Chunk.objects.bulk_update(to_update, ["position", "kind", "step_number", "visibility"])
-        if to_encode:
-            vectors = dict(precomputed or {})
-            missing = [s for s in to_encode if s.text_hash not in vectors]
-            if missing:
-                vectors.update(
-                    zip(
-                        (s.text_hash for s in missing),
-                        encoder.encode([s.text for s in missing]),
-                        strict=True,
-                    )
-                )
-            Chunk.objects.bulk_create(
-                [
-                    Chunk(
-                        page_id=page_id,
-                        locale_id=page.locale_id,
-                        position=s.position,
-                        kind=s.kind,
-                        step_number=s.step_number,
-                        text=s.text,
-                        text_hash=s.text_hash,
-                        vector=vectors[s.text_hash].tobytes(),
-                        model_id=model_id,
-                        dimension=encoder.dimension,
-                        visibility=visibility,
-                    )
-                    for s in to_encode
-                ]
-            )
-    result.encoded, result.kept, result.removed = len(to_encode), len(keep), len(stale)
+        if to_create:
+            Chunk.objects.bulk_create(to_create)
+    result.encoded, result.kept, result.removed = len(to_create), len(keep), len(stale)
     return result
 
 
-def db_vectors(locale_code, model_id, ids=None):
-    """(ids, vectors) of a locale's chunks for one model, straight from the DB."""
-    qs = Chunk.objects.filter(locale__language_code=locale_code, model_id=model_id)
-    if ids is not None:
-        qs = qs.filter(pk__in=[int(i) for i in ids])
-    rows = list(qs.order_by("pk").values_list("pk", "vector", "dimension"))
-    if not rows:
-        return np.zeros(0, "int64"), None
-    dimension = rows[0][2]
-    ids_arr = np.fromiter((r[0] for r in rows), dtype="int64", count=len(rows))
-    vectors = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype="float32").reshape(
-        len(rows), dimension
-    )
-    return ids_arr, vectors
+def index_page(page_id, precomputed=None, page=...):
+    """Bring one page's chunks in line with what the page source says (DB only)."""
+    if page is ...:
+        page = page_source().page_chunks(page_id)
+    if page is None:
+        return PageIndexResult(page_id, removed=remove_page_chunks(page_id))
+    return replace_page_chunks(page_id, page, precomputed=precomputed)
 
 
-def _dimension(encoder=None):
-    return (encoder or get_encoder()).dimension
+# --- FAISS in step with the DB ---------------------------------------------------------------
+
+
+def _dimension_of(model_id):
+    return get_encoder(model_id).dimension
 
 
 def rebuild_locale_files(locale_code, model_id, dimension):
     """Write a fresh generation from every DB vector of the locale (caller holds the lock)."""
-    ids, vectors = db_vectors(locale_code, model_id)
-    return store.write(
-        locale_code,
-        ids,
-        vectors if vectors is not None else np.zeros((0, dimension), "float32"),
-        model_id,
-        dimension,
-    )
+    ids, vectors = db_vectors(locale_code, model_id, dimension)
+    return store_for(model_id).write(locale_code, ids, vectors, model_id, dimension)
 
 
-def sync_locale(locale_code, encoder=None):
-    """Make the locale's FAISS index hold exactly the DB's chunk ids for the current model."""
-    encoder = encoder or get_encoder()
-    model_id, dimension = encoder.model_id, encoder.dimension
-    result = SyncResult(locale_code)
+def sync_locale(locale_code, model_id=None):
+    """Make a model's FAISS index of a locale hold exactly the DB's chunk ids (default: every
+    model)."""
+    if model_id is None:
+        return [sync_locale(locale_code, m) for m in model_ids()]
+    dimension = _dimension_of(model_id)
+    store = store_for(model_id)
+    result = SyncResult(locale_code, model_id)
     with store.lock(locale_code):
         db_ids = np.fromiter(
-            Chunk.objects.filter(locale__language_code=locale_code, model_id=model_id).values_list(
-                "pk", flat=True
-            ),
+            Chunk.objects.for_locale(locale_code).for_model(model_id).values_list("pk", flat=True),
             dtype="int64",
         )
         try:
@@ -251,7 +199,10 @@ def sync_locale(locale_code, encoder=None):
         except IndexUnusable as exc:
             if "no index" not in str(exc):
                 logger.warning(
-                    "vector index %s unusable, rebuilding from the database: %s", locale_code, exc
+                    "vector index %s/%s unusable, rebuilding from the database: %s",
+                    model_id,
+                    locale_code,
+                    exc,
                 )
             manifest = rebuild_locale_files(locale_code, model_id, dimension)
             result.rebuilt, result.added, result.generation = (
@@ -269,15 +220,14 @@ def sync_locale(locale_code, encoder=None):
             return result
         target_kind = new_index(dimension, len(db_ids))[1]
         if target_kind != index_kind(index) or (target_kind == "hnsw" and len(to_remove)):
-            manifest = rebuild_locale_files(
-                locale_code, model_id, dimension
-            )  # HNSW cannot remove ids
+            # HNSW cannot remove ids
+            manifest = rebuild_locale_files(locale_code, model_id, dimension)
             result.rebuilt = True
         else:
             if len(to_remove):
                 index.remove_ids(np.ascontiguousarray(to_remove))
             if len(to_add):
-                ids, vectors = db_vectors(locale_code, model_id, ids=to_add)
+                ids, vectors = db_vectors(locale_code, model_id, dimension, ids=to_add)
                 index.add_with_ids(vectors, ids)
             manifest = store.write(locale_code, None, None, model_id, dimension, index=index)
         result.added, result.removed, result.generation = (
@@ -288,23 +238,43 @@ def sync_locale(locale_code, encoder=None):
     return result
 
 
+# --- the task's work ------------------------------------------------------------------------
+
+
+def _all_locale_codes():
+    return {code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES}
+
+
 def process_pending(page_ids=None):
     """Run owed index updates: the given pages plus anything left over from earlier failures."""
+    from wagtail.models import Locale
+
     pending = list(PendingIndexUpdate.objects.all().order_by("requested_at"))
     wanted = {p.page_id for p in pending}
     if page_ids:
         wanted.update(int(p) for p in page_ids)
     if not wanted:
         return []
-    encoder = get_encoder()
     locales, results, failed = set(), [], []
     by_page = {p.page_id: p for p in pending}
+    pages, precomputed = {}, {}
+    if len(wanted) > 1:
+        # A bulk import or the demo: encode every new text in one batch per model first.
+        try:
+            source = page_source()
+            pages = {page_id: source.page_chunks(page_id) for page_id in sorted(wanted)}
+            precomputed, _timings = encode_missing(
+                {k: v for k, v in pages.items() if v is not None}
+            )
+        except Exception:
+            logger.exception("batch encoding failed; indexing page by page")
+            pages, precomputed = {}, {}
     for page_id in sorted(wanted):
         row = by_page.get(page_id)
         requested_at = row.requested_at if row else None
         for attempt in range(1, MAX_ATTEMPTS_PER_RUN + 1):
             try:
-                result = index_page(page_id, encoder=encoder)
+                result = index_page(page_id, precomputed, pages.get(page_id, ...))
                 break
             except Exception as exc:
                 logger.warning(
@@ -342,74 +312,90 @@ def process_pending(page_ids=None):
             cleared = cleared.filter(requested_at=requested_at)
         cleared.delete()
     for code in sorted(locales):
-        sync_locale(code, encoder=encoder)
+        sync_locale(code)
     if failed:
         raise RuntimeError(f"index update failed for pages {failed}; they stay pending")
     return results
 
 
-def _all_locale_codes():
-    return {code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES}
-
-
-def _texts_needing_vectors(page_ids, model_id):
-    """{text hash: text} of every chunk the given live articles need and the DB lacks."""
+def _texts_needing_vectors(pages, model_ids_):
+    """{(model id, text hash): text} of every chunk the pages need and the DB lacks."""
     present = set(
-        Chunk.objects.filter(page_id__in=page_ids, model_id=model_id).values_list(
-            "page_id", "text_hash"
+        Chunk.objects.filter(page_id__in=list(pages), model_id__in=model_ids_).values_list(
+            "model_id", "page_id", "text_hash"
         )
     )
     needed = {}
-    for page in Page.objects.filter(id__in=page_ids).specific().iterator(chunk_size=500):
-        if _is_indexable(page):
-            for spec in chunk_article(page):
-                if (page.pk, spec.text_hash) not in present:
-                    needed.setdefault(spec.text_hash, spec.text)
+    for page_id, page in pages.items():
+        for spec in page.specs:
+            for model_id in model_ids_:
+                if (model_id, page_id, spec.text_hash) not in present:
+                    needed.setdefault((model_id, spec.text_hash), spec.text)
     return needed
 
 
-def stale_chunk_count(locale_code=None):
-    qs = Chunk.objects.exclude(model_id=current_model_id())
-    if locale_code:
-        qs = qs.filter(locale__language_code=locale_code)
-    return qs.count()
+def encode_missing(pages):
+    """Encode every text the pages need and the DB lacks, in large batches per model (page
+    by page, batches would be ~8 texts). Returns ({(model id, text hash): vector}, timings)."""
+    configured = model_ids()
+    needed = _texts_needing_vectors(pages, configured)
+    precomputed, timings = {}, {"encode": {}}
+    for model_id in configured:
+        keys = [k for k in needed if k[0] == model_id]
+        if not keys:
+            continue
+        started = time.perf_counter()
+        vectors = get_encoder(model_id).encode_passages([needed[k] for k in keys])
+        timings["encode"][model_id] = (len(keys), time.perf_counter() - started)
+        precomputed.update(zip(keys, vectors, strict=True))
+    return precomputed, timings
 
 
-def rebuild(locale_codes=None, reembed=False, progress=None):
-    """Re-chunk every live article (re-embedding changed, stale-model or, with reembed, all
-    chunks), drop chunks of pages that are gone, and rewrite each locale's index."""
-    from articles.models import SolutionArticlePage
+def rebuild(locale_codes=None, reembed=False, progress=None, models=None):
+    """Re-chunk every page of the locales, embed what is new for each model (with `reembed`,
+    everything of the given `models`, default all), drop chunks of pages that are gone or of
+    models no longer configured, and rewrite each model's locale indexes.
 
-    encoder = get_encoder()
-    codes = locale_codes or [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
-    pages = SolutionArticlePage.objects.filter(locale__language_code__in=codes)
+    Returns (totals, syncs, timings): timings["encode"][model_id] = (texts, seconds)."""
+    configured = model_ids()
+    reembed_models = list(models or configured)
+    codes = locale_codes or sorted(_all_locale_codes())
+    in_locales = Chunk.objects.filter(locale__language_code__in=codes)
     if reembed:
-        Chunk.objects.filter(locale__language_code__in=codes).delete()
-    Chunk.objects.filter(locale__language_code__in=codes).exclude(page__in=pages.live()).delete()
-    Chunk.objects.filter(locale__language_code__in=codes).exclude(
-        model_id=encoder.model_id
-    ).delete()
-    totals = PageIndexResult(page_id=0)
-    page_ids = list(pages.values_list("id", flat=True).order_by("id"))
-    # Encode everything new in large batches first: page by page, batches would be ~8 texts.
-    needed = _texts_needing_vectors(page_ids, encoder.model_id)
-    precomputed = (
-        dict(zip(needed, encoder.encode(list(needed.values())), strict=True)) if needed else {}
-    )
+        in_locales.filter(model_id__in=reembed_models).delete()
+    in_locales.exclude(model_id__in=configured).delete()
+    source = page_source()
+    page_ids = sorted(source.page_ids(codes))
+    pages = {}
     for page_id in page_ids:
-        result = index_page(page_id, encoder=encoder, precomputed=precomputed)
+        page = source.page_chunks(page_id)
+        if page is None:
+            remove_page_chunks(page_id)
+        else:
+            pages[page_id] = page
+    in_locales.exclude(page_id__in=list(pages)).delete()
+    precomputed, timings = encode_missing(pages)
+    totals = PageIndexResult(page_id=0)
+    for page_id, page in pages.items():
+        result = replace_page_chunks(page_id, page, precomputed=precomputed)
         totals.encoded += result.encoded
         totals.kept += result.kept
         if progress is not None:
             progress.update(1)
-    PendingIndexUpdate.objects.filter(page_id__in=pages.values("id")).delete()
+    PendingIndexUpdate.objects.filter(page_id__in=page_ids).delete()
     syncs = []
-    for code in codes:
-        with store.lock(code):
-            manifest = rebuild_locale_files(code, encoder.model_id, encoder.dimension)
-        syncs.append(
-            SyncResult(
-                code, added=manifest["count"], rebuilt=True, generation=manifest["generation"]
+    for model_id in configured:
+        dimension = _dimension_of(model_id)
+        for code in codes:
+            with store_for(model_id).lock(code):
+                manifest = rebuild_locale_files(code, model_id, dimension)
+            syncs.append(
+                SyncResult(
+                    code,
+                    model_id,
+                    added=manifest["count"],
+                    rebuilt=True,
+                    generation=manifest["generation"],
+                )
             )
-        )
-    return totals, syncs
+    return totals, syncs, timings

@@ -2,23 +2,23 @@
 
 import numpy as np
 
-from .encoder import current_model_id
-from .indexing import store
+from .encoder import model_ids
 from .models import Chunk, PendingIndexUpdate
-from .store import IndexUnusable, index_ids
+from .store import IndexUnusable, index_ids, store_for
 
 
-def index_info(locale_code):
-    model_id = current_model_id()
+def index_info(locale_code, model_id):
+    """One model's index of one locale against the DB chunk table."""
     chunks = Chunk.objects.filter(locale__language_code=locale_code)
     current = chunks.filter(model_id=model_id)
     db_ids = np.fromiter(current.values_list("pk", flat=True), dtype="int64")
     row = {
         "locale": locale_code,
         "model_id": model_id,
-        "db_chunks": chunks.count(),
+        "db_chunks": current.count(),
         "pages": current.values("page_id").distinct().count(),
-        "stale_chunks": chunks.exclude(model_id=model_id).count(),
+        # Vectors of models no longer configured (dropped by the next rebuild).
+        "stale_chunks": chunks.exclude(model_id__in=model_ids()).count(),
         "pending_updates": PendingIndexUpdate.objects.count(),
         "index_count": None,
         "generation": None,
@@ -28,7 +28,7 @@ def index_info(locale_code):
         "problem": "",
     }
     try:
-        loaded = store.load_from_disk(locale_code, model_id)
+        loaded = store_for(model_id).load_from_disk(locale_code, model_id)
     except IndexUnusable as exc:
         if len(db_ids) or "no index" not in str(exc):
             row["problem"] = str(exc)

@@ -17,6 +17,9 @@ class ChunkQuerySet(models.QuerySet):
     def for_model(self, model_id):
         return self.filter(model_id=model_id)
 
+    def for_locale(self, locale_code):
+        return self.filter(locale__language_code=locale_code)
+
 
 class Chunk(models.Model):
     """One embedded piece of a live article: summary, one issue phrasing, a step, the cause."""
@@ -50,7 +53,26 @@ class Chunk(models.Model):
         return f"{self.page_id}#{self.position} {self.kind}"
 
     def as_array(self):
-        return np.frombuffer(bytes(self.vector), dtype="float32")
+        return self.decode(self.vector)
+
+    # The one place that knows how a vector is stored: raw little-endian float32.
+    @staticmethod
+    def encode_vector(vector):
+        return np.ascontiguousarray(vector, dtype="float32").tobytes()
+
+    @staticmethod
+    def decode(blob):
+        return np.frombuffer(bytes(blob), dtype="float32")
+
+    @classmethod
+    def decode_many(cls, blobs, dimension):
+        """One (n, dimension) float32 matrix from stored vectors."""
+        blobs = list(blobs)
+        if not blobs:
+            return np.zeros((0, dimension), "float32")
+        return np.frombuffer(b"".join(bytes(b) for b in blobs), dtype="float32").reshape(
+            len(blobs), dimension
+        )
 
 
 class PendingIndexUpdate(models.Model):

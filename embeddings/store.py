@@ -1,6 +1,6 @@
 """The FAISS vector store: one index per locale, versioned by a manifest, crash-safe.
 
-Layout under KB_VECTOR_INDEX_DIR/<locale>/:
+Layout under KB_VECTOR_INDEX_DIR/<model>/<locale>/ (one store per embedding model):
     manifest.json        {"model_id", "dimension", "count", "generation", "kind", "file", "checksum"}
     index-<gen>.faiss    IndexIDMap2 over exact inner product (or HNSW above a threshold)
     .lock                file lock held by writers (and by readers while loading)
@@ -99,14 +99,16 @@ def index_ids(index):
 class VectorStore:
     """Per-process reader cache plus the locked, atomic writer."""
 
-    def __init__(self, directory=None):
+    def __init__(self, directory=None, subdir=None):
         self._directory = Path(directory) if directory else None
+        self._subdir = subdir
         self._loaded: dict[str, LoadedIndex] = {}
         self._mutex = threading.Lock()
 
     @property
     def directory(self) -> Path:
-        return self._directory or Path(settings.KB_VECTOR_INDEX_DIR)
+        base = self._directory or Path(settings.KB_VECTOR_INDEX_DIR)
+        return base / self._subdir if self._subdir else base
 
     def locale_dir(self, locale):
         path = self.directory / locale
@@ -281,3 +283,28 @@ class VectorStore:
         for path in folder.glob("index-*.faiss"):
             if path.name not in keep:
                 path.unlink(missing_ok=True)
+
+
+_stores: dict[str, VectorStore] = {}
+_stores_lock = threading.Lock()
+
+
+def model_folder(model_id):
+    """The store folder of a model id (a name or a path): filesystem-safe, readable."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model_id).strip("._")
+    return safe[-100:] or "model"
+
+
+def store_for(model_id) -> VectorStore:
+    """The process-wide store (reader cache + writer) of one embedding model."""
+    store = _stores.get(model_id)
+    if store is None:
+        with _stores_lock:
+            store = _stores.setdefault(model_id, VectorStore(subdir=model_folder(model_id)))
+    return store
+
+
+def forget_all():
+    """Drop every cached index (tests, and after the index directory changed)."""
+    for store in list(_stores.values()):
+        store.forget()

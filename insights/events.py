@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from embeddings.encoder import get_encoder
+from embeddings.encoder import comparison_model_id, get_encoder
 from textutils.redaction import redact
 from textutils.sanitize import sanitize_text
 
@@ -49,8 +49,10 @@ def log_search(response, *, channel, request=None, query_vector=None):
 
 
 def _remember_vector(query, redacted, vector):
-    """Unresolved demand feeds the knowledge-gap report: keep the query's vector (no encoding)."""
-    gaps.remember_search_vector(query, redacted, vector, get_encoder())
+    """Unresolved demand feeds the knowledge-gap report: keep the query's vector (no encoding).
+    `vector` is the comparison model's (search.service.cached_query_vector), the space the
+    report clusters in."""
+    gaps.remember_search_vector(query, redacted, vector, get_encoder(comparison_model_id()))
 
 
 def record_outcome(

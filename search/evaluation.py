@@ -15,9 +15,11 @@ class GoldQuery:
     query: str
     relevant: list
     locale: str
+    split: str = ""  # "tune" or "test": the fixed half a figure is tuned on or reported on
 
 
-def read_gold(path):
+def read_gold(path, split=None):
+    """The queries of a gold file; with `split`, only that committed half ("tune"/"test")."""
     queries = []
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
@@ -27,13 +29,20 @@ def read_gold(path):
                 row = json.loads(line)
                 queries.append(
                     GoldQuery(
-                        row["query"], list(row.get("relevant") or []), row.get("locale") or "en"
+                        row["query"],
+                        list(row.get("relevant") or []),
+                        row.get("locale") or "en",
+                        row.get("split") or "",
                     )
                 )
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ValueError(
                     f"{path} line {number}: expected {{query, relevant, locale}} ({exc})"
                 ) from exc
+    if split:
+        queries = [q for q in queries if q.split == split]
+        if not queries:
+            raise ValueError(f"{path} has no queries in split {split!r}")
     return queries
 
 

@@ -9,10 +9,8 @@ import logging
 import re
 import time
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import numpy as np
 from django.conf import settings
 from django.db.models import Prefetch
 from wagtail.models import Locale
@@ -20,20 +18,22 @@ from wagtail.models import Locale
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
-from embeddings.encoder import EncoderUnavailable, get_encoder, query_threads
-from embeddings.indexing import db_vectors, store
+from embeddings import calibration
+from embeddings import vectors as embedding_vectors
+from embeddings.chunking import without_title
+from embeddings.encoder import EncoderUnavailable, comparison_model_id, model_for_language
 from embeddings.models import Chunk
+from embeddings.vectors import nearest_chunks, query_vector
 
 from . import lexical
 from .stopwords import content_terms
 
 logger = logging.getLogger("kb.search")
 
-# Chosen by measurement (bench/tune_fusion.py, docs/search-quality.md).
+# Chosen by measurement (bench/tune_search.py, docs/search-quality.md).
 DEFAULTS = {
-    # Dense weight per query language; lexical gets the rest. The default model is
-    # English-trained, so Dutch and French lean more on full-text matching.
-    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.7, "fr": 0.8, "default": 0.8},
+    # Dense weight per query language (with the model that serves it); lexical gets the rest.
+    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 1.0, "fr": 0.9, "default": 0.9},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
@@ -117,60 +117,18 @@ def clean_query(raw):
 # --- retrieval ------------------------------------------------------------------------
 
 
-class _QueryVectorCache:
-    """Operators type incrementally and repeat queries; encoding is the dominant cost."""
-
-    def __init__(self, size=512):
-        self.size, self.data = size, OrderedDict()
-
-    def get(self, encoder, text):
-        key = (encoder.model_id, text)
-        vector = self.data.get(key)
-        if vector is None:
-            vector = encoder.encode([text])[0]
-            self.data[key] = vector
-            if len(self.data) > self.size:
-                self.data.popitem(last=False)
-        else:
-            self.data.move_to_end(key)
-        return vector
-
-
-_vector_cache = _QueryVectorCache()
+def dense_candidates(query, locale_codes, k, model_id):
+    """{chunk_id: cosine} of one model over the given locales' FAISS indexes."""
+    return nearest_chunks(query_vector(query, model_id), locale_codes, k, model_id)
 
 
 def cached_query_vector(query):
-    """The query's vector if a search just encoded it (for the event log), else None."""
+    """The query's vector in the comparison model's space if a search just encoded it (the
+    event log keeps it for the gap report), else None. Never encodes."""
     try:
-        model_id = get_encoder().model_id
+        return embedding_vectors.cached_query_vector(query, comparison_model_id())
     except EncoderUnavailable:
         return None
-    return _vector_cache.data.get((model_id, query))
-
-
-def _rebuild_from_db(encoder):
-    def rebuild(locale_code):
-        ids, vectors = db_vectors(locale_code, encoder.model_id)
-        if vectors is None:
-            vectors = np.zeros((0, encoder.dimension), "float32")
-        return ids, vectors
-
-    return rebuild
-
-
-def dense_candidates(query, locale_codes, k):
-    """{chunk_id: cosine} over the given locales' FAISS indexes."""
-    encoder = get_encoder()
-    found = {}
-    with query_threads():
-        vector = _vector_cache.get(encoder, query).reshape(1, -1)
-        for code in locale_codes:
-            loaded = store.get(code, encoder.model_id, encoder.dimension, _rebuild_from_db(encoder))
-            scores, ids = store.search(loaded, vector, k)
-            for score, chunk_id in zip(scores[0], ids[0], strict=True):
-                if chunk_id >= 0:
-                    found[int(chunk_id)] = float(score)
-    return found
 
 
 def lexical_terms(query, locale="en"):
@@ -229,11 +187,12 @@ class RankingParams:
 class Candidates:
     """Everything retrieved for one query, already restricted to what the caller may see."""
 
-    dense_by_page: dict  # page id -> best chunk cosine
+    dense_by_page: dict  # page id -> best chunk cosine (of the model serving the language)
     best_chunk: dict  # page id -> (text, kind, step number)
     lexical_by_page: dict  # page id -> full-text score magnitude
     visible: dict  # page id -> (translation key, locale id)
     caller_locale_id: int | None
+    model_id: str = ""  # the embedding model that encoded the query
 
 
 def normalise_lexical(lexical_by_page, method):
@@ -268,12 +227,10 @@ def rank(candidates, params):
     return sorted(by_article.values(), key=lambda item: item[1], reverse=True)
 
 
-def no_good_match_threshold(locale):
-    # A plain setting (kbsite/settings/base.py): insights' gap report applies the same one.
-    threshold = settings.KB_NO_GOOD_MATCH_THRESHOLD
-    if isinstance(threshold, dict):
-        return threshold.get(locale, threshold.get("default", 0.5))
-    return threshold
+def no_good_match_threshold(locale, model_id=None):
+    """The confidence below which a search is flagged: calibrated per model and language
+    (embeddings/calibration.py)."""
+    return calibration.no_good_match_threshold(locale, model_id or model_for_language(locale))
 
 
 def confidence_of(candidates, ranked):
@@ -285,8 +242,7 @@ def confidence_of(candidates, ranked):
 
 
 def _snippet(text, title, limit=220):
-    if text.startswith(title + ": "):
-        text = text[len(title) + 2 :]
+    text = without_title(text, title)
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -316,13 +272,19 @@ def _articles_for(user, channel, service):
     return articles, prefilter, allowed
 
 
-def gather(query, *, user=None, channel="public", locale="en", service=None, mode="hybrid"):
-    """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller may see."""
+def gather(
+    query, *, user=None, channel="public", locale="en", service=None, mode="hybrid", model_id=None
+):
+    """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller
+    may see. `model_id` overrides the model that serves the language (calibration)."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
     dense_by_page, best_chunk = {}, {}
+    # The query's language picks the model; that model's vectors cover every language, so
+    # a Dutch question reaches an article that exists only in English or French.
+    model_id = model_id or model_for_language(locale)
     if mode in ("hybrid", "dense"):
-        chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"))
+        chunk_scores = dense_candidates(query, languages, _setting("KB_DENSE_CANDIDATES"), model_id)
         if chunk_scores:
             # By primary key only, visibility checked here: with a visibility condition in
             # the SQL, SQLite walks the (unselective) visibility index over every chunk row.
@@ -355,6 +317,7 @@ def gather(query, *, user=None, channel="public", locale="en", service=None, mod
         {p: s for p, s in lexical_by_page.items() if p in visible},
         visible,
         _locale_ids().get(locale),
+        model_id,
     )
 
 
@@ -366,13 +329,23 @@ def search(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     query = clean_query(query)
+    # The language the question is written in picks the embedding model, also when the site
+    # has no content in it (a German question goes to the multilingual model); results and
+    # the caller's own-language preference use a content language.
+    language = str(locale or "")[:16]
     if locale not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
         locale = settings.LANGUAGE_CODE
     limit = max(1, min(int(limit), 50))
     candidates = gather(
-        query, user=user, channel=channel, locale=locale, service=service, mode=mode
+        query,
+        user=user,
+        channel=channel,
+        locale=locale,
+        service=service,
+        mode=mode,
+        model_id=model_for_language(language or locale),
     )
-    ranked = rank(candidates, RankingParams.for_mode(mode, locale))[:limit]
+    ranked = rank(candidates, RankingParams.for_mode(mode, language or locale))[:limit]
     # Everything the cards show (services, escalation team, locale) in three queries, not
     # two or three more per hit.
     pages = (
@@ -383,7 +356,7 @@ def search(
         )
         .in_bulk()
     )
-    threshold = no_good_match_threshold(locale)
+    threshold = no_good_match_threshold(language or locale, candidates.model_id)
     hits = []
     for page_id, score, is_fallback in ranked:
         if (

@@ -65,14 +65,14 @@ def demo_db(transactional_db):
 
 @pytest.fixture(autouse=True)
 def vector_index_dir(settings, tmp_path):
-    from embeddings.indexing import store
+    from embeddings.store import forget_all
     from search import service
 
     settings.KB_VECTOR_INDEX_DIR = tmp_path / "vector_index"
-    store.forget()
+    forget_all()
     service._LOCALE_IDS = None
     yield settings.KB_VECTOR_INDEX_DIR
-    store.forget()
+    forget_all()
     service._LOCALE_IDS = None
 
 

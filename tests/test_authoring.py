@@ -58,8 +58,8 @@ def test_a_new_copy_of_an_article_is_a_duplicate_and_its_translations_are_listed
 
 
 def test_other_language_versions_are_among_similar_articles_for_most_demo_articles(client, users):
-    """Measured floor for the default English-only model: 11 of the 16 English demo
-    articles with a Dutch version list it in the top 8 (docs/authoring.md)."""
+    """The panel compares in the multilingual model's space: an English demo article's Dutch
+    version is among its similar articles (bench/duplicate_panel.py, docs/authoring.md)."""
     client.force_login(users["secondline"])
     found = total = 0
     for en in SolutionArticlePage.objects.filter(locale__language_code="en", live=True):
@@ -73,7 +73,7 @@ def test_other_language_versions_are_among_similar_articles_for_most_demo_articl
             r["id"] for r in similar(client, page_id=en.pk, title=en.title, issue=en.issue)
         ]
     assert total >= 10
-    assert found / total >= 0.6
+    assert found / total >= 0.9
 
 
 def test_similar_articles_include_unpublished_drafts(client, users):

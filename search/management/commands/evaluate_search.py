@@ -22,12 +22,17 @@ class Command(BaseCommand):
             default="hybrid",
             help="hybrid (default), dense, lexical, or all three side by side",
         )
+        parser.add_argument(
+            "--split",
+            choices=["tune", "test"],
+            help="only the queries of this committed half of the gold file",
+        )
         parser.add_argument("--run-out", metavar="RUN.jsonl")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
         try:
-            queries = read_gold(options["gold"])
+            queries = read_gold(options["gold"], options["split"])
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         user = None

@@ -1,16 +1,17 @@
-"""Thin signal handlers: record that an index update is owed and enqueue it on commit."""
+"""Thin signal handlers that keep the vector index in step with articles: each records that
+an index update is owed and enqueues the embeddings task on commit (embeddings.tasks)."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .indexing import request_index
+from embeddings.tasks import request_index
+
+from .models import SolutionArticlePage
 
 
 def _is_article(page):
-    from articles.models import SolutionArticlePage
-
     return (
         isinstance(page, SolutionArticlePage)
         or getattr(page, "specific_class", None) is SolutionArticlePage
@@ -18,8 +19,6 @@ def _is_article(page):
 
 
 def _request_subtree(page, reason):
-    from articles.models import SolutionArticlePage
-
     ids = SolutionArticlePage.objects.descendant_of(page, inclusive=True).values_list(
         "id", "locale_id"
     )
