@@ -2,6 +2,8 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static as static_file_url
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -24,6 +26,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sitemap.xml", sitemap),
     path("healthz", healthz, name="healthz"),
+    path(
+        "favicon.ico", lambda request: redirect(static_file_url("favicon.ico"))
+    ),  # the hashed file
     path("", include(search_urls)),
     path("", include("incidents.urls")),
     path("", include("articles.urls")),

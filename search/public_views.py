@@ -22,17 +22,44 @@ from textutils.redaction import redact
 
 from . import service
 from .ratelimit import GET, POST, rate_limited
+from .stopwords import STOPWORDS, content_terms
 from .trail import trail_key, with_trail
 
 MAX_COMMENT_CHARS = events.MAX_COMMENT_CHARS
 
 
-def highlight(text, query):
-    """Escape the snippet, then mark the words of the query in it."""
+# What a customer reads when their question cannot be searched (the service's own messages
+# speak to operators: "Type what the customer is asking about.").
+CUSTOMER_QUERY_ERRORS = {
+    "empty": _("Type a few words that describe your problem."),
+    "too_long": _("Your question is too long: use at most %(max_chars)d characters."),
+    "limit": _("Ask for between 1 and 50 results."),
+}
+
+
+def customer_message(exc):
+    """The customer-facing wording of an InvalidQuery, in the active language."""
+    message = CUSTOMER_QUERY_ERRORS.get(exc.code)
+    if message is None:
+        return _("We could not search for that. Try other words.")
+    return message % exc.params if exc.params else message
+
+
+def highlight_terms(query, locale):
+    """The words of the query worth marking: three letters or more, no function words
+    ('mijn', 'des'), longest first."""
+    words = set(content_terms(re.findall(r"\w{3,}", query.lower()), locale))
+    return sorted(words, key=len, reverse=True)
+
+
+def highlight(text, query, locale="en"):
+    """Escape the snippet, then mark the words of the query in it (at the start of a word,
+    so 'des' never lights up inside 'secondes')."""
     html = escape(text)
-    words = sorted(set(re.findall(r"\w{3,}", query.lower())), key=len, reverse=True)
+    words = highlight_terms(query, locale)
     if words:
-        pattern = re.compile("(" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
+        alternatives = "|".join(re.escape(w) for w in words)
+        pattern = re.compile(r"(?<!\w)(" + alternatives + ")", re.IGNORECASE)
         html = pattern.sub(r"<mark>\1</mark>", html)
     return mark_safe(html)  # noqa: S308 - built from escaped text
 
@@ -46,13 +73,20 @@ def search_page(request):
     if redacted != query:
         # Keep personal data out of the address bar, history and bookmarks.
         return redirect(f"{request.path}?{urlencode({'q': redacted})}")
-    context = {"query": query, "results": [], "error": "", "no_good_match": False}
+    context = {
+        "query": query,
+        "results": [],
+        "error": "",
+        "no_good_match": False,
+        # For marking words while typing, as highlight() does here.
+        "stopwords": " ".join(sorted(STOPWORDS.get(locale, set()) | STOPWORDS["en"])),
+    }
     if query.strip():
         trail_key(request)
         try:
             response = service.search(query, channel="public", locale=locale, limit=10)
         except service.InvalidQuery as exc:
-            context["error"] = str(exc)
+            context["error"] = customer_message(exc)
         else:
             search_id = events.log_search(
                 response,
@@ -67,7 +101,7 @@ def search_page(request):
                 results=[
                     {
                         "hit": h,
-                        "snippet": highlight(h.snippet, response.query),
+                        "snippet": highlight(h.snippet, response.query, locale),
                         "url": h.page.get_url(request)
                         + (f"#step-{h.matched_step}" if h.matched_step else ""),
                     }

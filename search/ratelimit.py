@@ -15,13 +15,14 @@ from functools import lru_cache, wraps
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django_ratelimit.core import is_ratelimited
 
 logger = logging.getLogger("kb.ratelimit")
 
 GET = ("GET", "HEAD")
 POST = ("POST",)
-MESSAGE = "Too many requests; please wait a moment and try again."
+MESSAGE = gettext_lazy("Too many requests; please wait a moment and try again.")
 
 
 @lru_cache(maxsize=8)
@@ -85,7 +86,7 @@ def rate_limited(group, rate, methods, json=False):
                 limited = False
             if limited:
                 if json:
-                    return JsonResponse({"error": MESSAGE}, status=429)
+                    return JsonResponse({"error": str(MESSAGE)}, status=429)
                 return render(request, "search/rate_limited.html", {"message": MESSAGE}, status=429)
             return view(request, *args, **kwargs)
 

@@ -5,6 +5,8 @@ from wagtail.rich_text import expand_db_html
 from articles.models import ServiceLevel
 from articles.selectors import coverage_for
 
+from .console import localize_hours
+
 
 def _minutes(value):
     if value is None:
@@ -42,6 +44,7 @@ def hit_to_dict(hit, request=None, service_level=None, include_internal_details=
     data = {
         "id": page.pk,
         "external_id": page.external_id,
+        "translation_key": str(page.translation_key),
         "title": page.title,
         "url": page.get_url(request=request),
         "snippet": hit.snippet,
@@ -54,13 +57,18 @@ def hit_to_dict(hit, request=None, service_level=None, include_internal_details=
     }
     if include_internal_details:
         data["escalation_team"] = (
-            {"name": team.name, "queue": team.queue, "contact": team.contact, "hours": team.hours}
+            {
+                "name": team.name,
+                "queue": team.queue,
+                "contact": team.contact,
+                "hours": localize_hours(team.hours),
+            }
             if team
             else None
         )
         if service_level is not None:
             data["coverage"] = [
-                {**entry, "support_hours": service_level.support_hours}
+                {**entry, "support_hours": localize_hours(service_level.support_hours)}
                 for entry in coverage_entries(page, service_level)
             ]
     return data
@@ -116,6 +124,7 @@ def article_card(page, request=None, service_level=None):
     team = page.get_escalation_team()
     card = {
         "id": page.pk,
+        "translation_key": str(page.translation_key),
         "title": page.title,
         "locale": page.locale.language_code,
         "audience": page.audience,
@@ -132,7 +141,7 @@ def article_card(page, request=None, service_level=None):
                 "name": team.name,
                 "queue": team.queue,
                 "contact": team.contact,
-                "hours": team.hours,
+                "hours": localize_hours(team.hours),
             }
             if team
             else None
@@ -145,7 +154,7 @@ def article_card(page, request=None, service_level=None):
     if service_level is not None:
         card["coverage"] = {
             "level": service_level.name,
-            "support_hours": service_level.support_hours,
+            "support_hours": localize_hours(service_level.support_hours),
             "exclusions": service_level.exclusions,
             "services": coverage_entries(page, service_level, service_label="name"),
         }

@@ -63,7 +63,13 @@ def _setting(name):
 
 
 class InvalidQuery(ValueError):
-    """The query cannot be searched; the message is meant for the person who typed it."""
+    """The query cannot be searched; the message is meant for the person who typed it.
+    `code` ("empty", "too_long", "limit") lets a customer-facing page say it in its own words."""
+
+    def __init__(self, message, code="invalid", **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass
@@ -99,15 +105,19 @@ _SERVICE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,255}")
 def clean_query(raw):
     """Normalise what was typed; raise InvalidQuery when nothing searchable remains."""
     if raw is None:
-        raise InvalidQuery("Type what the customer is asking about.")
+        raise InvalidQuery("Type what the customer is asking about.", code="empty")
     text = unicodedata.normalize("NFC", str(raw))
     text = _CONTROL.sub(" ", text)
     text = " ".join(text.split())
     max_chars = settings.KB_SEARCH_MAX_QUERY_CHARS
     if len(text) > max_chars:
-        raise InvalidQuery(f"The question is too long: at most {max_chars} characters.")
+        raise InvalidQuery(
+            f"The question is too long: at most {max_chars} characters.",
+            code="too_long",
+            max_chars=max_chars,
+        )
     if not any(ch.isalnum() for ch in text):
-        raise InvalidQuery("Type what the customer is asking about.")
+        raise InvalidQuery("Type what the customer is asking about.", code="empty")
     return text
 
 
@@ -377,8 +387,17 @@ def search(
         )
         .in_bulk()
     )
+    threshold = no_good_match_threshold(language or locale, candidates.model_id)
     hits = []
     for page_id, score, is_fallback in ranked:
+        if (
+            is_fallback
+            and channel == "public"
+            and (candidates.dense_by_page.get(page_id, 0.0) < threshold)
+        ):
+            # A customer sees another language's article only when it clearly answers the
+            # question (above the no-good-match bar), never as filler for a weak match.
+            continue
         page = pages[page_id]
         default = (page.issue_phrasings[0] if page.issue_phrasings else page.title, "issue", None)
         text, kind, step = candidates.best_chunk.get(page_id, default)
@@ -396,9 +415,7 @@ def search(
         )
     response = SearchResponse(query=query, locale=locale, hits=hits, mode=mode)
     response.confidence = confidence_of(candidates, ranked)
-    response.no_good_match = response.confidence < no_good_match_threshold(
-        language or locale, candidates.model_id
-    )
+    response.no_good_match = response.confidence < threshold
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)
     if response.no_good_match and mode != "lexical":
         _keep_comparison_vector(query, candidates.model_id)

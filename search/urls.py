@@ -14,4 +14,5 @@ urlpatterns = [
         name="api_integration_suggestions",
     ),
     path("operator/", views.operator_console, name="operator_console"),
+    path("operator/language/", views.operator_language, name="operator_language"),
 ]

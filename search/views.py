@@ -5,8 +5,8 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import render
-from django.utils.translation import get_language_from_request
+from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,8 +23,8 @@ from insights import events
 from insights.models import CallOutcome, SearchClick, SearchEvent
 from textutils.sanitize import sanitize_text
 
-from . import service
-from .console_i18n import LABELS
+from . import console, service
+from .public_views import customer_message
 from .ratelimit import GET, POST, rate_limited
 from .serializers import article_card, response_to_dict
 from .trail import TRAIL_COOKIE, trail_key, with_trail
@@ -40,9 +40,11 @@ def _search_params(request):
     try:
         limit = int(request.GET.get("limit", 10))
     except ValueError as exc:
-        raise service.InvalidQuery("limit must be a whole number between 1 and 50.") from exc
+        raise service.InvalidQuery(
+            "limit must be a whole number between 1 and 50.", code="limit"
+        ) from exc
     if not 1 <= limit <= 50:
-        raise service.InvalidQuery("limit must be a whole number between 1 and 50.")
+        raise service.InvalidQuery("limit must be a whole number between 1 and 50.", code="limit")
     return query, locale, limit
 
 
@@ -55,7 +57,8 @@ def public_search_api(request):
         query, locale, limit = _search_params(request)
         response = service.search(query, user=None, channel="public", locale=locale, limit=limit)
     except service.InvalidQuery as exc:
-        return error(str(exc))
+        with translation.override(request.GET.get("locale") or translation.get_language()):
+            return error(str(customer_message(exc)))
     data = response_to_dict(response, request)
     data["known_problems"] = known_problems_for_search(
         response.query, channel="public", language=response.locale
@@ -247,16 +250,29 @@ def click_api(request):
 def operator_console(request):
     if not user_is_staff_reader(request.user):
         return render(request, "operator/forbidden.html", status=403)
-    ui_language = request.GET.get("lang") or get_language_from_request(request)
-    if ui_language not in LABELS:
-        ui_language = "en"
+    ui_language = console.operator_language(request)
+    translation.activate(ui_language)
+    request.LANGUAGE_CODE = ui_language
     context = {
-        "labels": LABELS[ui_language],
+        "labels": console.labels(),
         "ui_language": ui_language,
         "service_levels": ServiceLevel.objects.all(),
         "services": Service.objects.filter(locale__language_code=ui_language),
         "teams": EscalationTeam.objects.all(),
         "kp_labels": known_problem_labels(ui_language),
-        "languages": [("nl", "Nederlands"), ("fr", "Français"), ("en", "English")],
+        "languages": console.console_languages(),
     }
-    return render(request, "operator/console.html", context)
+    response = render(request, "operator/console.html", context)
+    return console.set_language_cookie(response, ui_language)
+
+
+@login_required
+@require_POST
+def operator_language(request):
+    """The operator picks the console's language; it is remembered on their profile."""
+    if not user_is_staff_reader(request.user):
+        return render(request, "operator/forbidden.html", status=403)
+    language = request.POST.get("language", "")
+    if not console.remember_language(request.user, language):
+        return error("language must be one of: " + ", ".join(dict(console.console_languages())))
+    return console.set_language_cookie(redirect("operator_console"), language)

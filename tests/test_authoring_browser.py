@@ -71,7 +71,9 @@ def test_operator_flags_from_the_card_and_captures_a_draft_from_the_call(login_b
     from articles.models import ArticleFlag
 
     page = login_browser(users["operator"])
-    page.goto("/operator/?lang=fr")
+    page.goto("/operator/")
+    with page.expect_navigation():
+        page.click(".console-lang button[value=fr]")
     page.locator("#q").type("printer offline", delay=20)
     page.wait_for_selector("#results .hit")
     page.locator("#q").press("Enter")

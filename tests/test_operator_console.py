@@ -14,7 +14,7 @@ def titles(page):
 
 def test_operator_types_navigates_opens_card_and_records_outcome(login_browser, users):
     page = login_browser(users["operator"])
-    page.goto("/operator/?lang=en")
+    page.goto("/operator/")
     search = page.locator("#q")
     assert search.evaluate("el => el === document.activeElement")
 
@@ -64,7 +64,9 @@ def test_operator_types_navigates_opens_card_and_records_outcome(login_browser, 
 
 def test_no_article_found_note_is_recorded_redacted(login_browser, users):
     page = login_browser(users["operator"])
-    page.goto("/operator/?lang=nl")
+    page.goto("/operator/")
+    with page.expect_navigation():
+        page.click(".console-lang button[value=nl]")
     assert page.locator("label[for=q]").inner_text() == "Wat vraagt de klant?"
     page.locator("#q").type("decoder toont foutcode E-202", delay=20)
     page.wait_for_selector("#status:not(:empty)")
@@ -72,7 +74,7 @@ def test_no_article_found_note_is_recorded_redacted(login_browser, users):
     page.locator("#note").type("klant belt terug op 0475 12 34 56", delay=5)
     page.keyboard.press("Enter")
     page.wait_for_function(
-        "() => document.querySelector('#outcome-status').innerText.includes('no_article')"
+        "() => document.querySelector('#outcome-status').innerText.includes('geen artikel gevonden')"
     )
     outcome = CallOutcome.objects.get()
     assert outcome.outcome == "no_article"
@@ -81,7 +83,7 @@ def test_no_article_found_note_is_recorded_redacted(login_browser, users):
 
 def test_copy_self_service_link_only_for_public_articles(login_browser, users):
     page = login_browser(users["operator"])
-    page.goto("/operator/?lang=en")
+    page.goto("/operator/")
     page.locator("#q").type("someone used the customer's account to order things fraud", delay=10)
     page.wait_for_selector("#results .hit")
     hits = page.locator("#results .hit")

@@ -62,11 +62,21 @@ def test_operators_find_internal_articles(client, users, article):
 
 
 def test_article_only_in_another_language_is_returned_and_marked(client):
-    data = api(client, q="docking station geeft geen beeld op tweede scherm", locale="nl").json()
+    # Customers get another language's article when it clears the no-good-match bar.
+    data = api(client, q="VPN certificat expiré", locale="fr").json()
     top = {r["external_id"]: r for r in data["results"][:3]}
+    assert "demo-vpn-certificate-expired" in top
+    assert top["demo-vpn-certificate-expired"]["fallback_language"] is True
+    assert top["demo-vpn-certificate-expired"]["locale"] == "en"
+
+
+def test_operators_get_another_languages_article_even_below_the_bar(client, users):
+    client.force_login(users["operator"])
+    path = "/api/v1/search/"
+    data = api(client, path, q="docking station geeft geen beeld op tweede scherm", locale="nl")
+    top = {r["external_id"]: r for r in data.json()["results"][:3]}
     assert "demo-docking-station" in top
     assert top["demo-docking-station"]["fallback_language"] is True
-    assert top["demo-docking-station"]["locale"] == "en"
 
 
 def test_callers_language_version_wins_over_a_translation(client):

@@ -136,6 +136,9 @@ LANGUAGES = WAGTAIL_CONTENT_LANGUAGES = [
     ("fr", _("Français")),
 ]
 WAGTAIL_I18N_ENABLED = True
+# No Gravatar: the admin avatar stays on this site (the CSP allows no third-party images, and
+# staff e-mail hashes are not sent elsewhere).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"

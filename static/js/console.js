@@ -7,6 +7,9 @@
   const csrf = document.querySelector("#console-csrf input[name=csrfmiddlewaretoken]").value;
   let hits = [], selected = -1, openId = null, lastSearchId = null, requestSeq = 0, timer = null;
   let lastNoArticle = null;
+  // The question + filters the listed results answer (null while none), and the search in flight.
+  let shownKey = null, pending = null;
+  let openKey = null;  // translation key of the article on the card (same article, any language)
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -24,32 +27,72 @@
     return p;
   }
 
-  async function runSearch() {
+  function searchKey(text) { return params({ q: text }).toString(); }
+
+  // Search for what is in the box now. Resolves true when its results are the ones listed,
+  // false when a newer search took over (a slower, older response never overwrites a newer one).
+  function runSearch(keepCard = false) {
     const text = q.value.trim();
-    const seq = ++requestSeq;  // a slower, older response must never overwrite a newer one
-    if (text.length < 2) { render([], false); status.textContent = ""; return; }
-    let data;
-    try {
-      const resp = await fetch("/api/v1/search/?" + params({ q: text, limit: 8 }), { credentials: "same-origin" });
-      data = await resp.json();
-      if (seq !== requestSeq) return;
-      if (!resp.ok) { status.textContent = data.error || resp.statusText; render([], false); return; }
-    } catch (err) {
-      if (seq === requestSeq) status.textContent = String(err);
-      return;
-    }
-    lastSearchId = data.search_id;
-    document.dispatchEvent(new CustomEvent("kb:results", { detail: { data, query: text, locale: $("locale").value } }));
-    status.textContent = data.results.length ? `${data.results.length} · ${data.took_ms} ms` : L.no_results;
-    render(data.results, data.no_good_match);
+    const key = searchKey(text);
+    if (pending && pending.key === key) return pending.promise;
+    const seq = ++requestSeq;
+    const promise = (async () => {
+      if (text.length < 2) { render([], false, null, keepCard); status.textContent = ""; return true; }
+      let data;
+      results.setAttribute("aria-busy", "true");
+      try {
+        const resp = await fetch("/api/v1/search/?" + params({ q: text, limit: 8 }), { credentials: "same-origin" });
+        data = await resp.json();
+        if (seq !== requestSeq) return false;
+        if (!resp.ok) { status.textContent = data.error || resp.statusText; render([], false, null, keepCard); return false; }
+      } catch (err) {
+        if (seq === requestSeq) status.textContent = String(err);
+        return false;
+      } finally {
+        if (seq === requestSeq) results.removeAttribute("aria-busy");
+      }
+      lastSearchId = data.search_id;
+      document.dispatchEvent(new CustomEvent("kb:results", { detail: { data, query: text, locale: $("locale").value } }));
+      status.textContent = data.results.length ? `${data.results.length} · ${data.took_ms} ms` : L.no_results;
+      render(data.results, data.no_good_match, key, keepCard);
+      return true;
+    })();
+    pending = { key, promise };
+    promise.finally(() => { if (pending && pending.promise === promise) pending = null; });
+    return promise;
   }
 
-  function render(list, noGoodMatch) {
-    hits = list; selected = list.length ? 0 : -1;
+  // Enter acts on the question in the box now: when the list answers an older question (or
+  // other filters), search first and open the first hit of the new results.
+  async function openCurrent() {
+    clearTimeout(timer);
+    const text = q.value.trim();
+    if (text.length < 2) return;
+    const key = searchKey(text);
+    if (shownKey !== key) {
+      const fresh = await runSearch();
+      if (!fresh || shownKey !== key || q.value.trim() !== text) return;  // typing went on
+    }
+    if (selected < 0 && hits.length) select(0);
+    openCard();
+  }
+
+  function markStale() {
+    if (shownKey !== null && shownKey !== searchKey(q.value.trim())) results.classList.add("stale");
+  }
+
+  // keepCard: the same question under other filters (contract, language, service): the
+  // highlight stays on the article the card shows, or on none when it is no longer listed.
+  function render(list, noGoodMatch, key, keepCard) {
+    shownKey = key;
+    results.classList.remove("stale");
+    hits = list;
+    if (keepCard && openKey) selected = list.findIndex((h) => h.translation_key === openKey);
+    else selected = list.length ? 0 : -1;
     results.replaceChildren(...list.map((h, i) => {
       const badges = [];
       if (h.audience === "internal") badges.push(el("span", { class: "badge badge-internal" }, L.internal));
-      if (h.fallback_language) badges.push(el("span", { class: "badge" }, `${h.locale.toUpperCase()} · ${L.other_language}`));
+      if (h.fallback_language) badges.push(el("span", { class: "badge", lang: h.locale }, L.only_in.replace("%(lang)s", h.locale.toUpperCase())));
       const step = h.matched.step ? el("span", { class: "matched-step" }, `#${h.matched.step} `) : null;
       const li = el("li", { role: "option", id: `hit-${i}`, "data-id": h.id, class: "hit" },
         el("span", { class: "hit-title" }, h.title), ...badges,
@@ -63,8 +106,9 @@
 
   function highlight() {
     results.querySelectorAll(".hit").forEach((li, i) => li.setAttribute("aria-selected", i === selected ? "true" : "false"));
-    const current = $(`hit-${selected}`);
+    const current = selected >= 0 ? $(`hit-${selected}`) : null;
     if (current) { q.setAttribute("aria-activedescendant", current.id); current.scrollIntoView({ block: "nearest" }); }
+    else q.removeAttribute("aria-activedescendant");
   }
 
   function select(i) { if (hits.length) { selected = (i + hits.length) % hits.length; highlight(); } }
@@ -76,6 +120,8 @@
     return el("span", { class: "solved" }, L.solved);
   }
 
+  let cardSeq = 0;  // only the card asked for last may fill the card
+
   async function openCard() {
     if (selected < 0) return;
     const id = hits[selected].id;
@@ -83,10 +129,33 @@
       fetch("/api/v1/clicks/", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ search_id: lastSearchId, article_id: id, position: selected + 1 }) }).catch(() => {});
     }
+    await showArticle(id);
+  }
+
+  // After a filter change: the listed version of the open article (coverage and language
+  // follow the new filters), or the same article again when it is no longer listed.
+  async function refreshCard() {
+    if (!openId) return;
+    await showArticle(selected >= 0 ? hits[selected].id : openId, false);
+  }
+
+  function setSolvedEnabled(enabled) {
+    const button = $("outcome-solved");
+    button.disabled = !enabled;
+    button.setAttribute("aria-disabled", enabled ? "false" : "true");
+  }
+
+  async function showArticle(id, focus = true) {
+    const mine = ++cardSeq;
+    card.setAttribute("aria-busy", "true");
     const resp = await fetch(`/api/v1/articles/${id}/?` + params({}), { credentials: "same-origin" });
-    if (!resp.ok) return;
+    if (mine !== cardSeq) return;
+    if (!resp.ok) { card.removeAttribute("aria-busy"); return; }
     const a = await resp.json();
+    if (mine !== cardSeq) return;
+    card.removeAttribute("aria-busy");
     openId = a.id;
+    openKey = a.translation_key;
     const parts = [el("h2", { id: "card-title" }, a.title)];
     if (a.audience === "internal") parts.push(el("p", { class: "badge badge-internal" }, L.internal));
     if (a.environment) parts.push(el("p", { class: "environment" }, `${L.environment}: ${a.environment}`));
@@ -125,8 +194,8 @@
     parts.push(actions, flagForm(a.id));
     card.replaceChildren(...parts);
     card.hidden = false;
-    $("outcome-solved").disabled = false;
-    card.focus();
+    setSolvedEnabled(true);
+    if (focus) card.focus();
   }
 
   function flagForm(articleId) {
@@ -189,7 +258,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
     });
     const data = await resp.json();
-    $("outcome-status").textContent = resp.ok ? `${L.saved} (${outcome})` : data.error;
+    $("outcome-status").textContent = resp.ok ? L.saved[outcome] : data.error;
     if (resp.ok && outcome === "no_article" && (body.query || body.note)) {
       lastNoArticle = { query: body.query, note: body.note, locale: body.locale };
       $("capture-row").hidden = false;
@@ -198,15 +267,20 @@
     }
   }
 
-  q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(runSearch, 150); });
-  for (const id of ["locale", "level", "service"]) $(id).addEventListener("change", () => { runSearch(); if (openId) openCard(); });
+  q.addEventListener("input", () => { markStale(); clearTimeout(timer); timer = setTimeout(runSearch, 150); });
+  for (const id of ["locale", "level", "service"]) {
+    $(id).addEventListener("change", async () => {
+      clearTimeout(timer);
+      if (await runSearch(true)) await refreshCard();
+    });
+  }
   q.addEventListener("keydown", (e) => {
     if (e.key === "ArrowDown") { e.preventDefault(); select(selected + 1); }
-    else if (e.key === "ArrowUp") { e.preventDefault(); select(selected - 1); }
-    else if (e.key === "Enter") { e.preventDefault(); clearTimeout(timer); openCard(); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); select(selected < 0 ? -1 : selected - 1); }
+    else if (e.key === "Enter") { e.preventDefault(); openCurrent(); }
   });
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") { e.preventDefault(); card.hidden = true; openId = null; $("outcome-solved").disabled = true; q.focus(); q.select(); return; }
+    if (e.key === "Escape") { e.preventDefault(); card.hidden = true; openId = null; openKey = null; cardSeq++; setSolvedEnabled(false); q.focus(); q.select(); return; }
     if (!e.altKey) return;
     const key = e.key.toLowerCase();
     if (key === "s" && openId) { e.preventDefault(); recordOutcome("solved"); }

@@ -1,17 +1,25 @@
-// Public search: results as you type (the form still works without JavaScript).
+// Public search: results as you type (the form still works without JavaScript). It says what
+// the submitted page says: when nothing matches well, which results are in another language,
+// and the customer-worded error when a question cannot be searched. Its words come from the
+// page (translated by Django) in data attributes of the form.
 (function () {
   "use strict";
   const form = document.getElementById("public-search-form");
   if (!form) return;
   const input = document.getElementById("public-q");
   const box = document.getElementById("public-results");
+  const words = form.dataset;
   let timer = null, seq = 0;
+  const stopwords = new Set((words.stopwords || "").split(" "));
 
   function marked(text, query) {
     const frag = document.createDocumentFragment();
-    const words = (query.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) || []).sort((a, b) => b.length - a.length);
-    if (!words.length) { frag.append(text); return frag; }
-    const re = new RegExp("(" + words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "giu");
+    // Like the submitted page: no function words ('mijn', 'des'), only at the start of a word.
+    const all = query.toLowerCase().match(/[\p{L}\p{N}_]{3,}/gu) || [];
+    const kept = all.filter((w) => !stopwords.has(w));
+    const terms = [...new Set(kept.length ? kept : all)].sort((a, b) => b.length - a.length);
+    if (!terms.length) { frag.append(text); return frag; }
+    const re = new RegExp("(?<![\\p{L}\\p{N}_])(" + terms.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|") + ")", "giu");
     let last = 0;
     for (const m of text.matchAll(re)) {
       frag.append(text.slice(last, m.index));
@@ -22,34 +30,54 @@
     return frag;
   }
 
+  function node(tag, attrs, text) {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, v);
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+
+  function showError(message) {
+    let alert = document.getElementById("public-search-error");
+    if (!alert) { alert = node("p", { id: "public-search-error", class: "error", role: "alert" }); form.after(alert); }
+    alert.textContent = message;
+    alert.hidden = !message;
+  }
+
   async function run() {
     const q = input.value.trim(), mine = ++seq;
     if (q.length < 3) return;
     const params = new URLSearchParams({ q, locale: form.dataset.locale, limit: 10 });
     let resp, data;
     try { resp = await fetch(form.dataset.api + "?" + params); data = await resp.json(); } catch (e) { return; }
-    if (mine !== seq || !resp.ok) return;
-    const list = document.createElement("ol"); list.className = "results-list";
-    for (const r of data.results) {
-      const li = document.createElement("li");
-      const h = document.createElement("h2"); h.className = "result-title";
-      const a = document.createElement("a"); a.href = r.url + (r.matched.step ? `#step-${r.matched.step}` : ""); a.textContent = r.title;
-      h.append(a); li.append(h);
-      if (r.fallback_language) { const b = document.createElement("p"); b.className = "badge"; b.textContent = r.locale.toUpperCase(); li.append(b); }
-      const p = document.createElement("p"); p.className = "snippet"; p.append(marked(r.snippet, q)); li.append(p);
-      list.append(li);
+    if (mine !== seq) return;
+    if (!resp.ok) { showError(data.error || resp.statusText); return; }
+    showError("");
+    const parts = [];
+    if (data.no_good_match) parts.push(node("p", { class: "no-good-match", id: "no-good-match" }, words.noGoodMatch));
+    if (data.results.length) {
+      const list = node("ol", { class: "results-list" });
+      for (const r of data.results) {
+        const li = node("li");
+        const h = node("h2", { class: "result-title" });
+        h.append(node("a", { href: r.url + (r.matched.step ? `#step-${r.matched.step}` : "") }, r.title));
+        li.append(h);
+        if (r.fallback_language) li.append(node("p", { class: "badge", lang: r.locale }, words.onlyIn.replace("%(lang)s", r.locale.toUpperCase())));
+        const p = node("p", { class: "snippet" });
+        if (r.matched.step) { p.append(node("strong", {}, words.step.replace("%(n)s", r.matched.step) + ":"), " "); }
+        p.append(marked(r.snippet, q));
+        li.append(p);
+        list.append(li);
+      }
+      parts.push(list);
+    } else {
+      parts.push(node("p", {}, words.noResults));
     }
     renderKnownProblems(data.known_problems || []);
-    box.replaceChildren(list);
-    // The same calibrated no-good-match decision as the server-rendered page (per model and language).
-    if (data.no_good_match) {
-      const note = document.createElement("p"); note.className = "no-good-match"; note.id = "no-good-match";
-      note.textContent = form.dataset.noGoodMatch; box.prepend(note);
-    }
-    const help = document.createElement("p"); help.className = "still-need-help";
-    const link = document.createElement("a"); link.className = "button"; link.href = `/${form.dataset.locale}/contact/`;
-    link.textContent = form.dataset.locale === "nl" ? "Nog hulp nodig? Contacteer ons" : form.dataset.locale === "fr" ? "Besoin d'aide ? Contactez-nous" : "Still need help? Contact us";
-    help.append(link); box.append(help);
+    const help = node("p", { class: "still-need-help" });
+    help.append(node("a", { class: "button", href: `/${form.dataset.locale}/contact/` }, words.contact));
+    parts.push(help);
+    box.replaceChildren(...parts);
   }
 
   // Known problems the question matches come first, set apart from the articles.
