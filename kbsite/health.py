@@ -38,29 +38,41 @@ def database_health():
     return {"ok": True, "vendor": connection.vendor, "ms": round(_ms_since(started), 1)}
 
 
-def index_health():
-    """Per language: the generation this node serves from disk and whether it matches the DB."""
+def _model_health(code, model_id):
     from embeddings.info import index_info
+
+    try:
+        row = index_info(code, model_id)
+    except Exception as exc:
+        return {"ok": False, "in_sync": False, "generation": None, "problem": type(exc).__name__}
+    return {
+        "ok": not row.get("problem"),
+        "generation": row.get("generation"),
+        "vectors": row.get("index_count"),
+        "db_chunks": row.get("db_chunks"),
+        "in_sync": not row.get("missing_from_index") and not row.get("extra_in_index"),
+        "problem": row.get("problem") or "",
+    }
+
+
+def index_health():
+    """Per language: each embedding model's index generation on this node's disk and whether
+    it matches the chunk table; the language is fine when every model's index is."""
+    from embeddings.encoder import model_ids
 
     now = time.monotonic()
     if _index_cache["value"] is not None and now - _index_cache["at"] < HEALTH_CACHE_SECONDS:
         return _index_cache["value"]
     locales = {}
     for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
-        try:
-            row = index_info(code)
-        except Exception as exc:
-            locales[code] = {"ok": False, "problem": type(exc).__name__}
-            continue
-        in_sync = not row.get("missing_from_index") and not row.get("extra_in_index")
+        models = {model_id: _model_health(code, model_id) for model_id in model_ids()}
+        generations = [m["generation"] for m in models.values()]
         locales[code] = {
-            "ok": not row.get("problem"),
-            "generation": row.get("generation"),
-            "vectors": row.get("index_count"),
-            "db_chunks": row.get("db_chunks"),
-            "in_sync": in_sync,
-            "model": row.get("model_id"),
-            "problem": row.get("problem") or "",
+            "ok": all(m["ok"] for m in models.values()),
+            "in_sync": all(m["in_sync"] for m in models.values()),
+            # The oldest model's generation: None until every model has an index here.
+            "generation": None if None in generations else min(generations),
+            "models": models,
         }
     _index_cache.update(at=now, value=locales)
     return locales

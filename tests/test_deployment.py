@@ -20,6 +20,7 @@ from wagtail.models import GroupPagePermission, Site, WorkflowPage
 from articles.checks import check_site_address
 from articles.models import KnowledgeBaseHomePage
 from articles.site_setup import setup_site
+from embeddings.encoder import model_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_ONLY = {"pytest", "pytest-django", "pytest-xdist", "playwright", "locust", "ruff", "hypothesis"}
@@ -86,6 +87,7 @@ def test_healthz_reports_database_indexes_and_worker_without_secrets(db, setting
     data = response.json()
     assert data["database"]["ok"] is True
     assert set(data["vector_index"]) == {"en", "nl", "fr"}
+    assert set(data["vector_index"]["nl"]["models"]) == set(model_ids())
     assert data["worker"]["backend"] and "lag_seconds" in data["worker"]
     assert data["status"] in {"ok", "degraded"}
     raw = json.dumps(data)

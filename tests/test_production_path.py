@@ -242,6 +242,10 @@ def test_healthz_reports_database_index_generations_and_worker(served, installat
     for code in ("en", "nl", "fr"):
         assert data["vector_index"][code]["generation"] >= 1
         assert data["vector_index"][code]["in_sync"] is True
+        # Every embedding model (MiniLM for English, e5 for the rest) has its own index here.
+        models = data["vector_index"][code]["models"]
+        assert len(models) == 2
+        assert all(m["generation"] >= 1 and m["in_sync"] for m in models.values())
     assert data["worker"]["backend"] == "DatabaseBackend"
     assert data["worker"]["queued_tasks"] == 0 and data["worker"]["pending_index_updates"] == 0
     raw = json.dumps(data)
