@@ -4,6 +4,8 @@ from django.urls import reverse
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import Panel
 
+from .roles import can_review_learned_phrasings
+
 # A new article starts from the content standard: one empty step to fill in (its
 # instruction is required, so it cannot be published blank).
 RESOLUTION_SKELETON = [{"type": "step", "value": {"instruction": "", "expected_result": ""}}]
@@ -42,8 +44,6 @@ class LearnedPhrasingsPanel(Panel):
         template_name = "articles/admin/learned_phrasings_panel.html"
 
         def is_shown(self):
-            from .roles import can_review_learned_phrasings
-
             return bool(self.instance.pk) and can_review_learned_phrasings(
                 self.request.user, self.instance
             )

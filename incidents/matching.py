@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
+from articles.models import Service
 from embeddings.encoder import get_encoder, model_for_language, query_threads
 
 from .models import LANGUAGES, KnownProblem
@@ -190,7 +191,6 @@ def problem_summary(problem, language, score=None, matched_by=None):
 
 def services_in_language(problem, language):
     """One entry per affected service, named in the caller's language when it exists there."""
-    from articles.models import Service
 
     chosen = list(problem.services.all())
     keys = {s.translation_key for s in chosen}

@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from articles.jsonapi import error, json_body, parse_int
+from articles.models import SolutionArticlePage
 
 from . import services
 from .api_auth import api_key_required
@@ -72,7 +73,6 @@ def integration_link_api(request):
 
 
 def _live_article(page_id):
-    from articles.models import SolutionArticlePage
 
     return SolutionArticlePage.objects.searchable().filter(pk=page_id).first()
 

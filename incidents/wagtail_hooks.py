@@ -5,6 +5,7 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from .admin_views import declare_from_topic
 from .models import ApiKey, IncidentLink, KnownProblem, WebhookDelivery, WebhookEndpoint
 from .services import attribute_status_change
 
@@ -100,8 +101,6 @@ def show_new_api_key_once(request, instance):
 @hooks.register("register_admin_urls")
 def register_declare_url():
     from django.urls import path
-
-    from .admin_views import declare_from_topic
 
     return [
         path(

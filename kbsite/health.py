@@ -19,6 +19,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from embeddings.encoder import model_ids
+from embeddings.info import index_info
+from embeddings.models import PendingIndexUpdate
+
 # Polling every few seconds must not reload every FAISS file every few seconds.
 HEALTH_CACHE_SECONDS = 10
 # A queued task or owed index update older than this marks the worker as lagging.
@@ -39,7 +43,6 @@ def database_health():
 
 
 def _model_health(code, model_id):
-    from embeddings.info import index_info
 
     try:
         row = index_info(code, model_id)
@@ -58,7 +61,6 @@ def _model_health(code, model_id):
 def index_health():
     """Per language: each embedding model's index generation on this node's disk and whether
     it matches the chunk table; the language is fine when every model's index is."""
-    from embeddings.encoder import model_ids
 
     now = time.monotonic()
     if _index_cache["value"] is not None and now - _index_cache["at"] < HEALTH_CACHE_SECONDS:
@@ -80,7 +82,6 @@ def index_health():
 
 def worker_health():
     """Queued tasks (database backend) and owed index updates, with the age of the oldest."""
-    from embeddings.models import PendingIndexUpdate
 
     backend = settings.TASKS["default"]["BACKEND"].rsplit(".", 1)[-1]
     now = timezone.now()

@@ -14,6 +14,8 @@ from django.db import connections
 
 from embeddings.vectors import clear_query_cache
 
+from . import service
+
 logger = logging.getLogger("kb.warmup")
 
 # One ordinary query per language, so a model that serves only some languages loads too.
@@ -22,7 +24,6 @@ WARM_QUERIES = {"en": "printer offline", "nl": "printer offline", "fr": "imprima
 
 def warm_up():
     """Run one search per content language; return the seconds it took."""
-    from . import service
 
     started = time.perf_counter()
     for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
