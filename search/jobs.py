@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.utils import OperationalError
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
@@ -25,6 +25,13 @@ from incidents.webhooks import deliver_due
 from insights.retention import prune, prune_contact_requests, prune_feedback_comments
 
 logger = logging.getLogger("kb.worker")
+
+
+def release_stale_connections():
+    """Drop expired or broken connections between jobs, as Django does after each request; not
+    inside a transaction (a caller's atomic block, a test), where closing would break it."""
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def prune_search_logs():
@@ -71,7 +78,7 @@ def run_job(name):
         logger.exception("periodic job %s failed; it runs again at its next period", name)
         return False
     finally:
-        close_old_connections()
+        release_stale_connections()
     logger.info("%s: %s (%.1f s)", name, summary, time.monotonic() - started)
     return True
 
@@ -130,7 +137,7 @@ class KBWorker(Worker):
 
     def run_one_task(self):
         """Claim the next ready task and run it (django-tasks-db's own claim and run)."""
-        close_old_connections()
+        release_stale_connections()
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
