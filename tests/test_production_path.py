@@ -165,6 +165,9 @@ def served(installation):
     proxy, proxy_port = start_proxy(port)
     try:
         wait_until(lambda: request(proxy_port, "GET", "/healthz")[0] == 200, 240, "gunicorn ready")
+        # A worker accepts requests only once it has warmed up (both embedding models): on a
+        # busy machine the second one may still be warming when the first answers.
+        wait_until(lambda: _both_workers_answer(proxy_port), 240, "both gunicorn workers ready")
         yield proxy_port
     finally:
         proxy.shutdown()
@@ -175,6 +178,23 @@ def served(installation):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
         log.close()
+
+
+def _both_workers_answer(port):
+    """Four parallel health checks; True when two different worker processes answered."""
+    pids = set()
+
+    def hit():
+        status, headers, _ = request(port, "GET", "/healthz")
+        if status == 200:
+            pids.add(dict(headers).get("X-Served-By"))
+
+    threads = [threading.Thread(target=hit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return len(pids) >= 2
 
 
 def test_setup_site_creates_the_site_without_demo_content(installation):
