@@ -177,3 +177,26 @@ def login_browser(browser_page, live_server):
 def screenshot(page, name):
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
+
+
+def wait_for_editor_idle(page):
+    """Let Wagtail's autosave finish before pressing a footer action: a save still in flight
+    when the form is submitted races the submission on a slow machine."""
+    page.wait_for_timeout(800)  # longer than WAGTAIL_AUTOSAVE_INTERVAL (500 ms)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#w-autosave-indicator');"
+        " return !i || i.getAttribute('data-w-autosave-state-value') !== 'saving'; }"
+    )
+
+
+def wait_for_message(page, text, timeout=30_000):
+    """Wait for a Wagtail success message; on failure say what the page shows instead."""
+    try:
+        page.wait_for_selector(f".messages :text('{text}')", timeout=timeout)
+    except Exception as error:
+        shown = page.locator(".messages, .error-message, .help-critical, h1").all_inner_texts()
+        screenshot(page, "failed-wait-for-message")
+        raise AssertionError(
+            f"no message containing {text!r} at {page.url}; the page shows: {shown}"
+        ) from error

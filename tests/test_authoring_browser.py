@@ -6,7 +6,7 @@ import pytest
 from wagtail.models import WorkflowState
 
 from articles.models import CategoryPage, SolutionArticlePage
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_for_editor_idle, wait_for_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +46,7 @@ def test_editor_sees_similar_articles_and_confirms_a_duplicate_before_review(
     # Wagtail autosaves a new page as a draft and moves the form to its edit URL: wait
     # for that, so the submission below goes to the page that now exists.
     page.wait_for_url("**/pages/*/edit/**")
+    wait_for_editor_idle(page)
     page.locator("footer .w-dropdown__toggle").click()
     page.locator("footer button[name='action-submit']").click()
 
@@ -58,7 +59,7 @@ def test_editor_sees_similar_articles_and_confirms_a_duplicate_before_review(
     screenshot(page, "authoring-duplicate-confirmation")
     page.locator("#kb-confirm-anyway").click()
 
-    page.wait_for_selector(".messages :text('submitted')")
+    wait_for_message(page, "submitted")
     new = SolutionArticlePage.objects.get(title="Printer shows offline")
     assert not new.live
     assert new.kcs_state == SolutionArticlePage.KCS_NOT_VALIDATED

@@ -10,7 +10,7 @@ from articles.models import SolutionArticlePage
 from articles.roles import OPERATORS
 from insights import events, learning
 from insights.models import LearnedPhrasing
-from tests.conftest import screenshot
+from tests.conftest import screenshot, wait_for_editor_idle, wait_for_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
@@ -66,13 +66,14 @@ def test_knowledge_manager_promotes_one_learned_wording_and_rejects_another(
     assert page.locator("#kb-learned-list li", has_text=PROMOTED).count() == 0
     assert page.locator("#kb-learned-list li", has_text=REJECTED).count() == 0
 
+    wait_for_editor_idle(page)
     page.locator("footer .w-dropdown__toggle").click()
     page.locator("footer button[name='action-publish']").click()
     confirm = page.locator("#kb-confirm-anyway")
     page.wait_for_selector("#kb-confirm-anyway, .messages")
     if confirm.count():  # the duplicate check may ask first (its translations are similar)
         confirm.click()
-    page.wait_for_selector(".messages :text('published')")
+    wait_for_message(page, "published")
 
     printer = SolutionArticlePage.objects.get(pk=printer.pk)
     assert PROMOTED in printer.issue_phrasings
