@@ -18,7 +18,7 @@ from wagtail.models import Locale
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
-from embeddings import calibration
+from embeddings import calibration, replica
 from embeddings import vectors as embedding_vectors
 from embeddings.chunking import without_title
 from embeddings.encoder import EncoderUnavailable, comparison_model_id, model_for_language
@@ -126,6 +126,7 @@ def clean_query(raw):
 
 def dense_candidates(query, locale_codes, k, model_id):
     """{chunk_id: cosine} of one model over the given locales' FAISS indexes."""
+    replica.maybe_catch_up()  # this node's files are a replica of the chunk table
     return nearest_chunks(query_vector(query, model_id), locale_codes, k, model_id)
 
 
