@@ -102,7 +102,7 @@ def catch_up(wait=False):
     directory = _directory()
     target = IndexState.current()
     local = local_generation(directory)
-    if local is not None and local >= target:
+    if local == target:
         return CatchUp(local, local)
     directory.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(directory / ".replica.lock"), timeout=-1 if wait else 0)
@@ -114,10 +114,21 @@ def catch_up(wait=False):
         started = time.perf_counter()
         local = local_generation(directory)
         target = IndexState.current()
-        if local is not None and local >= target:
+        if local == target:
             return CatchUp(local, local)
-        # A new node compares every locale it has files for; one whose log is gone rewrites them.
-        codes, gap = (None, False) if local is None else _changed_locales(local, target)
+        if local is not None and local > target:
+            # The database went back (a restored dump, another database): start over.
+            logger.warning(
+                "this node's index is at generation %s, the database at %s (restored?): "
+                "rewriting it from the database",
+                local,
+                target,
+            )
+            codes, gap = None, True
+        elif local is None:
+            codes, gap = None, False  # a new node compares every locale it has files for
+        else:
+            codes, gap = _changed_locales(local, target)
         result = CatchUp(local, target, full=gap)
         if codes is None:
             codes = [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
@@ -168,9 +179,14 @@ def status():
     """This node against the database, for /healthz: generations, lag and its age."""
     local = local_generation()
     database = IndexState.current()
-    lag = database - (local or 0)
-    behind_seconds = None
-    if lag > 0:
+    row = {"local_generation": local, "database_generation": database, "lag": 0}
+    row["behind_seconds"] = None
+    if local is not None and local > database:
+        row["lag"] = None
+        row["problem"] = "ahead of the database (restored?): the node rewrites its index"
+        return row
+    row["lag"] = database - (local or 0)
+    if row["lag"]:
         oldest = (
             IndexChange.objects.filter(generation__gt=local or 0)
             .order_by("generation")
@@ -178,13 +194,8 @@ def status():
             .first()
         )
         if oldest is not None:
-            behind_seconds = round((timezone.now() - oldest).total_seconds(), 1)
-    return {
-        "local_generation": local,
-        "database_generation": database,
-        "lag": max(0, lag),
-        "behind_seconds": behind_seconds,
-    }
+            row["behind_seconds"] = round((timezone.now() - oldest).total_seconds(), 1)
+    return row
 
 
 _follower = {"thread": None}

@@ -91,7 +91,9 @@ def replica_health():
         row = replica.status()
     except Exception as exc:
         return {"ok": False, "problem": type(exc).__name__}
-    row["ok"] = not row["lag"] or (row["behind_seconds"] or 0) <= REPLICA_LAG_WARNING_SECONDS
+    row["ok"] = row["lag"] == 0 or (
+        row["lag"] is not None and (row["behind_seconds"] or 0) <= REPLICA_LAG_WARNING_SECONDS
+    )
     return row
 
 
