@@ -89,9 +89,11 @@ class SyncResult:
 def remove_page_chunks(page_id):
     """Forget a page in every model; returns how many chunk rows went."""
     with transaction.atomic():
-        removed, _ = Chunk.objects.filter(page_id=page_id).delete()
+        chunks = Chunk.objects.filter(page_id=page_id)
+        locale_ids = set(chunks.values_list("locale_id", flat=True).distinct())
+        removed, _ = chunks.delete()
         if removed:
-            IndexState.bump(page_id)  # the locale is unknown once the rows are gone
+            IndexState.bump(page_id, locale_ids.pop() if len(locale_ids) == 1 else None)
     return removed
 
 

@@ -136,7 +136,7 @@ def catch_up(wait=False):
             for model_id in model_ids():
                 # Chunks are read after `target`: the files hold at least that generation.
                 sync = sync_locale(code, model_id, only_if_built=True, full=result.full)
-                if not sync.notes:
+                if sync.added or sync.removed or sync.rebuilt:
                     result.locales.append(f"{code}/{model_id}")
                     if _FAULT_PAUSE_SECONDS:
                         logger.warning("fault pause after %s/%s", code, model_id)
@@ -149,7 +149,7 @@ def catch_up(wait=False):
             target,
             result.seconds,
             " (rebuilt from the database)" if result.full else "",
-            ", ".join(result.locales) or "no files to update",
+            ", ".join(result.locales) or "no index needed a change",
         )
         return result
     finally:

@@ -81,7 +81,7 @@ def test_a_node_without_its_record_or_the_change_log_rebuilds_from_the_database(
     top()
     replica.catch_up()
     nodes("a")
-    run_on_commit(publish, thermostat)
+    page = run_on_commit(publish, thermostat)
     # Node B lost its record, and the log no longer reaches back to its generation.
     (folder_b / "replica.json").write_text("{not json")
     IndexChange.objects.all().delete()
@@ -92,7 +92,8 @@ def test_a_node_without_its_record_or_the_change_log_rebuilds_from_the_database(
     replica.local_generation(folder_b)  # readable again
 
     nodes("a")
-    run_on_commit(thermostat.unpublish)
+    run_on_commit(page.unpublish)
+    assert IndexState.current() > result.to_generation
     IndexChange.objects.all().delete()  # pruned past node B's generation
     nodes("b")
     result = replica.catch_up()
