@@ -75,7 +75,6 @@ def search(port, session, locale, query):
 def start(kind, port, env):
     if kind == "runserver":
         command = [PY, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-        env = {**env, "DJANGO_SETTINGS_MODULE": "kbsite.settings.dev", "PYTHONUNBUFFERED": "1"}
     else:
         command = [
             str(Path(PY).with_name("gunicorn")),
@@ -114,7 +113,22 @@ def wait_ready(kind, port, server, output, seconds=300):
     raise SystemExit(f"{kind} did not report ready within {seconds} s")
 
 
-def measure(kind, env, session, port):
+def operator_session(env):
+    """A logged-in operator's session cookie, made before the server starts."""
+    return subprocess.run(
+        [PY, "manage.py", "shell", "-c", SESSION],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
+
+
+def measure(kind, env, port):
+    if kind == "runserver":  # `make run`: the development settings (and their secret key)
+        env = {**env, "DJANGO_SETTINGS_MODULE": "kbsite.settings.dev", "PYTHONUNBUFFERED": "1"}
+    session = operator_session(env)
     output = []
     server = start(kind, port, env)
     reader = threading.Thread(target=lambda: output.extend(server.stdout), daemon=True)
@@ -146,14 +160,6 @@ def main():
         TRANSFORMERS_OFFLINE="1",
         WEB_CONCURRENCY=str(args.workers),
     )
-    session = subprocess.run(
-        [PY, "manage.py", "shell", "-c", SESSION],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
     rows = []
     for label, kind, index_dir in (
         ("gunicorn, index files present", "gunicorn", work / "vector_index"),
@@ -161,7 +167,8 @@ def main():
         ("runserver (make run)", "runserver", work / "vector_index"),
     ):
         run_env = {**env, "KB_VECTOR_INDEX_DIR": str(index_dir)}
-        rows.append((label, *measure(kind, run_env, session, 8031)))
+        rows.append((label, *measure(kind, run_env, 8031)))
+        print(label, rows[-1][1:], file=sys.stderr, flush=True)
     print(f"machine: {os.cpu_count()} cores; gunicorn {args.workers} workers; operator search API")
     print(
         f"{'server':34} {'ready s':>7} {'1st ms':>7} {'2nd ms':>7} {'3rd ms':>7} {'warm ms':>7} ratio"
