@@ -1,6 +1,6 @@
 """Load what the first search would otherwise wait for: the embedding model(s), each
-language's FAISS index (caught up with the database), the full-text query path and the
-database connection; then start the thread that keeps this node's index replica current.
+language's FAISS index (caught up with the database), the full-text query path, the known
+problems' vectors, the URLconf and the database connection; then start the thread that keeps this node's index replica current.
 
 Called once per serving process before it takes requests: by gunicorn's post_worker_init
 (gunicorn.conf.py) and by `manage.py runserver` (search/management/commands/runserver.py),
@@ -12,9 +12,11 @@ import time
 
 from django.conf import settings
 from django.db import connections
+from django.urls import get_resolver
 
 from embeddings import replica
 from embeddings.vectors import clear_query_cache
+from incidents.matching import matching_problems
 
 from . import service
 
@@ -33,6 +35,12 @@ def warm_up():
     replica.catch_up(wait=True)
     for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
         service.search(WARM_QUERIES.get(code, "printer"), channel="public", locale=code, limit=1)
+    # Every search API also matches the active known problems, whose texts are embedded on
+    # first use (bench/first_search.py, busy machine: first search 1.1-3.8 s without this
+    # and the URLconf, 0.3-0.7 s with them), and the
+    # first request would import every view module through the URLconf.
+    matching_problems(WARM_QUERIES["en"], channel="operator")
+    get_resolver().url_patterns  # noqa: B018 (loads the URLconf and the views)
     # The warm-up queries must not sit in the query cache as if someone had asked them.
     clear_query_cache()
     connections.close_all()
