@@ -275,8 +275,10 @@ def process_pending(page_ids=None):
     locales, results, failed = set(), [], []
     by_page = {p.page_id: p for p in pending}
     pages, precomputed = {}, {}
-    if len(wanted) > 1:
-        # A bulk import or the demo: encode every new text in one batch per model first.
+    if wanted:
+        # Encode every new text first, in one batch per model (a bulk import or the demo), and
+        # outside the write transactions: on SQLite a write transaction holds the whole
+        # database, and every search that logs itself would wait for the encoder.
         try:
             source = page_source()
             pages = {page_id: source.page_chunks(page_id) for page_id in sorted(wanted)}

@@ -36,9 +36,9 @@ def warm_up():
     for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
         service.search(WARM_QUERIES.get(code, "printer"), channel="public", locale=code, limit=1)
     # Every search API also matches the active known problems, whose texts are embedded on
-    # first use (bench/first_search.py, busy machine: first search 1.1-3.8 s without this
-    # and the URLconf, 0.3-0.7 s with them), and the
-    # first request would import every view module through the URLconf.
+    # first use, and the first request would import every view module through the URLconf
+    # (bench/first_search.py, busy machine: first search 1.1-3.8 s without these two, 0.3-0.7 s
+    # with them).
     matching_problems(WARM_QUERIES["en"], channel="operator")
     get_resolver().url_patterns  # noqa: B018 (loads the URLconf and the views)
     # The warm-up queries must not sit in the query cache as if someone had asked them.
