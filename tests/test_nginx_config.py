@@ -53,4 +53,3 @@ def test_nginx_accepts_the_deploy_site_config(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
-
