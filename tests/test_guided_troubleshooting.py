@@ -3,6 +3,7 @@ off public pages; customers walk the same tree in their own words, and the path 
 arrives with their contact request."""
 
 import re
+from html import unescape
 
 import pytest
 from django.test import Client
@@ -54,7 +55,8 @@ def test_no_public_page_shows_team_names_or_the_operators_script_in_any_language
         _assert_nothing_internal(html, page.url)
         for script in page.diagnosis_scripts:
             for question in script.value["questions"]:
-                assert question["question"] not in html, page.url
+                if question["question"] != question.get("customer_question"):
+                    assert question["question"] not in html, page.url
     for language in ("nl", "fr", "en"):
         for url in (f"/{language}/", f"/{language}/search/?q=wifi", f"/{language}/contact/"):
             _assert_nothing_internal(client.get(url).content.decode(), url)
@@ -74,10 +76,11 @@ def test_every_step_of_every_guide_is_free_of_internal_wording(client):
 
 
 def test_a_search_in_the_operators_words_shows_the_customer_a_customer_snippet(client):
-    html = client.get("/nl/search/", {"q": "Ziet de beller het netwerk CORP in de lijst"})
-    html = html.content.decode()
-    assert "wifi" in html.lower()
-    assert "de beller" not in html.lower()
+    response = client.get("/nl/search/", {"q": "Ziet de beller het netwerk CORP in de lijst"})
+    html = response.content.decode()
+    results = html[html.index('class="results-list"') :]
+    assert "wifi" in results.lower()
+    assert "beller" not in results.lower()
     data = client.get(
         "/api/v1/public/search/", {"q": "Ziet de beller het netwerk CORP", "locale": "nl"}
     ).json()
@@ -91,7 +94,7 @@ def test_guide_asks_one_question_at_a_time_in_the_customers_language(client, art
     assert 'id="guide"' in html
     assert re.search(r'class="guide-question"[^>]*>Ziet u het netwerk CORP', html)
     assert "Hebben collega" not in html  # the next question waits for the answer
-    html = client.get(page.url, {"guide": 1, "answers": "y"}).content.decode()
+    html = unescape(client.get(page.url, {"guide": 1, "answers": "y"}).content.decode())
     assert "Hebben collega's in uw buurt wel werkende wifi?" in html
     assert 'class="guide-path"' in html and "Ziet u het netwerk CORP" in html
 

@@ -33,7 +33,8 @@ def branding(db):
 
 def test_without_settings_the_pages_keep_the_default_name(client):
     html = client.get("/nl/").content.decode()
-    assert "Helpdesk" in html and "Servicedesk Brussel" not in html
+    assert '<span class="brand-name">Kennisbank van de helpdesk</span>' in html
+    assert "Servicedesk Brussel" not in html
 
 
 def test_name_contact_details_and_footer_links_come_from_the_settings_per_language(
