@@ -131,14 +131,18 @@ def test_category_search_and_article_screens(browser_page):
     page.goto("/nl/search/?q=wifi+werkt+niet")
     page.wait_for_selector(".results-list li")
     page.set_viewport_size(PHONE)
-    # Several results on one phone screen, not two.
-    visible = page.evaluate(
-        "() => [...document.querySelectorAll('.results-list li')]"
-        ".filter(li => li.getBoundingClientRect().bottom <= window.innerHeight).length"
+    # Compact results: at least four fit on one phone screen (they were two).
+    tallest = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.results-list li')].slice(0, 5)"
+        ".map(li => li.getBoundingClientRect().height))"
+    )
+    title_size = page.locator(".result-title").first.evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
     )
     page.set_viewport_size(DESKTOP)
     _shots(page, "after-search-nl")
-    assert visible >= 3, visible
+    assert tallest * 4 <= PHONE["height"], tallest
+    assert title_size <= 17, title_size
 
 
 def _serious(results):
