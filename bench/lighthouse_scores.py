@@ -1,7 +1,7 @@
 """Lighthouse (mobile profile, Debian's Chromium) on the public home, search and article pages.
 
     mkdir -p var/lighthouse && (cd var/lighthouse && npm i -E lighthouse@12.2.3)
-    python bench/lighthouse_scores.py --base-url http://127.0.0.1:8031 [--runs 3]
+    python bench/lighthouse_scores.py --base-url http://127.0.0.1:8047 [--runs 3]
 
 Point it at a running server with the demo data (`make demo`, then gunicorn with the
 production settings, as in docs/accessibility.md). The article is the first result of the
@@ -63,7 +63,7 @@ def lighthouse(url, lighthouse_bin):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", default="http://127.0.0.1:8031")
+    parser.add_argument("--base-url", default="http://127.0.0.1:8047")
     parser.add_argument("--language", default="en")
     parser.add_argument("--query", default="printer offline")
     parser.add_argument("--runs", type=int, default=3)
