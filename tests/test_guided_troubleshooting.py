@@ -228,3 +228,11 @@ def test_operators_keep_the_full_script_in_the_console_card(client, users, artic
     text = card.content.decode()
     assert "Ziet de beller het netwerk CORP in de lijst?" in text
     assert "Network Operations Centre" in text
+
+
+def test_editors_find_the_customer_wording_field_in_the_diagnosis_script(client, users, article):
+    page = article("demo-wifi-cannot-connect", "en")
+    client.force_login(users["admin"])
+    html = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
+    assert "Question for customers" in html
+    assert "Do you see the network CORP in the list of Wi-Fi networks?" in html
