@@ -21,6 +21,10 @@ def test_category_page_shows_count_and_a_search_box_scoped_to_it(client, article
     assert f"{count} artikels" in html or f"{count} articles" in html
     assert f'name="category" value="{category.pk}"' in html
     assert 'id="category-q"' in html
+    assert (
+        '<p class="intro">Geen verbinding op kantoor of thuis: wifi, VPN en het netwerk.</p>'
+        in html
+    )
 
 
 def test_the_scoped_search_returns_only_articles_of_that_category(client, article):
