@@ -27,7 +27,7 @@ from embeddings.vectors import nearest_chunks, query_vector
 from insights.learning import LEARNED_KIND
 
 from . import lexical
-from .stopwords import content_terms
+from .stopwords import content_terms, stem_prefixes
 
 logger = logging.getLogger("kb.search")
 
@@ -44,6 +44,8 @@ DEFAULTS = {
     # "raw": cosines as they are. "minmax" (spread over 0..1 per query) looked better on the
     # nl/fr tune halves but lost on every test half it changed (bench/tune_search.py).
     "KB_FUSION_DENSE_NORM": "raw",
+    # Also match words that start with the stem of a query word (Snowball, query language).
+    "KB_LEXICAL_STEMS": True,
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
@@ -159,8 +161,9 @@ def lexical_candidates(query, articles_qs, k, locale="en", direct=True):
     terms = lexical_terms(query, locale)
     if not terms:
         return {}
+    prefixes = stem_prefixes(terms, locale) if _setting("KB_LEXICAL_STEMS") else []
     try:
-        found = lexical.ranked_pages(terms, articles_qs, k) if direct else None
+        found = lexical.ranked_pages(terms, articles_qs, k, prefixes) if direct else None
         if found is not None:
             return found
         results = articles_qs.search(
