@@ -1,6 +1,7 @@
 """Load what the first search would otherwise wait for: the embedding model(s), each
 language's FAISS index (caught up with the database), the full-text query path, the known
-problems' vectors, the URLconf and the database connection; then start the thread that keeps this node's index replica current.
+problems' vectors, the URLconf and the database connection; then start the thread that
+keeps this node's index replica current.
 
 Called once per serving process before it takes requests: by gunicorn's post_worker_init
 (gunicorn.conf.py) and by `manage.py runserver` (search/management/commands/runserver.py),
