@@ -95,6 +95,9 @@ def test_a_published_article_keeps_refusing_a_slug_that_is_taken(users, article)
     page = SolutionArticlePage.objects.get(slug="badge-reader")
     edit = f"/admin/pages/{page.pk}/edit/"
     form = querydict_from_html(client.get(edit).content.decode(), form_id="page-edit-form")
+    step = {"instruction": rich_text("<p>Badge again.</p>"), "expected_result": ""}
+    for key, value in nested_form_data({"resolution": streamfield([("step", step)])}).items():
+        form[key] = value
     form["slug"] = printer.slug
     form["action-publish"] = "action-publish"
     form["kb-duplicate-confirmed"] = "1"
