@@ -140,7 +140,7 @@ def screen_row(cells, topic):
         "languages": text[4],
         "channels": text[5],
         "sources": text[6],
-        "examples": topic.examples,
+        "examples": topic.draft_phrasings,  # in the topic's main language
         "other_languages": {
             language: examples
             for language, examples in topic.examples_by_language.items()
