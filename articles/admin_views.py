@@ -1,8 +1,11 @@
 """Admin reports of the authoring loop (Wagtail admin -> Reports) and the owner's dashboard panel."""
 
+import datetime
+
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.components import Component
@@ -12,6 +15,7 @@ from wagtail.admin.views.reports import ReportView
 from .lifecycle import reviews_due, reviews_due_for
 from .models import ArticleFlag, SolutionArticlePage
 from .roles import KNOWLEDGE_MANAGERS, SECOND_LINE
+from .similarity import abandoned_draft_days, abandoned_drafts, unfinished_drafts
 
 
 def user_is_author(user):
@@ -32,6 +36,25 @@ class AuthorsOnlyMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class SafeSpreadsheetExportMixin:
+    """Wagtail's CSV/XLSX export (list_export) for the authoring reports, with cells that a
+    spreadsheet would run as a formula (a flag comment starting with '=') kept as text: the
+    XLSX writer already does that, the CSV writer does not."""
+
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        if (
+            export_format == self.FORMAT_CSV
+            and isinstance(value, str)
+            and value.startswith(FORMULA_STARTS)
+        ):
+            return "'" + value
+        return value
+
+
 def _edit_url(page):
     return reverse("wagtailadmin_pages:edit", args=[page.pk])
 
@@ -46,7 +69,7 @@ class FlagFilterSet(WagtailFilterSet):
         fields = ["status", "reason", "source"]
 
 
-class FlaggedArticlesReportView(AuthorsOnlyMixin, ReportView):
+class FlaggedArticlesReportView(AuthorsOnlyMixin, SafeSpreadsheetExportMixin, ReportView):
     page_title = _("Flagged articles")
     header_icon = "warning"
     index_url_name = "articles_flagged_report"
@@ -68,14 +91,16 @@ class FlaggedArticlesReportView(AuthorsOnlyMixin, ReportView):
             get_url=lambda flag: reverse("articles_reject_flag", args=[flag.pk]),
         ),
     ]
+    export_filename = "flagged-articles"
+    # The labels the screen shows (not the stored codes), under the screen's headings.
     list_export = [
         "article.title",
         "article.locale.language_code",
-        "reason",
+        "get_reason_display",
         "comment",
-        "source",
+        "get_source_display",
         "owner_display",
-        "status",
+        "get_status_display",
         "created_at",
         "closed_at",
         "resolution_note",
@@ -83,7 +108,14 @@ class FlaggedArticlesReportView(AuthorsOnlyMixin, ReportView):
     export_headings = {
         "article.title": _("Article"),
         "article.locale.language_code": _("Language"),
+        "get_reason_display": _("Reason"),
+        "comment": _("Comment"),
+        "get_source_display": _("Source"),
         "owner_display": _("Owner"),
+        "get_status_display": _("Status"),
+        "created_at": _("Raised"),
+        "closed_at": _("Closed"),
+        "resolution_note": _("Resolution note"),
     }
 
     def get_queryset(self):
@@ -106,7 +138,7 @@ def _owner(page):
     return page.owner_group.name if page.owner_group_id else ""
 
 
-class ReviewsDueReportView(AuthorsOnlyMixin, ReportView):
+class ReviewsDueReportView(AuthorsOnlyMixin, SafeSpreadsheetExportMixin, ReportView):
     page_title = _("Reviews due")
     header_icon = "time"
     index_url_name = "articles_reviews_due_report"
@@ -118,14 +150,85 @@ class ReviewsDueReportView(AuthorsOnlyMixin, ReportView):
         DateColumn("next_review_date", label=_("Review due")),
         Column("owner", label=_("Owner"), accessor=_owner),
     ]
-    list_export = ["title", "locale.language_code", "next_review_date", "owner_name"]
-    export_headings = {"locale.language_code": _("Language"), "owner_name": _("Owner")}
+    export_filename = "reviews-due"
+    list_export = ["title", "locale.language_code", "next_review_date", "owner_name", "admin_url"]
+    export_headings = {
+        "title": _("Article"),
+        "locale.language_code": _("Language"),
+        "next_review_date": _("Review due"),
+        "owner_name": _("Owner"),
+        "admin_url": _("Edit link"),
+    }
 
     def get_queryset(self):
         return reviews_due().select_related("locale", "owner_user", "owner_group")
 
     def to_row_dict(self, item):
         item.owner_name = _owner(item)
+        item.admin_url = self.request.build_absolute_uri(_edit_url(item))
+        return super().to_row_dict(item)
+
+
+def _started_by(page):
+    return (page.owner.get_full_name() or page.owner.get_username()) if page.owner else ""
+
+
+def _abandoned_label(page):
+    cutoff = timezone.now() - datetime.timedelta(days=abandoned_draft_days())
+    last = page.latest_revision_created_at
+    return _("Yes") if last is None or last < cutoff else ""
+
+
+class UnfinishedDraftFilterSet(WagtailFilterSet):
+    abandoned = django_filters.BooleanFilter(
+        label=_("Abandoned"), method="filter_abandoned", widget=django_filters.widgets.BooleanWidget
+    )
+
+    class Meta:
+        model = SolutionArticlePage
+        fields = []
+
+    def filter_abandoned(self, queryset, name, value):
+        ids = abandoned_drafts().values("pk")
+        return queryset.filter(pk__in=ids) if value else queryset.exclude(pk__in=ids)
+
+
+class UnfinishedDraftsReportView(AuthorsOnlyMixin, SafeSpreadsheetExportMixin, ReportView):
+    """Articles never published and not in review, oldest change first: Wagtail's autosave
+    keeps every article someone started, so abandoned starts are listed here to continue
+    or delete (nothing deletes them automatically)."""
+
+    page_title = _("Unfinished drafts")
+    header_icon = "doc-empty"
+    index_url_name = "articles_unfinished_drafts_report"
+    index_results_url_name = "articles_unfinished_drafts_report_results"
+    filterset_class = UnfinishedDraftFilterSet
+    model = SolutionArticlePage
+    columns = [
+        TitleColumn("title", label=_("Article"), get_url=_edit_url),
+        Column("locale", label=_("Language"), accessor="locale.language_code"),
+        Column("owner", label=_("Started by"), accessor=_started_by),
+        DateColumn("latest_revision_created_at", label=_("Last change")),
+        Column("abandoned", label=_("Abandoned"), accessor=_abandoned_label),
+    ]
+    export_filename = "unfinished-drafts"
+    list_export = ["title", "locale.language_code", "started_by", "latest_revision_created_at"]
+    export_headings = {
+        "title": _("Article"),
+        "locale.language_code": _("Language"),
+        "started_by": _("Started by"),
+        "latest_revision_created_at": _("Last change"),
+    }
+
+    def get_queryset(self):
+        return (
+            unfinished_drafts()
+            .select_related("locale", "owner")
+            .order_by("latest_revision_created_at", "pk")
+        )
+
+    def to_row_dict(self, item):
+        item.started_by = _started_by(item)
         return super().to_row_dict(item)
 
 

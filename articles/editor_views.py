@@ -25,7 +25,10 @@ def duplicate_confirmation(request, page, locale):
         return None
     try:
         duplicates = likely_duplicates(
-            request.POST.get("title", ""), request.POST.get("issue", ""), page=page
+            request.POST.get("title", ""),
+            request.POST.get("issue", ""),
+            page=page,
+            user=request.user,
         )
     except EncoderUnavailable:
         return None  # no model: the editor's own judgement, as before this check existed

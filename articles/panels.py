@@ -3,8 +3,23 @@
 from django.urls import reverse
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import Panel
+from wagtail.models import Page
 
 from .roles import can_review_learned_phrasings
+
+
+def unique_child_slug(parent, slug, exclude=None):
+    """`slug`, or `slug-2`, `slug-3`, … : the first one free among `parent`'s children."""
+    siblings = parent.get_children()
+    if exclude is not None and exclude.pk:
+        siblings = siblings.exclude(pk=exclude.pk)
+    taken = set(siblings.filter(slug__startswith=slug).values_list("slug", flat=True))
+    candidate, n = slug, 2
+    while candidate in taken:
+        suffix = f"-{n}"
+        candidate, n = slug[: 255 - len(suffix)] + suffix, n + 1
+    return candidate
+
 
 # A new article starts from the content standard: one empty step to fill in (its
 # instruction is required, so it cannot be published blank).
@@ -18,6 +33,27 @@ class SolutionArticleForm(WagtailAdminPageForm):
         if instance is not None and instance.pk is None and unbound and not instance.resolution:
             instance.resolution = RESOLUTION_SKELETON
         super().__init__(*args, **kwargs)
+        self.slug_was_taken = ""
+
+    def clean_slug(self):
+        """A draft that was never published takes the next free slug instead of failing:
+        Wagtail's autosave creates the page as soon as a title is typed, so an abandoned
+        draft with the same title would otherwise hold the slug and pause every autosave
+        of the new article ("Autosave is paused – there are validation errors"). Once an
+        article has been published its slug is part of its address: a clash is an error."""
+        slug = self.cleaned_data.get("slug")
+        if not slug or self.parent_page is None or self.instance.first_published_at:
+            return slug
+        if Page._slug_is_available(slug, self.parent_page, self.instance):
+            return slug
+        self.slug_was_taken = slug
+        return unique_child_slug(self.parent_page, slug, exclude=self.instance)
+
+    def get_field_updates_for_resave(self):
+        updates = list(super().get_field_updates_for_resave())
+        if self.slug_was_taken:
+            updates.append(("slug", self.cleaned_data["slug"]))  # show the slug it got
+        return updates
 
 
 class SimilarArticlesPanel(Panel):

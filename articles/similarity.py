@@ -17,12 +17,16 @@ DUPLICATE_THRESHOLD was chosen by measurement on the demo set (docs/authoring.md
 `python manage.py similarity_calibration`).
 """
 
+import datetime
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from wagtail.models import Page, WorkflowState
 
 from embeddings.chunking import phrasing_text
 from embeddings.encoder import comparison_model_id, get_encoder
@@ -49,15 +53,62 @@ def duplicate_threshold(model_id=None):
     return float(value)
 
 
+# A draft that was never published, is not in review and has not been touched for this long
+# is abandoned (usually a Wagtail autosave of an article someone started and left).
+ABANDONED_DRAFT_DAYS = 14
+
+DRAFT_MINE = "mine"  # the asking editor's own unpublished draft, not in review
+DRAFT_ABANDONED = "abandoned"
+
+
+def abandoned_draft_days():
+    return int(getattr(settings, "KB_ABANDONED_DRAFT_DAYS", ABANDONED_DRAFT_DAYS))
+
+
+def unfinished_drafts():
+    """Solution articles never published and not in review (Wagtail autosaves them as soon
+    as a title is typed: many are abandoned starts, not articles anyone is writing)."""
+    in_review = WorkflowState.objects.active().filter(
+        base_content_type=ContentType.objects.get_for_model(Page)
+    )
+    # object_id is text: compare as numbers in Python (PostgreSQL will not mix the types).
+    in_review_ids = [int(i) for i in in_review.values_list("object_id", flat=True) if i.isdigit()]
+    return SolutionArticlePage.objects.filter(live=False, first_published_at__isnull=True).exclude(
+        pk__in=in_review_ids
+    )
+
+
+def abandoned_drafts(now=None):
+    """Unfinished drafts untouched for abandoned_draft_days()."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=abandoned_draft_days())
+    return unfinished_drafts().filter(latest_revision_created_at__lt=cutoff)
+
+
+def draft_statuses(page_ids, user=None, now=None):
+    """{page id: DRAFT_MINE | DRAFT_ABANDONED} for the unfinished drafts among page_ids."""
+    drafts = unfinished_drafts().filter(pk__in=page_ids)
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=abandoned_draft_days())
+    statuses = {}
+    for pk, owner_id, last in drafts.values_list("pk", "owner_id", "latest_revision_created_at"):
+        if user is not None and user.pk and owner_id == user.pk:
+            statuses[pk] = DRAFT_MINE
+        elif last is None or last < cutoff:
+            statuses[pk] = DRAFT_ABANDONED
+    return statuses
+
+
 @dataclass
 class SimilarArticle:
     page: SolutionArticlePage
     score: float
     is_translation: bool
+    draft_status: str = ""  # DRAFT_MINE, DRAFT_ABANDONED or ""
 
     @property
     def is_duplicate(self):
-        return self.score >= duplicate_threshold()
+        # The editor's own unfinished drafts (often the autosave of this very article) and
+        # abandoned starts are listed, never counted as the article this one duplicates.
+        return self.score >= duplicate_threshold() and not self.draft_status
 
 
 def article_texts(title, phrasings):
@@ -125,11 +176,13 @@ def score_against(query_vectors, candidate_vectors):
     return float(sims.max(axis=1).mean())
 
 
-def similar_articles(title, issue, *, page=None, limit=8, include_translations=True):
+def similar_articles(title, issue, *, page=None, user=None, limit=8, include_translations=True):
     """The articles most similar to a draft's title and issue, best first.
 
     `page` is the article being edited (excluded; its translations are kept but marked, as
-    they are expected to be close). Returns [] when there is nothing to compare yet.
+    they are expected to be close). `user` is the editor asking: their unfinished drafts
+    and abandoned drafts are marked (draft_status) and never count as duplicates. Returns
+    [] when there is nothing to compare yet.
     """
     texts = article_texts(title, phrasings_of(issue))
     if not texts:
@@ -146,6 +199,7 @@ def similar_articles(title, issue, *, page=None, limit=8, include_translations=T
     )
     translation_key = getattr(page, "translation_key", None) if page is not None else None
     pages = SolutionArticlePage.objects.in_bulk([pid for _, pid in scored[: limit * 3]])
+    statuses = draft_statuses(list(pages), user=user)
     results = []
     for score, pid in scored:
         candidate = pages.get(pid)
@@ -154,18 +208,21 @@ def similar_articles(title, issue, *, page=None, limit=8, include_translations=T
         is_translation = bool(translation_key and candidate.translation_key == translation_key)
         if is_translation and not include_translations:
             continue
-        results.append(SimilarArticle(candidate, score, is_translation))
+        results.append(SimilarArticle(candidate, score, is_translation, statuses.get(pid, "")))
         if len(results) == limit:
             break
     return results
 
 
-def likely_duplicates(title, issue, *, page=None, limit=3):
-    """Articles above the duplicate threshold; translations of `page` and archived articles
-    (retired, out of search, still listed in the panel) do not count."""
+def likely_duplicates(title, issue, *, page=None, user=None, limit=3):
+    """Articles above the duplicate threshold; translations of `page`, archived articles
+    (retired, out of search, still listed in the panel), `user`'s own unfinished drafts and
+    abandoned drafts do not count."""
     return [
         s
-        for s in similar_articles(title, issue, page=page, limit=limit, include_translations=False)
+        for s in similar_articles(
+            title, issue, page=page, user=user, limit=limit, include_translations=False
+        )
         if s.is_duplicate and s.page.kcs_state != SolutionArticlePage.KCS_ARCHIVED
     ]
 

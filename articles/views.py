@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from embeddings.encoder import EncoderUnavailable
 
-from .authoring import DraftError, create_wip_article
+from .authoring import DraftError, create_wip_article, likely_category
 from .flags import FlagError, raise_flag, reject_flag
 from .jsonapi import error, json_body, parse_int, staff_only
 from .lifecycle import archive_article
@@ -105,15 +105,21 @@ def capture_api(request):
     data = json_body(request)
     if data is None:
         return error(_("Send the call as a JSON object."))
-    if not all(isinstance(data.get(key) or "", str) for key in ("query", "note", "locale")):
-        return error(_("The query, the note and the locale must be text."))
+    if not all(
+        isinstance(data.get(key) or "", str) for key in ("query", "note", "locale", "service")
+    ):
+        return error(_("The query, the note, the locale and the service must be text."))
     query, note = str(data.get("query") or ""), str(data.get("note") or "")
     if len(query) > MAX_QUERY_CHARS or len(note) > MAX_NOTE_CHARS:
         return error(_("The query or the note is too long."))
     locale = str(data.get("locale") or getattr(request, "LANGUAGE_CODE", "en"))
+    service = str(data.get("service") or "")[:80]
     try:
+        # Into the likely category (the service's, else the best-matching article's), so
+        # second line finds it where it belongs instead of at the top of the language tree.
+        parent = likely_category(locale, [query, note], service_slug=service)
         page = create_wip_article(
-            phrasings=[query, note], locale=locale, user=request.user, title=query
+            phrasings=[query, note], locale=locale, user=request.user, title=query, parent=parent
         )
     except DraftError as exc:
         return error(str(exc))
@@ -125,6 +131,7 @@ def capture_api(request):
             "locale": page.locale.language_code,
             "kcs_state": page.kcs_state,
             "owner": owner,
+            "category": page.get_parent().title,
             "message": _("Draft created for %(owner)s: %(title)s")
             % {"owner": owner, "title": page.title},
         },
@@ -148,7 +155,7 @@ def similar_articles_api(request):
             # 400, not 404: outside /api/ the locale middleware turns 404s into redirects.
             return error(_("No such article."), status=400)
     try:
-        results = similar_articles(title, issue, page=page, limit=8)
+        results = similar_articles(title, issue, page=page, user=request.user, limit=8)
     except EncoderUnavailable as exc:
         return error(str(exc), status=503)
     return JsonResponse(
@@ -163,6 +170,9 @@ def similar_articles_api(request):
                     "kcs_state": s.page.kcs_state,
                     "score": round(s.score, 3),
                     "is_translation": s.is_translation,
+                    # "mine": the editor's own unpublished draft (often this article's own
+                    # earlier autosave); "abandoned": untouched for weeks. Never duplicates.
+                    "draft_status": s.draft_status,
                     "is_duplicate": s.is_duplicate
                     and not s.is_translation
                     and s.page.kcs_state != SolutionArticlePage.KCS_ARCHIVED,

@@ -14,6 +14,7 @@ from .admin_views import (
     FlaggedArticlesReportView,
     OwnerWorkPanel,
     ReviewsDueReportView,
+    UnfinishedDraftsReportView,
     user_is_author,
 )
 from .models import EscalationTeam, Service, ServiceLevel, SolutionArticlePage
@@ -87,6 +88,16 @@ def register_authoring_urls():
             ReviewsDueReportView.as_view(results_only=True),
             name="articles_reviews_due_report_results",
         ),
+        path(
+            "reports/unfinished-drafts/",
+            UnfinishedDraftsReportView.as_view(),
+            name="articles_unfinished_drafts_report",
+        ),
+        path(
+            "reports/unfinished-drafts/results/",
+            UnfinishedDraftsReportView.as_view(results_only=True),
+            name="articles_unfinished_drafts_report_results",
+        ),
     ]
 
 
@@ -114,6 +125,17 @@ def register_reviews_due_report():
         name="reviews-due",
         icon_name="time",
         order=711,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_unfinished_drafts_report():
+    return AuthorsMenuItem(
+        _("Unfinished drafts"),
+        reverse("articles_unfinished_drafts_report"),
+        name="unfinished-drafts",
+        icon_name="doc-empty",
+        order=712,
     )
 
 

@@ -1,6 +1,7 @@
 """Admin screens for what customers send: contact requests and article feedback (staff only)."""
 
 from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet
@@ -140,7 +141,7 @@ def register_report_urls():
 @hooks.register("register_reports_menu_item")
 def recurring_problems_menu_item():
     return ReportsMenuItem(
-        "Recurring problems",
+        _("Recurring problems"),
         reverse("kb_reports:recurring_problems"),
         name="recurring-problems",
         icon_name="history",
@@ -151,7 +152,7 @@ def recurring_problems_menu_item():
 @hooks.register("register_reports_menu_item")
 def kcs_health_menu_item():
     return ReportsMenuItem(
-        "KCS and self-service health",
+        _("KCS and self-service health"),
         reverse("kb_reports:kcs_health"),
         name="kcs-health",
         icon_name="success",
@@ -162,7 +163,7 @@ def kcs_health_menu_item():
 @hooks.register("register_reports_menu_item")
 def knowledge_gaps_menu_item():
     return ReportsMenuItem(
-        "Knowledge gaps",
+        _("Knowledge gaps"),
         reverse("kb_reports:knowledge_gaps"),
         name="knowledge-gaps",
         icon_name="help",
@@ -173,7 +174,7 @@ def knowledge_gaps_menu_item():
 @hooks.register("register_reports_menu_item")
 def known_problems_menu_item():
     return ReportsMenuItem(
-        "Known problems",
+        _("Known problems"),
         reverse("kb_reports:known_problems"),
         name="known-problems",
         icon_name="warning",

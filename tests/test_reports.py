@@ -216,10 +216,25 @@ def test_self_service_click_and_result_rates_follow_the_public_searches(manager,
     )
     assert rates["Click-through rate"]["Rate"] == pct(clicked, len(everything))
     assert rates["No-click rate"]["Rate"] == pct(len(with_results) - clicked, len(with_results))
-    assert rates["No-result rate"]["Rate"] == pct(
-        len(everything) - len(with_results), len(everything)
-    )
+    flagged = [s for s in everything if s["no_good_match"]]
+    assert flagged and len(flagged) < len(everything)  # the nonsense query, not the real ones
+    assert rates["No-good-match rate"]["Rate"] == pct(len(flagged), len(everything))
+    assert rates["No-good-match rate"]["Count"] == str(len(flagged))
     assert rates["Self-service success"]["Rate"] == pct(len(later), len(everything))
+
+
+def test_no_result_rate_is_not_shown_because_search_always_answers(manager, client):
+    """Semantic search returns results for nonsense too: a no-result rate of 0.0 % would
+    hide the searches nobody could answer; the report shows the no-good-match rate."""
+    nonsense = public_search(client, "zzqx qqzz vvkk")
+    assert nonsense["results"] and nonsense["no_good_match"]
+    html = manager.get(HEALTH).content.decode()
+    rates = table_dict(screen_tables(html)["KCS and self-service rates"])
+    assert "No-result rate" not in rates
+    assert rates["No-good-match rate"]["Count"] == "1"
+    chart = screen_tables(html)["Searches and calls over time"]
+    assert "Searches without a good match" in chart[0]
+    assert sum(int(row[chart[0].index("Searches without a good match")]) for row in chart[1:]) == 1
 
 
 def test_helpful_rate_per_article_counts_yes_and_no(manager, article):
@@ -282,7 +297,12 @@ def test_figures_survive_pruning_of_the_raw_events(manager, client, settings):
     assert not SearchEvent.objects.exists()
     page = manager.get(url).content.decode()
     after = table_dict(screen_tables(page)["KCS and self-service rates"])
-    for metric in ("No-result rate", "Click-through rate", "No-click rate", "Self-service success"):
+    for metric in (
+        "No-good-match rate",
+        "Click-through rate",
+        "No-click rate",
+        "Self-service success",
+    ):
         assert after[metric] == before[metric]
     assert after["Click-through rate"]["Out of"] == str(len(searches))
     assert "has been pruned" in page

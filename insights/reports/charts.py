@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from .export import Column, Table
 
@@ -40,7 +41,7 @@ def _fmt(value):
 
 @dataclass
 class Chart:
-    kind: str  # "line" | "bar"
+    kind: str  # "line" | "bar" | "multiples"
     title: str
     description: str
     labels: list
@@ -72,7 +73,63 @@ class Chart:
         return not self.labels or not any(v for _, values in self.series for v in values)
 
     def svg(self):
+        if self.kind == "multiples":
+            return self._multiples_html()
         return self._line_svg() if self.kind == "line" else self._bar_svg()
+
+    def _multiples_html(self):
+        """One small line chart per series on a shared scale, side by side: five topics
+        drawn over each other are a tangle, five small panels read at a glance."""
+        width, height, pad = 220, 72, 4
+        top_value = nice_max(max([v for _, values in self.series for v in values] or [0]))
+        n = len(self.labels)
+
+        def x(i):
+            return pad + ((width - 2 * pad) * i / (n - 1) if n > 1 else (width - 2 * pad) / 2)
+
+        def y(v):
+            return height - pad - (height - 2 * pad) * v / top_value
+
+        panels = []
+        for index, (name, values) in enumerate(self.series):
+            uid = f"{self.uid}-{index}"
+            peak = max(values or [0])
+            summary = _("%(name)s: %(total)s in total, at most %(peak)s per period") % {
+                "name": name,
+                "total": sum(values),
+                "peak": peak,
+            }
+            points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+            panels.append(
+                format_html(
+                    '<li class="kb-multiples__panel"><p class="kb-multiples__title">'
+                    '<span class="kb-multiples__name">{name}</span> '
+                    '<span class="kb-multiples__total">{total}</span></p>'
+                    '<svg xmlns="http://www.w3.org/2000/svg" class="kb-multiples__svg" '
+                    'role="img" viewBox="0 0 {w} {h}" width="100%" '
+                    'preserveAspectRatio="none" aria-labelledby="{uid}-title">'
+                    '<title id="{uid}-title">{summary}</title>'
+                    '<line x1="0" x2="{w}" y1="{base}" y2="{base}" stroke="#ccc"/>'
+                    '<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                    'vector-effect="non-scaling-stroke" points="{points}"/></svg></li>',
+                    name=name,
+                    total=sum(values),
+                    w=width,
+                    h=height,
+                    uid=uid,
+                    summary=summary,
+                    base=_n(y(0)),
+                    colour=PALETTE[0],
+                    points=points,
+                )
+            )
+        return format_html(
+            '<p class="help-text" id="{uid}-desc">{desc}</p>'
+            '<ol class="kb-multiples" aria-describedby="{uid}-desc">{panels}</ol>',
+            uid=self.uid,
+            desc=self.description,
+            panels=mark_safe("".join(str(p) for p in panels)),  # noqa: S308 - escaped above
+        )
 
     def _open(self, width, height):
         return format_html(
@@ -211,6 +268,11 @@ def line_chart(title, labels, series, description=""):
         f"{name} {sum(values)} in total" for name, values in series
     )
     return Chart("line", title, description, list(labels), list(series))
+
+
+def small_multiples_chart(title, labels, series, description=""):
+    """One small line chart per series (same scale), for a few series that would tangle."""
+    return Chart("multiples", title, description, list(labels), list(series))
 
 
 def bar_chart(title, labels, values, value_name="Count", category_label="Item", description=""):

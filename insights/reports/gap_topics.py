@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from articles.authoring import DraftError, create_wip_article
+from articles.authoring import DraftError, create_wip_article, likely_category
 from embeddings.encoder import EncoderUnavailable
 
 from ..gaps import KIND_LABELS, GapsError, knowledge_gaps
-from .charts import line_chart
+from .charts import small_multiples_chart
 from .export import Column, Report, Table
 from .views import BaseReportView, can_view_reports
 
@@ -43,7 +43,16 @@ def build_gaps_report(filters):
                 values[index] += count
         label = topic.label if len(topic.label) <= 40 else topic.label[:39] + "…"
         series.append((label, values))
-    trend = line_chart(_("Largest gap topics over time"), [b.label for b in buckets], series)
+    trend = small_multiples_chart(
+        _("Largest gap topics over time"),
+        [b.label for b in buckets],
+        series,
+        description=_(
+            "Requests per period for the %(n)s largest topics, one small chart each on the "
+            "same scale (the numbers are in the data table)."
+        )
+        % {"n": len(series)},
+    )
     rows = []
     for number, topic in enumerate(gaps.topics, start=1):
         article = topic.closest_article
@@ -118,6 +127,31 @@ def sparkline_points(daily, width=120, height=24):
     )
 
 
+def screen_row(cells, topic):
+    """One topic as the screen shows it: six columns that fit a 1280 px admin window, the
+    rest of the exported columns (examples, channels, sources, similarity) behind 'Details'."""
+    text = [cell for cell, _kind in cells]
+    return {
+        "topic": topic,
+        "number": text[0],
+        "label": text[1],
+        "volume": text[2],
+        "change": text[3],
+        "languages": text[4],
+        "channels": text[5],
+        "sources": text[6],
+        "examples": topic.draft_phrasings,  # in the topic's main language
+        "other_languages": {
+            language: examples
+            for language, examples in topic.examples_by_language.items()
+            if language != topic.main_locale
+        },
+        "closest": text[8],
+        "similarity": text[9],
+        "sparkline": sparkline_points(topic.daily),
+    }
+
+
 class KnowledgeGapsView(BaseReportView):
     template_name = "insights/reports/knowledge_gaps.html"
     page_title = gettext_lazy("Knowledge gaps")
@@ -147,8 +181,7 @@ class KnowledgeGapsView(BaseReportView):
             context["trend_chart"] = report.blocks[0]
             context["topics_table"] = table
             context["topic_rows"] = [
-                (cells, topic, sparkline_points(topic.daily))
-                for cells, topic in zip(table.cells(), topics, strict=True)
+                screen_row(cells, topic) for cells, topic in zip(table.cells(), topics, strict=True)
             ]
         return context
 
@@ -161,12 +194,19 @@ def create_draft_from_topic(request):
     back = request.POST.get("next") or reverse("kb_reports:knowledge_gaps")
     if not back.startswith(reverse("kb_reports:knowledge_gaps")):
         back = reverse("kb_reports:knowledge_gaps")
+    phrasings = request.POST.getlist("phrasing")
+    locale = request.POST.get("locale", "")
+    near = request.POST.get("near_article", "")
     try:
+        parent = likely_category(
+            locale, phrasings, near_article_id=int(near) if near.isdigit() else None
+        )
         page = create_wip_article(
-            phrasings=request.POST.getlist("phrasing"),
-            locale=request.POST.get("locale", ""),
+            phrasings=phrasings,
+            locale=locale,
             title=request.POST.get("title", ""),
             user=request.user,
+            parent=parent,
         )
     except DraftError as exc:
         messages.error(request, str(exc))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.models import Revision
 
 from articles.models import SolutionArticlePage
@@ -19,6 +20,7 @@ from .charts import line_chart
 from .export import Column, Report, Table
 
 TOP_FEEDBACK_ARTICLES = 25
+NO_GOOD_MATCH_SERIES = "Searches without a good match"
 
 
 @dataclass
@@ -130,14 +132,14 @@ def _per_bucket(filters):
     article: per bucket of the period, raw events plus pruned days' daily counts."""
     n = len(filters.buckets())
     series = defaultdict(lambda: [0] * n)
-    for created, results, clicked in (
+    for created, no_good, clicked in (
         filters.search_events()
         .annotate(clicked=Count("clicks"))
-        .values_list("created_at", "result_page_ids", "clicked")
+        .values_list("created_at", "no_good_match", "clicked")
     ):
         i = filters.bucket_index(created)
         series["Searches"][i] += 1
-        series["Searches without results"][i] += not results
+        series[NO_GOOD_MATCH_SERIES][i] += no_good
         series["Searches with a click"][i] += bool(clicked)
     for created, article_id in filters.call_outcomes().values_list("created_at", "article_id"):
         i = filters.bucket_index(created)
@@ -147,13 +149,13 @@ def _per_bucket(filters):
         i = filters.bucket_index(row.day)
         calls = row.outcomes_solved + row.outcomes_escalated + row.outcomes_no_article
         series["Searches"][i] += row.searches
-        series["Searches without results"][i] += row.no_results
+        series[NO_GOOD_MATCH_SERIES][i] += row.no_good_match
         series["Searches with a click"][i] += row.with_click
         series["Recorded calls"][i] += calls
         series["Calls with an article"][i] += row.outcomes_solved
     order = [
         "Searches",
-        "Searches without results",
+        NO_GOOD_MATCH_SERIES,
         "Searches with a click",
         "Recorded calls",
         "Calls with an article",
@@ -202,17 +204,16 @@ def build_health_report(filters):
                 "calls solved with an existing article / (those + articles created)",
                 applies=calls_apply,
             ),
+            # Semantic search nearly always returns something, so "no result" is ~0 % and
+            # says nothing; what customers and operators notice is no *good* match.
             rate(
-                "No-result rate",
-                c.no_results,
-                c.searches,
-                "searches that returned no result / all searches",
-            ),
-            rate(
-                "No-good-match rate",
+                _("No-good-match rate"),
                 c.no_good_match,
                 c.searches,
-                "searches flagged no good match / all searches",
+                _(
+                    "searches whose best result was below the language's confidence "
+                    "threshold (flagged 'no good match') / all searches"
+                ),
             ),
             rate(
                 "No-click rate",
@@ -268,7 +269,7 @@ def build_health_report(filters):
         _per_bucket(filters),
         description="Per "
         + ("day" if filters.bucket_days() == 1 else f"{filters.bucket_days()} days")
-        + ": searches, searches without results, searches with a click, recorded calls and "
+        + ": searches, searches without a good match, searches with a click, recorded calls and "
         "calls with an article.",
     )
 

@@ -229,7 +229,7 @@
   }
 
   async function captureDraft() {
-    const body = { query: lastNoArticle.query, note: lastNoArticle.note, locale: lastNoArticle.locale };
+    const body = { query: lastNoArticle.query, note: lastNoArticle.note, locale: lastNoArticle.locale, service: lastNoArticle.service };
     const resp = await fetch("/api/v1/captures/", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: JSON.stringify(body),
@@ -260,7 +260,7 @@
     const data = await resp.json();
     $("outcome-status").textContent = resp.ok ? L.saved[outcome] : data.error;
     if (resp.ok && outcome === "no_article" && (body.query || body.note)) {
-      lastNoArticle = { query: body.query, note: body.note, locale: body.locale };
+      lastNoArticle = { query: body.query, note: body.note, locale: body.locale, service: $("service").value };
       $("capture-row").hidden = false;
       $("capture-draft").disabled = false;
       $("capture-status").textContent = "";

@@ -28,7 +28,8 @@
         if (mine !== seq) return;
         if (!resp.ok) { status.textContent = data.error || resp.statusText; return; }
       } catch (err) { if (mine === seq) status.textContent = String(err); return; }
-      status.textContent = data.results.length ? "" : "No similar article.";
+      const L = box.dataset;
+      status.textContent = data.results.length ? "" : L.labelNone;
       list.replaceChildren(...data.results.map((r) => {
         const li = document.createElement("li");
         li.className = "kb-similar-item" + (r.is_duplicate ? " kb-similar-duplicate" : "");
@@ -37,8 +38,11 @@
         a.href = r.edit_url; a.target = "_blank"; a.rel = "noopener"; a.textContent = r.title;
         const meta = document.createElement("span");
         meta.className = "kb-similar-meta";
-        const bits = [r.locale.toUpperCase(), r.live ? "live" : "draft", r.kcs_state.replace("_", " "), Math.round(r.score * 100) + "% similar"];
-        if (r.is_translation) bits.push("translation of this article");
+        const bits = [r.locale.toUpperCase(), r.live ? L.labelLive : L.labelDraft, r.kcs_state.replace("_", " "), Math.round(r.score * 100) + "% " + L.labelSimilar];
+        if (r.is_translation) bits.push(L.labelTranslation);
+        if (r.draft_status === "mine") bits.push(L.labelMine);
+        if (r.draft_status === "abandoned") bits.push(L.labelAbandoned);
+        if (r.draft_status) li.classList.add("kb-similar-unfinished");
         meta.textContent = " · " + bits.join(" · ");
         li.append(a, meta);
         return li;
