@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from articles.authoring import DraftError, create_wip_article
 from embeddings.encoder import EncoderUnavailable
+from incidents.admin_views import declare_url
 
 from ..gaps import KIND_LABELS, GapsError, knowledge_gaps
 from .charts import line_chart
@@ -147,7 +148,14 @@ class KnowledgeGapsView(BaseReportView):
             context["trend_chart"] = report.blocks[0]
             context["topics_table"] = table
             context["topic_rows"] = [
-                (cells, topic, sparkline_points(topic.daily))
+                (
+                    cells,
+                    topic,
+                    sparkline_points(topic.daily),
+                    declare_url(
+                        title=topic.label, locale=topic.main_locale, examples=topic.examples
+                    ),
+                )
                 for cells, topic in zip(table.cells(), topics, strict=True)
             ]
         return context
