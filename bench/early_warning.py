@@ -383,15 +383,14 @@ def main():
     print(f"Comparison model: {encoder.model_id}; detector every {STEP} min; parameters {PARAMS}")
     if args.tune:
         grid = [
-            replace(PARAMS, similarity=s, min_expected=e, alpha=a)
-            for s in (0.89, 0.91)
-            for e in (0.1, 0.25)
+            replace(PARAMS, similarity=0.91, min_ratio=r, alpha=a)
+            for r in (4.0, 8.0)
             for a in (1e-3, 1e-4)
         ]
         print(HEADER)
         for params in grid:
             results = [run(seed, params, encoder, verbose=False) for seed in args.seeds]
-            label = f"sim>={params.similarity:g} floor {params.min_expected:g} p<={params.alpha:g}"
+            label = f"ratio>={params.min_ratio:g} p<={params.alpha:g}"
             print_summary(label, summary(results))
     else:
         results = [run(seed, PARAMS, encoder) for seed in args.seeds]

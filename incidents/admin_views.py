@@ -104,7 +104,7 @@ class KnownProblemCreateView(CreateView):
     def save_instance(self):
         problem = super().save_instance()
         warning = self.early_warning()
-        if warning is not None:
+        if warning is not None and warning.status == EarlyWarning.STATUS_OPEN:
             early_warnings.declare(warning, problem, self.request.user)
         return problem
 

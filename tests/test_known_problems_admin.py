@@ -67,11 +67,7 @@ def test_declare_from_a_rising_problem_opens_the_form_with_its_services(manager,
 
 @pytest.mark.model
 def test_declare_from_a_knowledge_gap_topic_opens_the_prefilled_form(manager):
-    asked = [
-        "desk phone stuck on registering",
-        "desk phone stuck on registering",
-        "no dial tone on the office phone",
-    ]
+    asked = ["desk phone stuck on registering", "Desk phone stuck on registering!"] * 2
     SearchEvent.objects.bulk_create(
         SearchEvent(channel="public", locale="en", query=q, no_good_match=True) for q in asked
     )
@@ -79,9 +75,10 @@ def test_declare_from_a_knowledge_gap_topic_opens_the_prefilled_form(manager):
     links = [html.unescape(u) for u in DECLARE_LINK.findall(page)]
     link = next(u for u in links if "registering" in u)
     form = manager.get(link).context["form"]
-    assert form["title_en"].value() == "desk phone stuck on registering"
-    assert "no dial tone on the office phone" in form["internal_notes"].value()
+    assert form["title_en"].value().casefold().startswith("desk phone stuck on registering")
+    assert "- desk phone stuck on registering" in form["internal_notes"].value().casefold()
     assert form["status"].value() == KnownProblem.STATUS_INVESTIGATING
+    assert not KnownProblem.objects.filter(title_en__icontains="registering").exists()
 
 
 def test_operators_cannot_open_the_declare_form(operator):
@@ -189,6 +186,6 @@ def test_second_line_cannot_create_or_revoke_keys(users):
     assert second.post(
         "/admin/snippets/incidents/apikey/add/", {"name": "x", "scopes": ["link"]}
     ).status_code in (302, 403)
-    assert second.post(f"/admin/integration-keys/{key.pk}/revoke/").status_code == 403
+    assert second.post(f"/admin/integration-keys/{key.pk}/revoke/").status_code in (302, 403)
     key.refresh_from_db()
     assert key.revoked_at is None
