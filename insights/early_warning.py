@@ -58,7 +58,7 @@ REFINE_STEPS = 2
 # comparison model. e5 puts unrelated office questions at 0.8-0.89 from each other and the
 # wordings of one problem (three languages) at 0.92-0.95 from their centre, so the gap
 # report's pairwise distance (0.14) is too loose for it; bench/early_warning.py chose 0.91.
-CENTROID_SIMILARITY = {"multilingual-e5-small-q4": 0.91}
+CENTROID_SIMILARITY = {"multilingual-e5-small-q4": 0.92}
 # The window's requests are grouped with the gap report's clustering at this distance: at the
 # gap report's 0.14, e5 splits some problems asked in three languages into two or three
 # groups; at 0.16 the demo's 11 unanswered problems (and the tests' printer topic) form one
@@ -75,7 +75,7 @@ class Params:
     min_count: int = 3
     min_ratio: float = 4.0
     alpha: float = 1e-4
-    min_expected: float = 0.1  # per window: a topic never seen before is not "0 expected"
+    min_expected: float = 0.25  # per window: a topic never seen before is not "0 expected"
     history_days: int = HISTORY_DAYS
     cooldown_hours: float = 6.0
     similarity: float | None = None  # None: CENTROID_SIMILARITY of the model
@@ -215,29 +215,38 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         centroid = (stream.vectors[distinct[members]] * weights[members, None]).sum(axis=0)
         centroids.append(centroid / (np.linalg.norm(centroid) + 1e-12))
     centroids = np.vstack(centroids)
-    window_vectors = stream.vectors[window_rows]
     history_start = now - datetime.timedelta(days=params.history_days)
     if stream.log_start is not None:
         history_start = max(history_start, stream.log_start)
     h_lo, h_hi = stream.span(history_start, now - window)
     history_hours = max((now - window - history_start).total_seconds() / 3600, 0.0)
+    # Distinct texts and how often each was asked: in the window and in the history.
+    h_distinct, h_counts = np.unique(stream.rows[h_lo:h_hi], return_counts=True)
+    texts = np.concatenate([distinct, h_distinct])
+    counts = np.concatenate([weights, h_counts]).astype("float32")
+    in_window = np.arange(len(texts)) < len(distinct)
+    text_vectors = stream.vectors[texts]
     slot = _slot(now)
     window_hours = params.window_minutes / 60
     taken = []
     for centroid in centroids:
-        # The clustering may split one problem by language or wording: move the centre to
-        # the mean of the requests close to it (twice), so the topic is the whole problem.
+        # The window's group may be one wording or language of a problem: move its centre to
+        # the mean of everything close to it, window and history (twice), so that the topic
+        # counted now and the topic counted in the history are the same whole problem.
         for _step in range(REFINE_STEPS):
-            close = window_vectors @ centroid >= cutoff
+            close = text_vectors @ centroid >= cutoff
             if not close.any():
                 break
-            centroid = window_vectors[close].mean(axis=0)
+            centroid = (text_vectors[close] * counts[close, None]).sum(axis=0)
             centroid /= np.linalg.norm(centroid) + 1e-12
         if any(float(centroid @ other) >= cutoff for other in taken):
-            continue  # two clusters of one topic: one rise
-        close = window_vectors @ centroid >= cutoff
+            continue  # two groups of one topic: one rise
+        close = text_vectors @ centroid >= cutoff
+        close_rows = set(texts[close & in_window].tolist())
         seen, matched = set(), []
-        for index in np.flatnonzero(close):
+        for index, row in enumerate(window_rows.tolist()):
+            if row not in close_rows:
+                continue
             item = stream.items[w_lo + index]
             if (item.actor, item.key) in seen and item.actor:
                 continue  # the same person repeating the same words
@@ -246,10 +255,7 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         observed = len(matched)
         if observed < params.min_count:
             continue
-        topic_history = 0
-        if h_hi > h_lo:
-            history_sims = stream.vectors[stream.rows[h_lo:h_hi]] @ centroid
-            topic_history = int((history_sims >= cutoff).sum())
+        topic_history = int(counts[close & ~in_window].sum())
         expected = params.min_expected
         if history_hours > 0 and topic_history:
             factor = _seasonal_factor(stream, h_lo, h_hi, history_start, now - window, slot)

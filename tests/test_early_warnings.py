@@ -32,12 +32,12 @@ OTHER = [
     ("en", "can I get a second screen for my desk"),
     ("fr", "comment obtenir un deuxième écran"),
 ]
-# The outage: desk phones stop registering.
+# The outage: desk phones lose their dial tone (one symptom, asked in three languages).
 OUTAGE = [
-    ("en", "desk phone stuck on registering"),
     ("en", "no dial tone on the office phone"),
-    ("nl", "bureautelefoon blijft hangen op registreren"),
+    ("en", "voip phone on my desk has no dial tone since this morning"),
     ("nl", "vaste telefoon op mijn bureau geeft geen kiestoon"),
+    ("nl", "geen kiestoon op de voip telefoon"),
     ("fr", "téléphone fixe du bureau sans tonalité"),
     ("fr", "pas de tonalité sur le poste voip"),
 ]
