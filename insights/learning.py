@@ -429,6 +429,44 @@ def retire_for_article(article_id):
     return retired.update(status=LearnedPhrasing.RETIRED)
 
 
+def evidence_from(sources):
+    """The evidence rows one person left (operator ids or hashed customer sessions)."""
+    return PhrasingEvidence.objects.filter(source__in=list(sources))
+
+
+def forget_sources(sources, reindex=True):
+    """A data-subject erasure: drop the evidence these sources gave. A candidate or searchable
+    wording that only they gave goes with it; the others are recounted and re-confirmed
+    without them (so a wording may stop being searchable). Rejected and promoted wordings
+    stay as they are (a rejection must hold; a promoted wording is article text now).
+    Returns the number of evidence rows deleted."""
+    rows = list(evidence_from(sources).values_list("pk", "phrasing_id", "article_id"))
+    if not rows:
+        return 0
+    phrasing_ids = {pid for _pk, pid, _a in rows if pid is not None}
+    articles = {article for _pk, _pid, article in rows}
+    open_statuses = (LearnedPhrasing.CANDIDATE, LearnedPhrasing.ACTIVE)
+    encoder = get_encoder()
+    with transaction.atomic():
+        PhrasingEvidence.objects.filter(pk__in=[pk for pk, _pid, _a in rows]).delete()
+        orphans = LearnedPhrasing.objects.filter(
+            pk__in=phrasing_ids, status__in=open_statuses, evidence__isnull=True
+        )
+        lost_active = set(
+            orphans.filter(status=LearnedPhrasing.ACTIVE).values_list("article_id", flat=True)
+        )
+        orphans.delete()
+        _refresh_counts(list(phrasing_ids))
+        changed = _recompute_statuses(
+            encoder, np.zeros((0, encoder.dimension), "float32"), articles, timezone.now()
+        )
+    if reindex and (changed or lost_active):
+        # After the caller's transaction commits (at once when there is none).
+        owed = set(changed) | lost_active
+        transaction.on_commit(lambda: reindex_articles(owed))
+    return len(rows)
+
+
 def for_review(article_id):
     """What the editor panel lists: open wordings, searchable first, then by calls."""
     return list(

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from wagtail.log_actions import log
 
+from .learning import evidence_from, forget_sources, source_for_session, source_for_user
 from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
 
 logger = logging.getLogger("kb.privacy")
@@ -68,6 +69,11 @@ def _trail_keys(requests):
     return keys
 
 
+def _trail_sources(keys):
+    """How the learning search (insights/learning.py) names these trails: hashed."""
+    return [source_for_session(key) for key in keys]
+
+
 def _accounts(email):
     return get_user_model().objects.filter(email__iexact=email)
 
@@ -93,6 +99,7 @@ def summary(email):
         .distinct()
         .count(),
         "feedback on their trail": ArticleFeedback.objects.filter(session_key__in=keys).count(),
+        "wordings the search learned from their trail": evidence_from(_trail_sources(keys)).count(),
         "other people's contact requests that mention the address": _mentions(email).count(),
         "staff accounts with this address": _accounts(email).count(),
     }
@@ -137,6 +144,18 @@ def export(email, *, user=None):
             }
             for f in feedback.order_by("created_at")
         ],
+        # "Helpful: yes" after a search: that search's wording (redacted) taught the search.
+        "wordings_learned_from_their_searches": [
+            {
+                "created_at": _iso(e.created_at),
+                "article": _article(e.article),
+                "locale": e.locale,
+                "wording": e.text,
+            }
+            for e in evidence_from(_trail_sources(keys))
+            .select_related("article")
+            .order_by("created_at")
+        ],
         # Someone else's request names this address: its content belongs to them.
         "mentioned_in_other_contact_requests": [
             {"id": pk, "created_at": _iso(created)}
@@ -159,6 +178,7 @@ def _account(user):
         "groups": sorted(user.groups.values_list("name", flat=True)),
         "searches_logged": SearchEvent.objects.filter(user=user).count(),
         "call_outcomes_logged": CallOutcome.objects.filter(user=user).count(),
+        "solved_call_wordings_the_search_learned": evidence_from([source_for_user(user)]).count(),
     }
 
 
@@ -177,6 +197,8 @@ def erase(email, *, user=None):
     keys = _trail_keys([r.pk for r in own])
     counts = {
         "contact_requests_deleted": len(own),
+        # Before the trail is unlinked: the learning search knows the trail by its hash.
+        "learned_wordings_deleted": forget_sources(_trail_sources(keys)),
         "searches_unlinked": SearchEvent.objects.filter(session_key__in=keys).update(
             session_key=""
         ),

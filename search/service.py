@@ -34,10 +34,16 @@ logger = logging.getLogger("kb.search")
 # Chosen by measurement (bench/tune_search.py, docs/search-quality.md).
 DEFAULTS = {
     # Dense weight per query language (with the model that serves it); lexical gets the rest.
-    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 1.0, "fr": 0.9, "default": 0.9},
+    # "default": a language the site has no content in (a German question): the full-text
+    # query only matches stray shared words there, so dense only (German -> English test
+    # half Hit@1 72.8 against 51.6 at 0.9).
+    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 1.0, "fr": 0.9, "default": 1.0},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
+    # "raw": cosines as they are. "minmax" (spread over 0..1 per query) looked better on the
+    # nl/fr tune halves but lost on every test half it changed (bench/tune_search.py).
+    "KB_FUSION_DENSE_NORM": "raw",
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
@@ -177,6 +183,7 @@ class RankingParams:
     lexical_norm: str = "max"  # "max": score / best score; "rrf": 1 / (60 + rank)
     fallback_factor: float = 0.9
     learned_weight: float | None = None  # None: KB_LEARNED_CHUNK_WEIGHT, as gathered
+    dense_norm: str = "raw"  # "raw": cosine as is; "minmax": spread over 0..1 per query
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -188,7 +195,13 @@ class RankingParams:
         dense = _setting("KB_FUSION_DENSE_WEIGHT")
         if isinstance(dense, dict):
             dense = dense.get(locale, dense.get("default", 0.7))
-        return cls(dense, 1.0 - dense, _setting("KB_FUSION_LEXICAL_NORM"), factor)
+        return cls(
+            dense,
+            1.0 - dense,
+            _setting("KB_FUSION_LEXICAL_NORM"),
+            factor,
+            dense_norm=_setting("KB_FUSION_DENSE_NORM"),
+        )
 
 
 @dataclass
@@ -225,14 +238,29 @@ def normalise_lexical(lexical_by_page, method):
     return {pid: (v / top if top > 0 else 0.0) for pid, v in lexical_by_page.items()}
 
 
+def normalise_dense(candidates, learned_weight, method):
+    """{page id: dense score} for fusion: raw cosines, or spread over 0..1 across this
+    query's candidates ("minmax"; a lone candidate gets 1). Pages found only by the
+    full-text query have no dense score (0)."""
+    found = set(candidates.dense_by_page) | set(candidates.learned_by_page)
+    dense = {pid: candidates.dense(pid, learned_weight) for pid in found}
+    if method != "minmax" or not dense:
+        return dense
+    low, high = min(dense.values()), max(dense.values())
+    if high - low < 1e-9:
+        return dict.fromkeys(dense, 1.0)
+    return {pid: (score - low) / (high - low) for pid, score in dense.items()}
+
+
 def rank(candidates, params):
     """[(page id, score, is_fallback)] best first, one entry per article (translation key)."""
     lexical = normalise_lexical(candidates.lexical_by_page, params.lexical_norm)
+    dense = normalise_dense(candidates, params.learned_weight, params.dense_norm)
     by_article = {}
     for page_id, (key, locale_id) in candidates.visible.items():
-        score = params.dense_weight * candidates.dense(
-            page_id, params.learned_weight
-        ) + params.lexical_weight * lexical.get(page_id, 0.0)
+        score = params.dense_weight * dense.get(page_id, 0.0) + params.lexical_weight * lexical.get(
+            page_id, 0.0
+        )
         is_fallback = locale_id != candidates.caller_locale_id
         if is_fallback:
             score *= params.fallback_factor

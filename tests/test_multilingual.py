@@ -58,6 +58,16 @@ def test_dutch_and_french_questions_find_an_english_only_article(query, locale, 
     assert not response.no_good_match
 
 
+def test_a_question_in_a_language_without_content_is_ranked_by_meaning_alone():
+    # No German content: the full-text query could only match stray shared words ("Laptop")
+    # in other languages' articles, so it must not reorder what the meaning found.
+    query = "Der Akku meines Laptops ist ständig nach einer Stunde leer"
+    hybrid = service.search(query, channel="public", locale="de", limit=5)
+    dense = service.search(query, channel="public", locale="de", limit=5, mode="dense")
+    assert hybrid.hits[0].page.external_id == "demo-laptop-battery"
+    assert [h.page.pk for h in hybrid.hits] == [h.page.pk for h in dense.hits]
+
+
 def test_the_customers_own_language_version_is_shown_when_it_exists():
     hit, _ = top_external_id(
         "je n'arrive plus à imprimer, l'imprimante est hors ligne", "fr", None, "public"

@@ -10,7 +10,14 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from wagtail.models import ModelLogEntry
 
-from insights.models import ArticleFeedback, ContactRequest, SearchEvent
+from insights.learning import apply_learning
+from insights.models import (
+    ArticleFeedback,
+    ContactRequest,
+    LearnedPhrasing,
+    PhrasingEvidence,
+    SearchEvent,
+)
 from insights.privacy import subject_hash
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +29,7 @@ EMAIL = "Jan.Peeters@Example.be"
 def jan(client, article):
     """Jan searches, says an article did not help, then asks for contact; someone else
     mentions his address in their own request."""
-    page = article("demo-printer-offline")
+    page = article("demo-printer-offline", "nl")
     client.get("/api/v1/public/search/", {"q": "printer blijft offline", "locale": "nl"})
     client.post("/en/feedback/", {"article": page.pk, "helpful": "yes"})
     client.post(
@@ -59,6 +66,9 @@ def test_export_lists_everything_stored_about_the_address(jan):
     )
     assert [s["query"] for s in data["searches_before_contact"]] == ["printer blijft offline"]
     assert [f["helpful"] for f in data["feedback"]] == [True]
+    # "Helpful: yes" after his search made his (redacted) wording evidence for the article.
+    [learned] = data["wordings_learned_from_their_searches"]
+    assert learned["wording"] == "printer blijft offline"
     # Marie's request names Jan: its id and date only, her data is not Jan's to read.
     assert data["mentioned_in_other_contact_requests"] == [
         {"id": jan.other.pk, "created_at": jan.other.created_at.isoformat()}
@@ -74,6 +84,8 @@ def test_export_of_a_staff_address_lists_the_account(users):
 
 
 def test_erase_deletes_the_requests_unlinks_the_trail_and_redacts_mentions(jan, caplog):
+    apply_learning(reindex=False)  # his wording is now a candidate phrasing of the article
+    assert LearnedPhrasing.objects.filter(text="printer blijft offline").exists()
     out = StringIO()
     with caplog.at_level(logging.INFO, logger="kb.privacy"):
         call_command("privacy_erase", EMAIL, "--yes", stdout=out)
@@ -81,6 +93,9 @@ def test_erase_deletes_the_requests_unlinks_the_trail_and_redacts_mentions(jan, 
     search = SearchEvent.objects.get(query="printer blijft offline")
     assert search.session_key == ""  # kept for the statistics, no longer anyone's
     assert ArticleFeedback.objects.get().session_key == ""
+    # What his search taught the learning search goes too.
+    assert not PhrasingEvidence.objects.filter(text="printer blijft offline").exists()
+    assert not LearnedPhrasing.objects.filter(text="printer blijft offline").exists()
     jan.other.refresh_from_db()
     assert jan.other.message == "My colleague [EMAIL] has the same problem"
     assert "contact requests deleted: 1" in out.getvalue()
