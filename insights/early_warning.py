@@ -327,14 +327,15 @@ def collect_unresolved(since, until):
         created_at__gte=since,
         created_at__lt=until,
     )
-    for event_id, query, note, locale, at, user_id in outcomes.values_list(
-        "search_event_id", "query", "note", "locale", "created_at", "user_id"
+    for event_id, query, note, locale, at in outcomes.values_list(
+        "search_event_id", "query", "note", "locale", "created_at"
     ).iterator(chunk_size=5000):
         text = (query or "").strip() or (note or "").strip()
         if not text:
             continue
         represented.add(event_id)
-        items.append(Item(normalise(text), text, locale or "en", at, f"u{user_id or ''}"))
+        # Every recorded call is a caller: an operator taking the same words twice is two.
+        items.append(Item(normalise(text), text, locale or "en", at, ""))
     unanswered = searches.filter(no_good_match=True).exclude(
         Q(pk__in=refined) | Q(outcomes__outcome=CallOutcome.KNOWN_PROBLEM)
     )
