@@ -56,8 +56,19 @@ class DiagnosisActionBlock(blocks.StructBlock):
 
 
 class DiagnosisQuestionBlock(blocks.StructBlock):
+    """One yes/no question: the operator's wording, the customer's, and where each answer leads."""
+
     key = blocks.CharBlock(max_length=20, label=_("Key"), help_text=_("Short id, e.g. q1"))
     question = blocks.CharBlock(max_length=300, label=_("Yes/no question"))
+    customer_question = blocks.CharBlock(
+        required=False,
+        max_length=300,
+        label=_("Question for customers"),
+        help_text=_(
+            "The same question as a customer reads it on the website ('Do you see…'). "
+            "Customers get the guided questions only when every question has this text."
+        ),
+    )
     yes = DiagnosisActionBlock(label=_("If yes"))
     no = DiagnosisActionBlock(label=_("If no"))
 

@@ -242,6 +242,7 @@ def _diagnosis_block(raw, step_count, teams):
             {
                 "key": sanitize_text(str(q.get("key", "")), 20),
                 "question": sanitize_text(str(q.get("question", "")), 300),
+                "customer_question": sanitize_text(str(q.get("customer_question") or ""), 300),
                 "yes": _action_value(q.get("yes"), step_count, teams),
                 "no": _action_value(q.get("no"), step_count, teams),
             }

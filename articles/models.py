@@ -28,6 +28,8 @@ from wagtail.models import Orderable, Page, PageManager, PageQuerySet, Translata
 from wagtail.search import index
 
 from .blocks import RICH_TEXT_FEATURES, ResolutionStreamBlock, diagnosis_problems
+from .branding import SiteBranding, SiteBrandingLanguage  # noqa: F401 (models of this app)
+from .guide import OUTCOME_STEP, guide_for
 from .panels import LearnedPhrasingsPanel, SimilarArticlesPanel, SolutionArticleForm
 from .visibility import sync_audience_restriction, user_is_staff_reader
 
@@ -199,7 +201,10 @@ class KnowledgeBaseHomePage(Page):
         # "Most used articles" come from insights through {% most_used_articles %}: the
         # content layer does not read the event log.
         context = super().get_context(request, *args, **kwargs)
-        context["categories"] = CategoryPage.objects.child_of(self).live().public().specific()
+        context["categories"] = [
+            (category, category.public_articles().count())
+            for category in CategoryPage.objects.child_of(self).live().public().specific()
+        ]
         return context
 
 
@@ -212,6 +217,10 @@ class CategoryPage(Page):
     subpage_types = ["articles.CategoryPage", "articles.SolutionArticlePage"]
     parent_page_types = ["articles.KnowledgeBaseHomePage", "articles.CategoryPage"]
 
+    def public_articles(self):
+        """The articles customers see anywhere below this category."""
+        return SolutionArticlePage.objects.descendant_of(self).visible_to_public().searchable()
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["articles"] = (
@@ -221,6 +230,11 @@ class CategoryPage(Page):
             .searchable()
             .order_by("title")
         )
+        context["subcategories"] = [
+            (sub, sub.public_articles().count())
+            for sub in CategoryPage.objects.child_of(self).live().public().specific()
+        ]
+        context["article_count"] = self.public_articles().count()
         return context
 
 
@@ -497,6 +511,11 @@ class SolutionArticlePage(Page):
         # ({% related_articles %}, {% page_translations %}): models do not import selectors.
         context = super().get_context(request, *args, **kwargs)
         context["service_levels"] = ServiceLevel.objects.all()
+        if self.audience == self.AUDIENCE_PUBLIC:
+            guide, invalid = guide_for(self, request.GET.get("guide"), request.GET.get("answers"))
+            context["guide"], context["guide_restarted"] = guide, invalid
+            if guide and guide.outcome == OUTCOME_STEP and 0 < guide.step <= len(self.steps):
+                context["guide_step"] = self.steps[guide.step - 1]
         if user_is_staff_reader(request.user):
             context["flag_reasons"] = ArticleFlag.REASONS
         return context

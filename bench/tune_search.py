@@ -116,7 +116,16 @@ def main():
         default=service.DEFAULTS["KB_FUSION_DENSE_NORM"],
         help="dense-score normalisation the chosen settings use (default: production's)",
     )
+    parser.add_argument(
+        "--no-stems",
+        action="store_true",
+        help="full-text query without Snowball stem prefixes (KB_LEXICAL_STEMS off), to compare",
+    )
     args = parser.parse_args()
+    if args.no_stems:
+        from django.conf import settings
+
+        settings.KB_LEXICAL_STEMS = False
     user = get_user_model().objects.filter(is_superuser=True).first()
     ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
     subsets = {}  # (file, locale, half) -> rows

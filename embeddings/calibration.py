@@ -13,7 +13,7 @@ from django.conf import settings
 
 NO_GOOD_MATCH_THRESHOLDS = {
     "all-MiniLM-L6-v2": {"en": 0.455, "nl": 0.63, "fr": 0.645, "default": 0.6},
-    "multilingual-e5-small-q4": {"en": 0.855, "nl": 0.88, "fr": 0.855, "default": 0.865},
+    "multilingual-e5-small-q4": {"en": 0.855, "nl": 0.88, "fr": 0.865, "default": 0.865},
 }
 FALLBACK_THRESHOLD = 0.5
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .encoder import get_encoder, model_ids
-from .models import Chunk, PendingIndexUpdate
+from .models import Chunk, IndexState, PendingIndexUpdate
 from .store import IndexUnusable, index_ids, index_kind, new_index, store_for
 from .vectors import db_vectors
 
@@ -88,7 +88,12 @@ class SyncResult:
 
 def remove_page_chunks(page_id):
     """Forget a page in every model; returns how many chunk rows went."""
-    removed, _ = Chunk.objects.filter(page_id=page_id).delete()
+    with transaction.atomic():
+        chunks = Chunk.objects.filter(page_id=page_id)
+        locale_ids = set(chunks.values_list("locale_id", flat=True).distinct())
+        removed, _ = chunks.delete()
+        if removed:
+            IndexState.bump(page_id, locale_ids.pop() if len(locale_ids) == 1 else None)
     return removed
 
 
@@ -155,6 +160,9 @@ def replace_page_chunks(page_id, page, model_ids_=None, precomputed=None):
             Chunk.objects.bulk_update(to_update, ["position", "kind", "step_number", "visibility"])
         if to_create:
             Chunk.objects.bulk_create(to_create)
+        if stale or to_update or to_create:
+            # Last, so the generation row is locked only for the commit (embeddings/replica.py).
+            IndexState.bump(page_id, page.locale_id)
     result.encoded, result.kept, result.removed = len(to_create), len(keep), len(stale)
     return result
 
@@ -181,15 +189,24 @@ def rebuild_locale_files(locale_code, model_id, dimension):
     return store_for(model_id).write(locale_code, ids, vectors, model_id, dimension)
 
 
-def sync_locale(locale_code, model_id=None):
+def sync_locale(locale_code, model_id=None, only_if_built=False, full=False):
     """Make a model's FAISS index of a locale hold exactly the DB's chunk ids (default: every
-    model)."""
+    model). `only_if_built`: leave a locale without files alone (its first search builds it);
+    `full`: write it anew from the DB instead of adding and removing the differences."""
     if model_id is None:
-        return [sync_locale(locale_code, m) for m in model_ids()]
+        return [sync_locale(locale_code, m, only_if_built, full) for m in model_ids()]
     dimension = _dimension_of(model_id)
     store = store_for(model_id)
     result = SyncResult(locale_code, model_id)
     with store.lock(locale_code):
+        if only_if_built and not (store.locale_dir(locale_code) / "manifest.json").exists():
+            result.notes.append("no files yet")
+            return result
+        if full:
+            manifest = rebuild_locale_files(locale_code, model_id, dimension)
+            result.rebuilt, result.added = True, manifest["count"]
+            result.generation = manifest["generation"]
+            return result
         db_ids = np.fromiter(
             Chunk.objects.for_locale(locale_code).for_model(model_id).values_list("pk", flat=True),
             dtype="int64",
@@ -258,8 +275,10 @@ def process_pending(page_ids=None):
     locales, results, failed = set(), [], []
     by_page = {p.page_id: p for p in pending}
     pages, precomputed = {}, {}
-    if len(wanted) > 1:
-        # A bulk import or the demo: encode every new text in one batch per model first.
+    if wanted:
+        # Encode every new text first, in one batch per model (a bulk import or the demo), and
+        # outside the write transactions: on SQLite a write transaction holds the whole
+        # database, and every search that logs itself would wait for the encoder.
         try:
             source = page_source()
             pages = {page_id: source.page_chunks(page_id) for page_id in sorted(wanted)}
@@ -361,9 +380,12 @@ def rebuild(locale_codes=None, reembed=False, progress=None, models=None):
     reembed_models = list(models or configured)
     codes = locale_codes or sorted(_all_locale_codes())
     in_locales = Chunk.objects.filter(locale__language_code__in=codes)
-    if reembed:
-        in_locales.filter(model_id__in=reembed_models).delete()
-    in_locales.exclude(model_id__in=configured).delete()
+    with transaction.atomic():
+        dropped = in_locales.exclude(model_id__in=configured).delete()[0]
+        if reembed:
+            dropped += in_locales.filter(model_id__in=reembed_models).delete()[0]
+        if dropped:
+            IndexState.bump()  # every locale may have changed
     source = page_source()
     page_ids = sorted(source.page_ids(codes))
     pages = {}
@@ -373,7 +395,9 @@ def rebuild(locale_codes=None, reembed=False, progress=None, models=None):
             remove_page_chunks(page_id)
         else:
             pages[page_id] = page
-    in_locales.exclude(page_id__in=list(pages)).delete()
+    with transaction.atomic():
+        if in_locales.exclude(page_id__in=list(pages)).delete()[0]:
+            IndexState.bump()
     precomputed, timings = encode_missing(pages)
     totals = PageIndexResult(page_id=0)
     for page_id, page in pages.items():

@@ -3,8 +3,15 @@
 import secrets
 
 import numpy as np
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
 from wagtail.models import Locale, Page
+
+# The change log keeps the last KEEP_CHANGES generations; a node further behind rebuilds
+# every language from the chunk table instead of reading the log.
+KEEP_CHANGES = 5000
+PRUNE_EVERY = 100
 
 
 def new_chunk_id():
@@ -88,3 +95,48 @@ class PendingIndexUpdate(models.Model):
 
     def __str__(self):
         return f"page {self.page_id} ({self.reason})"
+
+
+class IndexState(models.Model):
+    """One row: the generation of the chunk table, bumped in every transaction that changes
+    chunk rows (embeddings/replica.py). Updating this row locks it until commit, so concurrent
+    writers commit their generations in order and a node never skips one."""
+
+    generation = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"generation {self.generation}"
+
+    @classmethod
+    def current(cls):
+        """The database's generation (0 before the first chunk write): one primary-key read."""
+        return cls.objects.filter(pk=1).values_list("generation", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls, page_id=None, locale_id=None):
+        """Record a change to the chunk table; call it in the transaction that made it, as late
+        as possible (the row stays locked until commit). Returns the new generation."""
+        with transaction.atomic():
+            now = timezone.now()
+            if not cls.objects.filter(pk=1).update(generation=F("generation") + 1, changed_at=now):
+                cls.objects.get_or_create(pk=1)  # a flushed test database
+                cls.objects.filter(pk=1).update(generation=F("generation") + 1, changed_at=now)
+            generation = cls.current()
+            IndexChange.objects.create(generation=generation, page_id=page_id, locale_id=locale_id)
+            if generation % PRUNE_EVERY == 0:
+                IndexChange.objects.filter(generation__lte=generation - KEEP_CHANGES).delete()
+        return generation
+
+
+class IndexChange(models.Model):
+    """What one generation changed: a page's chunks in a locale (locale None: any locale, as
+    after `rebuild_vector_index`). Nodes read the generations they have not applied yet."""
+
+    generation = models.BigIntegerField(unique=True)
+    page_id = models.IntegerField(null=True)
+    locale_id = models.IntegerField(null=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"generation {self.generation}: page {self.page_id}"

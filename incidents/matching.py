@@ -10,13 +10,13 @@ matches on its own: codes carry little meaning for the encoder but are exact for
 
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 
 from articles.models import Service
+from embeddings import vectors as embedding_vectors
 from embeddings.encoder import get_encoder, model_for_language, query_threads
 
 from .models import LANGUAGES, KnownProblem
@@ -75,7 +75,6 @@ class _ProblemMatrix:
         self.owners = np.zeros(0, dtype="int64")  # problem id per row
         self.vectors = None
         self.codes = {}
-        self.query_vectors = OrderedDict()
 
     def refresh(self, problems, encoder):
         signature = (encoder.model_id, tuple((p.pk, p.updated_at) for p in problems))
@@ -94,15 +93,9 @@ class _ProblemMatrix:
             self.signature = signature
 
     def query_vector(self, encoder, query):
-        key = (encoder.model_id, query)
-        vector = self.query_vectors.get(key)
-        if vector is None:
-            with query_threads():
-                vector = encoder.encode_query(query)
-            self.query_vectors[key] = vector
-            if len(self.query_vectors) > 256:
-                self.query_vectors.popitem(last=False)
-        return vector
+        # The process-wide query cache the search itself fills: when the search just encoded
+        # this query with the same model (every English query), it is not encoded again.
+        return embedding_vectors.query_vector(query, encoder.model_id)
 
     def scores(self, encoder, query):
         """{problem id: best cosine over its rows}."""

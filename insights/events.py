@@ -120,9 +120,13 @@ def add_feedback_details(record, *, reason, comment=""):
     return record
 
 
-def record_contact_request(*, locale, name, email, phone, message, article, session_key, now=None):
-    """'Still need help?': store the request with the public searches of the last two hours."""
+def record_contact_request(
+    *, locale, name, email, phone, message, article, session_key, troubleshooting=None, now=None
+):
+    """'Still need help?': store the request with the public searches of the last two hours
+    and the guided-troubleshooting answers the customer gave on the article."""
     record = ContactRequest.objects.create(
+        troubleshooting=troubleshooting or {},
         locale=locale[:8],
         name=sanitize_text(name, 120),
         email=email,

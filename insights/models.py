@@ -148,6 +148,14 @@ class ContactRequest(models.Model):
         db_table="kbsearch_contactrequest_searches",
         help_text=_("The searches that came before (failed self-service)"),
     )
+    troubleshooting = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The guided-troubleshooting questions the customer already answered on the "
+            "article, and where they led"
+        ),
+    )
     status = models.CharField(max_length=10, choices=STATUS, default="new")
 
     class Meta:

@@ -126,6 +126,10 @@ def export(email, *, user=None):
                 "message": r.message,
                 "status": r.status,
                 "article": _article(r.article),
+                "troubleshooting_answers": [
+                    {"question": a.get("question", ""), "answer": a.get("answer", "")}
+                    for a in (r.troubleshooting or {}).get("answers", [])
+                ],
             }
             for r in own
         ],

@@ -11,8 +11,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 from wagtail.admin.ui.menus import MenuItem
-from wagtail.admin.views.generic.models import IndexView
+from wagtail.admin.views.generic.models import IndexView, InspectView
 
 from . import privacy
 from .models import ContactRequest
@@ -83,3 +85,36 @@ class ContactRequestIndexView(IndexView):
                 MenuItem("Export or erase this person's data", url, icon_name="lock", priority=50)
             )
         return buttons
+
+
+class ContactRequestInspectView(InspectView):
+    """One contact request, with the guided-troubleshooting answers the customer already gave
+    (in the operator's wording, the customer's beside it), so nobody asks them again."""
+
+    def get_troubleshooting_display_value(self):
+        record = self.object.troubleshooting or {}
+        answers = record.get("answers") or []
+        if not answers:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<li>{} <strong>{}</strong><br><small>{}</small></li>",
+            (
+                (
+                    a.get("operator_question", ""),
+                    _("Yes") if a.get("answer") == "yes" else _("No"),
+                    _("The customer read: %(question)s") % {"question": a.get("question", "")},
+                )
+                for a in answers
+            ),
+        )
+        outcome = record.get("outcome")
+        if outcome == "step":
+            then = _("led to step %(step)s") % {"step": record.get("step")}
+        elif outcome == "solved":
+            then = _("led to 'solved'")
+        elif outcome == "contact":
+            then = _("led to escalation: %(team)s") % {"team": record.get("team") or "—"}
+        else:
+            then = _("stopped before the end of the script")
+        return format_html("<p>{}</p><ol>{}</ol><p>{}</p>", record.get("script", ""), rows, then)

@@ -3,11 +3,12 @@
 import datetime
 from collections import Counter
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from articles.selectors import visible_articles
 
-from .models import CallOutcome, SearchClick
+from .models import ArticleFeedback, CallOutcome, SearchClick
 
 
 def usage_counts(days=90):
@@ -36,3 +37,12 @@ def popular_public_articles(locale, limit=8, days=90):
         : limit - len(used)
     ]
     return used + list(fill)
+
+
+def helpful_counts(article):
+    """{"helpful": N, "votes": M} from 'Was this helpful?' on this article (guided
+    troubleshooting's "this solved it" counts as a yes), or None before the first vote."""
+    counts = ArticleFeedback.objects.filter(article_id=article.pk).aggregate(
+        votes=Count("id"), helpful=Count("id", filter=Q(helpful=True))
+    )
+    return counts if counts["votes"] else None

@@ -10,6 +10,7 @@ from . import learning_views
 from .models import ArticleFeedback, CallOutcome, ContactRequest
 from .privacy_views import (
     ContactRequestIndexView,
+    ContactRequestInspectView,
     can_handle_privacy_requests,
     privacy_request_view,
 )
@@ -20,12 +21,24 @@ from .reports.views import can_view_reports
 class ContactRequestViewSet(ModelViewSet):
     model = ContactRequest
     index_view_class = ContactRequestIndexView
+    inspect_view_class = ContactRequestInspectView
     icon = "mail"
     menu_label = "Contact requests"
     list_display = ["created_at", "name", "email", "locale", "article", "status"]
     list_filter = ["status", "locale"]
     form_fields = ["status"]
     inspect_view_enabled = True
+    inspect_view_fields = [
+        "created_at",
+        "status",
+        "locale",
+        "name",
+        "email",
+        "phone",
+        "message",
+        "article",
+        "troubleshooting",
+    ]
     search_fields = ["name", "email", "message"]
 
 

@@ -1,5 +1,5 @@
-"""`GET /healthz` for monitoring: the database, this node's vector index per language, and
-how far the background worker lags. JSON, no secrets (no addresses, paths or settings).
+"""`GET /healthz` for monitoring: the database, this node's vector index per language, its
+replica generation against the database's, and how far the background worker lags. JSON, no secrets (no addresses, paths or settings).
 
 Status "ok" (200); "degraded" (200: searches are served but something needs attention — an
 index behind or ahead of the chunk table or unreadable, which the next search or
@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from embeddings import replica
 from embeddings.encoder import model_ids
 from embeddings.info import index_info
 from embeddings.models import PendingIndexUpdate
@@ -27,6 +28,9 @@ from embeddings.models import PendingIndexUpdate
 HEALTH_CACHE_SECONDS = 10
 # A queued task or owed index update older than this marks the worker as lagging.
 WORKER_LAG_WARNING_SECONDS = 120
+# A node whose files miss a database change older than this is degraded: it catches up
+# within a second or two of a change (embeddings/replica.py) unless something is wrong.
+REPLICA_LAG_WARNING_SECONDS = 30
 
 _index_cache = {"at": 0.0, "value": None}
 
@@ -80,6 +84,19 @@ def index_health():
     return locales
 
 
+def replica_health():
+    """This node's index replica against the database: generations, lag, and how old the
+    oldest change it has not applied yet is. Not cached: two primary-key reads and a file."""
+    try:
+        row = replica.status()
+    except Exception as exc:
+        return {"ok": False, "problem": type(exc).__name__}
+    row["ok"] = row["lag"] == 0 or (
+        row["lag"] is not None and (row["behind_seconds"] or 0) <= REPLICA_LAG_WARNING_SECONDS
+    )
+    return row
+
+
 def worker_health():
     """Queued tasks (database backend) and owed index updates, with the age of the oldest."""
 
@@ -115,9 +132,11 @@ def healthz(request):
         body["status"] = "down"
         return JsonResponse(body, status=503)
     body["vector_index"] = index_health()
+    body["replica"] = replica_health()
     body["worker"] = worker_health()
     indexes_fine = all(row["ok"] and row["in_sync"] for row in body["vector_index"].values())
-    body["status"] = "ok" if indexes_fine and body["worker"]["ok"] else "degraded"
+    fine = indexes_fine and body["replica"]["ok"] and body["worker"]["ok"]
+    body["status"] = "ok" if fine else "degraded"
     body["took_ms"] = round(_ms_since(started), 1)
     return JsonResponse(body)
 

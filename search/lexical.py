@@ -60,9 +60,10 @@ def _object_ids(queryset):
     )
 
 
-def ranked_pages(terms, queryset, k):
+def ranked_pages(terms, queryset, k, prefixes=()):
     """{page id: score magnitude} for up to k pages of `queryset` matching any of `terms`
-    (words only: no quotes or operators), best first; None when the backend is unknown."""
+    or any word starting with one of `prefixes` (words only: no quotes or operators), best
+    first; None when the backend is unknown."""
     kind, backend = recognised_backend(queryset)
     if kind is None or not terms:
         return None
@@ -71,19 +72,22 @@ def ranked_pages(terms, queryset, k):
 
     content_types = get_descendants_content_types_pks(queryset.model)
     if kind == SQLITE:
-        rows = _sqlite(terms, queryset, content_types, k)
+        rows = _sqlite(terms, queryset, content_types, k, prefixes)
     else:
-        rows = _postgres(terms, queryset, content_types, k, backend.config)
+        rows = _postgres(terms, queryset, content_types, k, backend.config, prefixes)
     # SQLite's bm25() is negative (lower is better), PostgreSQL's rank positive: use magnitude.
     return {int(object_id): abs(float(score or 0.0)) for object_id, score in rows}
 
 
-def _sqlite(terms, queryset, content_types, k):
+def _sqlite(terms, queryset, content_types, k, prefixes=()):
     entry = _index_model()._meta.db_table
     fts = _index_model("SQLiteFTSIndexEntry")._meta.db_table
     # The MATCH string Wagtail builds for PlainText(operator="or") over title and body: each
-    # term a quoted FTS5 string (a `"` inside is doubled), so nothing in it is query syntax.
-    phrases = " OR ".join('"{}"'.format(t.replace('"', '""')) for t in terms)
+    # term a quoted FTS5 string (a `"` inside is doubled), so nothing in it is query syntax;
+    # a prefix is a quoted string followed by FTS5's prefix marker.
+    quoted = ['"{}"'.format(t.replace('"', '""')) for t in terms]
+    quoted += ['"{}" *'.format(p.replace('"', '""')) for p in prefixes]
+    phrases = " OR ".join(quoted)
     match = f"{{title body}} : ({phrases})"
     scope_sql, scope_params = _object_ids(queryset).query.sql_with_params()
     placeholders = ", ".join(["%s"] * len(content_types))
@@ -101,15 +105,19 @@ def _sqlite(terms, queryset, content_types, k):
         return cursor.fetchall()
 
 
-def _postgres(terms, queryset, content_types, k, config):
+def _postgres(terms, queryset, content_types, k, config, prefixes=()):
     # PostgreSQL only: these modules need psycopg, which SQLite installs may lack.
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
     from django.db.models.expressions import CombinedExpression
     from modelsearch.backends.database.postgres.weights import get_sql_weights
 
     entry_model = _index_model()
+
     # The raw tsquery Wagtail builds for PlainText(operator="or"): quoted lexemes joined by |.
-    lexemes = " | ".join("'{}'".format(t.replace("'", "''").replace("\\", "\\\\")) for t in terms)
+    def quote(text):
+        return "'{}'".format(text.replace("'", "''").replace("\\", "\\\\"))
+
+    lexemes = " | ".join([quote(t) for t in terms] + [quote(p) + ":*" for p in prefixes])
     tsquery = SearchQuery(lexemes, search_type="raw", config=config)
     weights = get_sql_weights()
     score = SearchRank(F("title"), tsquery, weights=weights) * F("title_norm") + SearchRank(

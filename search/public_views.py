@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from articles import guide
 from articles.jsonapi import parse_int
 from articles.models import CategoryPage
 from articles.selectors import visible_articles
@@ -22,6 +23,7 @@ from textutils.redaction import redact
 
 from . import service
 from .ratelimit import GET, POST, rate_limited
+from .serializers import public_snippet
 from .stopwords import STOPWORDS, content_terms
 from .trail import trail_key, with_trail
 
@@ -81,13 +83,22 @@ def search_page(request):
         # For marking words while typing, as highlight() does here.
         "stopwords": " ".join(sorted(STOPWORDS.get(locale, set()) | STOPWORDS["en"])),
     }
+    category = _scope(request.GET.get("category"), locale)
+    context["category"] = category
     if query.strip():
         trail_key(request)
         try:
-            response = service.search(query, channel="public", locale=locale, limit=10)
+            response = service.search(
+                query, channel="public", locale=locale, limit=50 if category else 10
+            )
         except service.InvalidQuery as exc:
             context["error"] = customer_message(exc)
         else:
+            if category is not None:
+                # The category page's search box: only articles filed under that topic.
+                response.hits = [h for h in response.hits if h.page.path.startswith(category.path)][
+                    :10
+                ]
             search_id = events.log_search(
                 response,
                 channel=SearchEvent.CHANNEL_PUBLIC,
@@ -101,7 +112,7 @@ def search_page(request):
                 results=[
                     {
                         "hit": h,
-                        "snippet": highlight(h.snippet, response.query, locale),
+                        "snippet": highlight(public_snippet(h), response.query, locale),
                         "url": h.page.get_url(request)
                         + (f"#step-{h.matched_step}" if h.matched_step else ""),
                     }
@@ -113,6 +124,19 @@ def search_page(request):
             CategoryPage.objects.live().public().filter(locale__language_code=locale)
         )
     return render(request, "search/search_page.html", context)
+
+
+def _scope(raw, locale):
+    """The category a search is limited to (the category page's search box), or None."""
+    category_id = parse_int(raw)
+    if category_id is None:
+        return None
+    return (
+        CategoryPage.objects.live()
+        .public()
+        .filter(pk=category_id, locale__language_code=locale)
+        .first()
+    )
 
 
 @require_POST
@@ -184,6 +208,10 @@ class ContactForm(forms.Form):
     )
     # Text, parsed leniently: a tampered or stale id means "no article", never an error.
     article = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The guided-troubleshooting path on that article (articles/guide.py), re-walked on the
+    # server: one that does not fit the article is dropped, never stored as given.
+    guide = forms.CharField(required=False, widget=forms.HiddenInput)
+    answers = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 @rate_limited("contact-page", "60/m", GET)
@@ -191,20 +219,33 @@ class ContactForm(forms.Form):
 @with_trail
 def contact(request):
     session_key = trail_key(request)
-    initial = {"article": parse_int(request.GET.get("article"))}
+    initial = {
+        "article": parse_int(request.GET.get("article")),
+        "guide": request.GET.get("guide", "")[:4],
+        "answers": request.GET.get("answers", "")[:60],
+    }
     form = ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        article_id = parse_int(data.get("article"))
+        article = visible_articles(None).filter(pk=article_id).first() if article_id else None
+        troubleshooting = _troubleshooting(article, data.get("guide"), data.get("answers"))
         if request.POST.get("confirm") != "send":
             # A known problem that matches what they wrote may save them the wait.
             matches = public_matches(data["message"], get_language())
             if matches:
                 return render(
-                    request, "search/contact.html", {"form": form, "known_problems": matches}
+                    request,
+                    "search/contact.html",
+                    {
+                        "form": form,
+                        "known_problems": matches,
+                        "article": article,
+                        "troubleshooting": troubleshooting,
+                    },
                 )
-        article_id = parse_int(data.get("article"))
-        article = visible_articles(None).filter(pk=article_id).first() if article_id else None
         record = events.record_contact_request(
+            troubleshooting=troubleshooting,
             locale=get_language(),
             name=data["name"],
             email=data["email"],
@@ -214,7 +255,18 @@ def contact(request):
             session_key=session_key,
         )
         return render(request, "search/contact_done.html", {"contact": record})
-    article = (
-        visible_articles(None).filter(pk=initial["article"]).first() if initial["article"] else None
+    article_id = parse_int(form.data.get("article")) if form.is_bound else initial["article"]
+    article = visible_articles(None).filter(pk=article_id).first() if article_id else None
+    source = form.data if form.is_bound else initial
+    troubleshooting = _troubleshooting(article, source.get("guide"), source.get("answers"))
+    return render(
+        request,
+        "search/contact.html",
+        {"form": form, "article": article, "troubleshooting": troubleshooting},
     )
-    return render(request, "search/contact.html", {"form": form, "article": article})
+
+
+def _troubleshooting(article, guide_number, answers):
+    """The customer's guided-troubleshooting answers on the article, as the contact request
+    keeps them; None when there are none (or they do not fit the article)."""
+    return guide.record_for(article.specific if article else None, guide_number, answers)

@@ -38,6 +38,15 @@ def coverage_entries(page, service_level, service_label="slug"):
     ]
 
 
+def public_snippet(hit):
+    """The snippet a customer may read: a hit found through the operator's diagnosis script
+    ("Does the caller see...") shows the article's first issue phrasing instead."""
+    if hit.chunk_kind == "diagnosis":
+        phrasings = hit.page.issue_phrasings
+        return phrasings[0] if phrasings else hit.page.title
+    return hit.snippet
+
+
 def hit_to_dict(hit, request=None, service_level=None, include_internal_details=False):
     page = hit.page
     team = page.get_escalation_team()
@@ -47,7 +56,7 @@ def hit_to_dict(hit, request=None, service_level=None, include_internal_details=
         "translation_key": str(page.translation_key),
         "title": page.title,
         "url": page.get_url(request=request),
-        "snippet": hit.snippet,
+        "snippet": hit.snippet if include_internal_details else public_snippet(hit),
         "matched": {"kind": hit.chunk_kind, "step": hit.matched_step},
         "score": hit.score,
         "locale": hit.locale,

@@ -18,7 +18,7 @@ from wagtail.models import Locale
 from articles.models import Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
-from embeddings import calibration
+from embeddings import calibration, replica
 from embeddings import vectors as embedding_vectors
 from embeddings.chunking import without_title
 from embeddings.encoder import EncoderUnavailable, comparison_model_id, model_for_language
@@ -27,7 +27,7 @@ from embeddings.vectors import nearest_chunks, query_vector
 from insights.learning import LEARNED_KIND
 
 from . import lexical
-from .stopwords import content_terms
+from .stopwords import content_terms, stem_prefixes
 
 logger = logging.getLogger("kb.search")
 
@@ -44,6 +44,8 @@ DEFAULTS = {
     # "raw": cosines as they are. "minmax" (spread over 0..1 per query) looked better on the
     # nl/fr tune halves but lost on every test half it changed (bench/tune_search.py).
     "KB_FUSION_DENSE_NORM": "raw",
+    # Also match words that start with the stem of a query word (Snowball, query language).
+    "KB_LEXICAL_STEMS": True,
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
@@ -132,6 +134,7 @@ def clean_query(raw):
 
 def dense_candidates(query, locale_codes, k, model_id):
     """{chunk_id: cosine} of one model over the given locales' FAISS indexes."""
+    replica.maybe_catch_up()  # this node's files are a replica of the chunk table
     return nearest_chunks(query_vector(query, model_id), locale_codes, k, model_id)
 
 
@@ -158,8 +161,9 @@ def lexical_candidates(query, articles_qs, k, locale="en", direct=True):
     terms = lexical_terms(query, locale)
     if not terms:
         return {}
+    prefixes = stem_prefixes(terms, locale) if _setting("KB_LEXICAL_STEMS") else []
     try:
-        found = lexical.ranked_pages(terms, articles_qs, k) if direct else None
+        found = lexical.ranked_pages(terms, articles_qs, k, prefixes) if direct else None
         if found is not None:
             return found
         results = articles_qs.search(

@@ -1,4 +1,9 @@
-"""Function words removed from lexical queries: in an OR query they match nearly every article."""
+"""Function words removed from lexical queries (in an OR query they match nearly every
+article), and word stems so that "imprimer" also finds "imprimante"."""
+
+import functools
+
+import Stemmer  # PyStemmer: the Snowball stemmers, as used by Lucene, PostgreSQL and bm25s
 
 STOPWORDS = {
     "en": set(
@@ -33,3 +38,30 @@ def content_terms(terms, locale):
     stop = STOPWORDS.get(locale, set()) | STOPWORDS["en"]
     kept = [t for t in terms if t.lower() not in stop]
     return kept or terms
+
+
+_STEMMER_LANGUAGES = {"en": "english", "nl": "dutch", "fr": "french"}
+MIN_STEM = 4  # shorter stems match too many words as a prefix
+
+
+@functools.cache
+def _stemmer(locale):
+    language = _STEMMER_LANGUAGES.get(locale)
+    return Stemmer.Stemmer(language) if language else None
+
+
+def stem_prefixes(terms, locale):
+    """Stems of the query's words (Snowball, the query's language) to match as word
+    prefixes: "imprimer" -> "imprim" (imprimante, imprimé), "vergaderingen" -> "vergader".
+    Only stems of at least MIN_STEM letters that differ from the word; none for a language
+    without a stemmer."""
+    stemmer = _stemmer(locale)
+    if stemmer is None:
+        return []
+    seen, prefixes = {t.lower() for t in terms}, []
+    for term in terms:
+        stem = stemmer.stemWord(term.lower())
+        if len(stem) >= MIN_STEM and stem not in seen:
+            seen.add(stem)
+            prefixes.append(stem)
+    return prefixes

@@ -1,5 +1,7 @@
 """Load what the first search would otherwise wait for: the embedding model(s), each
-language's FAISS index, the full-text query path and the database connection.
+language's FAISS index (caught up with the database), the full-text query path, the known
+problems' vectors, the URLconf and the database connection; then start the thread that
+keeps this node's index replica current.
 
 Called once per serving process before it takes requests: by gunicorn's post_worker_init
 (gunicorn.conf.py) and by `manage.py runserver` (search/management/commands/runserver.py),
@@ -11,8 +13,11 @@ import time
 
 from django.conf import settings
 from django.db import connections
+from django.urls import get_resolver
 
+from embeddings import replica
 from embeddings.vectors import clear_query_cache
+from incidents.matching import matching_problems
 
 from . import service
 
@@ -26,9 +31,19 @@ def warm_up():
     """Run one search per content language; return the seconds it took."""
 
     started = time.perf_counter()
+    # Files left behind by an earlier run (or a node killed mid-update) are brought up to
+    # the database's generation before the first search, then kept there by a thread.
+    replica.catch_up(wait=True)
     for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
         service.search(WARM_QUERIES.get(code, "printer"), channel="public", locale=code, limit=1)
+    # Every search API also matches the active known problems, whose texts are embedded on
+    # first use, and the first request would import every view module through the URLconf
+    # (bench/first_search.py, busy machine: first search 1.1-3.8 s without these two, 0.3-0.7 s
+    # with them).
+    matching_problems(WARM_QUERIES["en"], channel="operator")
+    get_resolver().url_patterns  # noqa: B018 (loads the URLconf and the views)
     # The warm-up queries must not sit in the query cache as if someone had asked them.
     clear_query_cache()
     connections.close_all()
+    replica.start_follower()
     return time.perf_counter() - started

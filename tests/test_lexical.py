@@ -49,7 +49,9 @@ def test_the_direct_query_runs_on_this_database():
 
 
 @pytest.mark.parametrize("staff", [True, False], ids=["staff", "public"])
-def test_same_pages_in_the_same_order_as_wagtails_search(staff, caplog):
+def test_same_pages_in_the_same_order_as_wagtails_search(staff, caplog, settings):
+    # The same question as Wagtail's query asks (stem prefixes are ours, tested below).
+    settings.KB_LEXICAL_STEMS = False
     caplog.set_level(logging.ERROR, logger="kb.search")
     compared = 0
     for query, locale in QUERIES:
@@ -76,6 +78,27 @@ def test_dutch_and_french_words_find_their_article(query, locale, expected):
     response = service.search(query, channel="public", locale=locale, mode="lexical", limit=3)
     top = [(h.page.external_id, h.locale) for h in response.hits]
     assert expected in top
+
+
+@pytest.mark.parametrize(
+    "query,locale,expected",
+    [
+        # The article says "imprimante" and "impression", never "imprimer".
+        ("je n'arrive plus à imprimer", "fr", ("demo-printer-offline", "fr")),
+        # "afdrukken" (to print) against "afdrukwachtrij", "afdruk" in the article.
+        ("afdrukken lukt niet meer", "nl", ("demo-printer-offline", "nl")),
+        # "facturen" (plural) against "factuur" in the article.
+        ("facturen kloppen niet", "nl", ("demo-invoice-wrong-amount", "nl")),
+    ],
+)
+def test_other_forms_of_a_word_find_the_article(query, locale, expected, settings):
+    def top(limit=1):
+        response = service.search(query, channel="public", locale=locale, mode="lexical", limit=5)
+        return [(h.page.external_id, h.locale) for h in response.hits][:limit]
+
+    assert top() == [expected]
+    settings.KB_LEXICAL_STEMS = False  # the exact words alone miss it
+    assert expected not in top(1)
 
 
 @pytest.mark.parametrize("query", [q for q, _ in QUERIES[6:]])
@@ -121,7 +144,8 @@ def test_internal_archived_and_draft_articles_never_come_back_to_the_public(
     )
 
 
-def test_an_unknown_backend_falls_back_to_wagtails_search(monkeypatch):
+def test_an_unknown_backend_falls_back_to_wagtails_search(monkeypatch, settings):
+    settings.KB_LEXICAL_STEMS = False  # Wagtail's query has no prefixes: compare like with like
     query = "my printer says it is offline"
     direct = service.lexical_candidates(query, scope(False), 50, "en")
     monkeypatch.setattr(lexical, "recognised_backend", lambda qs: (None, None))

@@ -186,6 +186,40 @@ CATEGORIES = {
     },
 }
 
+# The one-line summary under each category's title (CategoryPage.intro), per language.
+CATEGORY_INTROS = {
+    "accounts-passwords": {
+        "en": "Sign-in problems, forgotten or expired passwords, blocked accounts and MFA.",
+        "nl": "Aanmeldproblemen, vergeten of verlopen wachtwoorden, geblokkeerde accounts en MFA.",
+        "fr": "Problèmes de connexion, mots de passe oubliés ou expirés, comptes bloqués et MFA.",
+    },
+    "network-vpn-wifi": {
+        "en": "No connection at the office or at home: Wi-Fi, VPN and the network.",
+        "nl": "Geen verbinding op kantoor of thuis: wifi, VPN en het netwerk.",
+        "fr": "Pas de connexion au bureau ou à la maison : Wi-Fi, VPN et réseau.",
+    },
+    "email-collaboration": {
+        "en": "Outlook, shared mailboxes, calendars and Teams.",
+        "nl": "Outlook, gedeelde mailboxen, agenda's en Teams.",
+        "fr": "Outlook, boîtes partagées, agendas et Teams.",
+    },
+    "printers-hardware": {
+        "en": "Printers, laptops, screens and other devices.",
+        "nl": "Printers, laptops, schermen en andere toestellen.",
+        "fr": "Imprimantes, portables, écrans et autres appareils.",
+    },
+    "billing-contracts": {
+        "en": "Invoices, payments, refunds and your contract.",
+        "nl": "Facturen, betalingen, terugbetalingen en uw contract.",
+        "fr": "Factures, paiements, remboursements et votre contrat.",
+    },
+    "mobile-telecom": {
+        "en": "SIM cards, PUK codes, mobile signal and number porting.",
+        "nl": "Simkaarten, PUK-codes, mobiel bereik en nummeroverdracht.",
+        "fr": "Cartes SIM, codes PUK, réseau mobile et portabilité du numéro.",
+    },
+}
+
 # username: (password, group or None for superuser, first name)
 USERS = {
     "operator": ("operator-demo", "Operators", "Olivia"),

@@ -40,16 +40,24 @@ def _publish(page):
 
 def ensure_categories(homes, locales):
     for slug, titles in catalogue.CATEGORIES.items():
+        intros = catalogue.CATEGORY_INTROS.get(slug, {})
         en_cat = CategoryPage.objects.child_of(homes["en"]).filter(slug=slug).first()
         if en_cat is None:
-            en_cat = CategoryPage(title=titles["en"], slug=slug)
+            en_cat = CategoryPage(title=titles["en"], slug=slug, intro=intros.get("en", ""))
             homes["en"].add_child(instance=en_cat)
             _publish(en_cat)
         for code in ("nl", "fr"):
             if not CategoryPage.objects.child_of(homes[code]).filter(slug=slug).exists():
                 page = en_cat.copy_for_translation(locales[code])
                 page.title = titles[code]
+                page.intro = intros.get(code, "")
                 page.save()
+                _publish(page)
+        # Sites loaded before categories had summaries get them once (never overwritten).
+        for code, intro in intros.items():
+            page = CategoryPage.objects.child_of(homes[code]).filter(slug=slug, intro="").first()
+            if page is not None and intro:
+                page.intro = intro
                 _publish(page)
 
 

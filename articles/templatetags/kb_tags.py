@@ -1,6 +1,8 @@
 from django import template
+from django.urls import reverse
+from django.utils.translation import get_language, gettext
 
-from articles.models import SolutionArticlePage
+from articles.models import SiteBranding, SolutionArticlePage
 from articles.selectors import language_versions, related_articles_for
 
 register = template.Library()
@@ -21,3 +23,19 @@ def related_articles(context, page):
     """The article's related links that the visitor may read."""
     request = context.get("request")
     return related_articles_for(page, getattr(request, "user", None))
+
+
+@register.simple_tag(takes_context=True)
+def site_branding(context):
+    """The site's branding (Wagtail settings) for the page's language: name, logo, contact
+    details, footer links and the address of the colour stylesheet."""
+    request = context.get("request")
+    branding = SiteBranding.load(request_or_site=request)
+    language = get_language()
+    row = branding.for_language(language)
+    return {
+        "name": (row.site_name if row else "") or gettext("Helpdesk knowledge base"),
+        "logo": branding.logo,
+        "row": row,
+        "css_url": f"{reverse('brand_css')}?v={branding.css_version}",
+    }

@@ -194,6 +194,9 @@ KB_EMBEDDING_BATCH_SIZE = env_int("KB_EMBEDDING_BATCH_SIZE", 64)
 KB_VECTOR_INDEX_DIR = Path(os.environ.get("KB_VECTOR_INDEX_DIR", VAR_DIR / "vector_index"))
 # Above this many chunks in one locale the store switches from exact to HNSW search.
 KB_VECTOR_HNSW_THRESHOLD = env_int("KB_VECTOR_HNSW_THRESHOLD", 50_000)
+# Each web process compares its node's FAISS files with the database generation this often
+# (one primary-key read) and catches up when behind (embeddings/replica.py).
+KB_REPLICA_CHECK_SECONDS = float(os.environ.get("KB_REPLICA_CHECK_SECONDS", "0.5"))
 KB_LOG_RETENTION_DAYS = env_int("KB_LOG_RETENTION_DAYS", 180)
 # Retention of what customers and staff send (run_worker's "retention" job applies them):
 # contact requests are deleted, feedback keeps its vote but loses comment and trail id,

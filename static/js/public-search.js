@@ -5,7 +5,8 @@
 (function () {
   "use strict";
   const form = document.getElementById("public-search-form");
-  if (!form) return;
+  // A search limited to one topic (from a category page) is answered by the submitted page.
+  if (!form || form.querySelector("input[name=category]")) return;
   const input = document.getElementById("public-q");
   const box = document.getElementById("public-results");
   const words = form.dataset;
