@@ -278,7 +278,13 @@ class Deflection(models.Model):
     not send (the 'still need help' form): a contact the known problem prevented."""
 
     SOURCE_CONTACT_FORM = "contact_form"
-    SOURCES = [(SOURCE_CONTACT_FORM, _("'Still need help' form"))]
+    SOURCE_BANNER = "banner"
+    SOURCES = [
+        (SOURCE_CONTACT_FORM, _("'Still need help' form")),
+        # Not a prevented contact for sure: a customer who followed the banner to the status
+        # page. Counted apart in the report.
+        (SOURCE_BANNER, _("Banner, opened to the status page")),
+    ]
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     known_problem = models.ForeignKey(
@@ -292,6 +298,79 @@ class Deflection(models.Model):
 
     def __str__(self):
         return f"{self.known_problem} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+# --- Early warnings -------------------------------------------------------------------------
+
+
+class EarlyWarningQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=EarlyWarning.STATUS_OPEN)
+
+
+class EarlyWarning(models.Model):
+    """Unresolved searches and calls about one topic rose well above their usual rate for that
+    hour (insights/early_warning.py raises it). Second line and knowledge managers declare a
+    known problem from it, or dismiss it."""
+
+    STATUS_OPEN = "open"
+    STATUS_DECLARED = "declared"
+    STATUS_DISMISSED = "dismissed"
+    STATUSES = [
+        (STATUS_OPEN, _("Open")),
+        (STATUS_DECLARED, _("Known problem declared")),
+        (STATUS_DISMISSED, _("Dismissed")),
+    ]
+
+    topic = models.CharField(_("topic"), max_length=200)
+    locale = models.CharField(max_length=8, blank=True, help_text=_("Main language of the topic"))
+    examples = models.JSONField(default=list, help_text=_("What people asked, redacted"))
+    languages = models.JSONField(default=dict)
+    observed = models.PositiveIntegerField(_("requests in the window"))
+    expected = models.FloatField(_("expected in the window"))
+    window_minutes = models.PositiveSmallIntegerField()
+    p_value = models.FloatField(default=1.0)
+    first_rise_at = models.DateTimeField(_("first rise"))
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now, db_index=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=STATUSES, default=STATUS_OPEN, db_index=True)
+    services = models.ManyToManyField("articles.Service", blank=True, related_name="+")
+    known_problem = models.ForeignKey(
+        KnownProblem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="early_warnings",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The topic's centre in the comparison model's space: a later rise of the same topic
+    # updates this warning instead of raising another one.
+    model_id = models.CharField(max_length=255, blank=True)
+    centroid = models.BinaryField(null=True, editable=False)
+
+    objects = EarlyWarningQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+
+    def __str__(self):
+        return self.topic
+
+    @property
+    def ratio(self):
+        return self.observed / self.expected if self.expected else None
+
+    @property
+    def minutes_to_declare(self):
+        """From the first rise to the declaration of a known problem (the report's figure)."""
+        if self.status != self.STATUS_DECLARED or self.handled_at is None:
+            return None
+        return max(0, int((self.handled_at - self.first_rise_at).total_seconds() // 60))
 
 
 # --- Integration with the ticketing system ---------------------------------------------

@@ -1,5 +1,6 @@
-"""Figures per known problem for the reports: calls and tickets linked over time, and how long
-it took to declare the problem after it started."""
+"""Figures per known problem for the reports: calls and tickets linked over time, how long it
+took to declare the problem after it started and after the early warning's first rise, and
+the contacts the form prevented and the banner clicks to the status page."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -8,7 +9,7 @@ from django.db.models import Count, Min
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Deflection, IncidentLink, KnownProblem
+from .models import Deflection, EarlyWarning, IncidentLink, KnownProblem
 
 
 @dataclass
@@ -19,7 +20,10 @@ class ProblemFigures:
     links_console: int = 0
     links_integration: int = 0
     per_day: dict = field(default_factory=dict)  # date -> links
-    deflections: int = 0
+    deflections: int = 0  # 'still need help' form: the customer did not send
+    banner_clicks: int = 0  # followed the banner to the status page
+    first_rise_at: datetime.datetime | None = None  # of the early warning it was declared from
+    minutes_rise_to_declare: int | None = None
 
     @property
     def links(self):
@@ -64,9 +68,21 @@ def known_problem_figures(start, end):
         Deflection.objects.filter(
             known_problem_id__in=list(rows), created_at__gte=start_dt, created_at__lt=end_dt
         )
-        .values("known_problem_id")
+        .values("known_problem_id", "source")
         .annotate(n=Count("pk"))
     )
     for row in deflected:
-        rows[row["known_problem_id"]].deflections = row["n"]
+        figures = rows[row["known_problem_id"]]
+        if row["source"] == Deflection.SOURCE_BANNER:
+            figures.banner_clicks += row["n"]
+        else:
+            figures.deflections += row["n"]
+    warnings = EarlyWarning.objects.filter(
+        known_problem_id__in=list(rows), status=EarlyWarning.STATUS_DECLARED
+    ).order_by("first_rise_at")
+    for warning in warnings:
+        figures = rows[warning.known_problem_id]
+        if figures.first_rise_at is None:  # the earliest warning is the first rise
+            figures.first_rise_at = warning.first_rise_at
+            figures.minutes_rise_to_declare = warning.minutes_to_declare
     return list(rows.values())

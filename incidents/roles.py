@@ -17,9 +17,13 @@ def grant_incident_permissions(groups):
         for action in ("add", "change", "view"):
             group.permissions.add(_perm(f"{action}_knownproblem"))
         group.permissions.add(_perm("view_incidentlink"))
+        # Early warnings: seen on the admin home and in their list, declared or dismissed.
+        for action in ("change", "view"):
+            group.permissions.add(_perm(f"{action}_earlywarning"))
     managers.permissions.add(_perm("delete_knownproblem"))
-    # Keys are created with `manage.py create_api_key` (shown once); the admin lists and revokes.
-    for action in ("change", "view"):
+    # Keys are created in the admin or with `manage.py create_api_key` (shown once), listed
+    # and revoked in the admin; never deleted (the links made with them keep their key).
+    for action in ("add", "change", "view"):
         managers.permissions.add(_perm(f"{action}_apikey"))
     for action in ("add", "change", "delete", "view"):
         managers.permissions.add(_perm(f"{action}_webhookendpoint"))

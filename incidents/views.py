@@ -3,7 +3,7 @@ Parse input, call the services, shape the answer."""
 
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
@@ -12,7 +12,7 @@ from articles.models import SolutionArticlePage
 
 from . import services
 from .api_auth import api_key_required
-from .models import IncidentLink, KnownProblem
+from .models import Deflection, IncidentLink, KnownProblem
 from .presenters import problem_view
 from .selectors import status_page_problems
 from .texts import ui
@@ -21,6 +21,14 @@ from .texts import ui
 def status_page(request):
     language = (get_language() or "en")[:2]
     current, recent = status_page_problems()
+    if request.GET.get("from") == "banner":
+        # The customer followed the banner here: counted per problem it showed (the report
+        # lists these apart from the contacts the form prevented).
+        shown = {parse_int(v) for v in request.GET.getlist("kp")}
+        for problem in current:
+            if problem.pk in shown:
+                services.record_deflection(problem, language, source=Deflection.SOURCE_BANNER)
+        return redirect(request.path)  # a reload of the page is not another click
     return render(
         request,
         "incidents/status_page.html",

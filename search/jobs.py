@@ -22,6 +22,7 @@ from articles.reminders import send_review_reminders
 from articles.retention import prune_flags
 from embeddings.indexing import process_pending
 from incidents.webhooks import deliver_due
+from insights.early_warning import run_early_warning
 from insights.retention import prune, prune_contact_requests, prune_feedback_comments
 
 logger = logging.getLogger("kb.worker")
@@ -60,12 +61,22 @@ def deliver_webhooks():
     return f"{deliver_due()} webhook deliveries attempted"
 
 
+def early_warning():
+    """Raise a warning when unresolved requests about one topic rise well above their usual rate."""
+    result = run_early_warning()
+    return (
+        f"{result['window']} unresolved requests in the window, {result['raised']} warnings "
+        f"raised, {result['refreshed']} refreshed"
+    )
+
+
 JOBS = {
     "prune_search_logs": prune_search_logs,
     "drain_index_updates": drain_index_updates,
     "retention": retention,
     "review_reminders": review_reminders,
     "deliver_webhooks": deliver_webhooks,
+    "early_warning": early_warning,
 }
 
 

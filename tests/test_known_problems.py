@@ -501,7 +501,7 @@ def test_known_problems_report_counts_links_declaration_time_and_prevented_conta
     row = next(line for line in text.splitlines() if line.startswith("TV decoder error E-301"))
     cells = row.split(",")
     # 25 minutes to declare, 12 demo links (6 console, 6 integration), 1 prevented contact.
-    assert cells[-4:] == ["25", "6", "6", "1"]
+    assert cells[5:9] == ["25", "6", "6", "1"]
 
 
 def test_the_worker_retries_a_due_webhook_delivery(

@@ -49,6 +49,8 @@ class Table:
     empty_message: str = "No data for these filters."
     note: str = ""
     key: str = ""
+    # Per row, an optional on-screen action {"url", "label", "permission"} (never exported).
+    actions: list = field(default_factory=list)
     is_chart = False
 
     def __post_init__(self):
@@ -71,6 +73,11 @@ class Table:
             [(format_cell(c.kind, v), c.kind) for c, v in zip(self.columns, row, strict=True)]
             for row in self.rows
         ]
+
+    def cells_and_actions(self):
+        """(cells, action or None) per row, for a table with an action column on screen."""
+        actions = list(self.actions) + [None] * (len(self.rows) - len(self.actions))
+        return list(zip(self.cells(), actions, strict=True))
 
 
 @dataclass

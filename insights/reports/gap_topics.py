@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from articles.authoring import DraftError, create_wip_article, likely_category
 from embeddings.encoder import EncoderUnavailable
+from incidents.admin_views import declare_url
 
 from ..gaps import KIND_LABELS, GapsError, knowledge_gaps
 from .charts import small_multiples_chart
@@ -149,6 +150,9 @@ def screen_row(cells, topic):
         "closest": text[8],
         "similarity": text[9],
         "sparkline": sparkline_points(topic.daily),
+        "declare": declare_url(
+            title=topic.label, locale=topic.main_locale, examples=topic.examples
+        ),
     }
 
 

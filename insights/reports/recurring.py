@@ -5,7 +5,11 @@ from collections import Counter, defaultdict
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from wagtail.models import Page
+
+from articles.models import Service
+from incidents.admin_views import declare_url
 
 from ..models import CallOutcome, DailySearchStats
 from .attribution import NO_SERVICE, ServiceIndex, demand_events, oldest_raw_event
@@ -87,6 +91,18 @@ def _previous_totals(filters, services):
         if page:
             by_article[page] += 1
     return by_service, by_article
+
+
+def _service_ids():
+    """Service translation key -> the id of one language version (the English one if any):
+    a known problem's services need one version of each."""
+    ids = {}
+    for pk, key, lang in Service.objects.values_list(
+        "pk", "translation_key", "locale__language_code"
+    ):
+        if lang == "en" or str(key) not in ids:
+            ids[str(key)] = pk
+    return ids
 
 
 def _pages(ids):
@@ -179,7 +195,20 @@ def build_recurring_report(filters):
         "result was a good match. An article with several services counts for each.",
     )
 
-    rising_rows = []
+    rising_rows, rising_actions = [], []
+    service_ids = _service_ids()
+
+    def declare(title, locale, keys):
+        return {
+            "url": declare_url(
+                title=title,
+                locale=locale,
+                services=[service_ids[k] for k in keys if k in service_ids],
+            ),
+            "label": _("Declare known problem"),
+            "permission": "incidents.add_knownproblem",
+        }
+
     for k in service_order:
         v = by_service[k]
         if not k:
@@ -190,6 +219,9 @@ def build_recurring_report(filters):
         if reason:
             rising_rows.append(
                 ["Service", label(k), "", v["earlier"], v["recent"], prev(prev_service, k), reason]
+            )
+            rising_actions.append(
+                declare(_("Problem with %(service)s") % {"service": label(k)}, "en", [k])
             )
     pages = _pages(by_article)
     for page_id, v in sorted(by_article.items(), key=lambda kv: -kv[1]["recent"]):
@@ -214,6 +246,9 @@ def build_recurring_report(filters):
                     reason,
                 ]
             )
+            rising_actions.append(
+                declare(page.title, page.locale.language_code, services.keys(page_id))
+            )
     rising_table = Table(
         "Rising problems",
         [
@@ -226,6 +261,7 @@ def build_recurring_report(filters):
             Column("Why rising"),
         ],
         rising_rows,
+        actions=rising_actions,
         empty_message="No service or article is rising in this period.",
         note=(
             f"Rising: the recent half ({recent.start_date:%d %b}–{recent.end_date:%d %b}) has "

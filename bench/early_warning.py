@@ -1,0 +1,405 @@
+"""Early warning replayed over a simulated month: how soon is an outage raised, and how many
+false alerts per week?
+
+The simulation: unresolved requests (searches without a good match, calls without an
+article) with a daily and weekly rhythm (busy weekdays 8-18 h, quiet evenings, nights and
+weekends), day-to-day noise per topic (gamma-distributed daily rates), drawn from the demo's
+unanswered topics in nl/fr/en (search/demo/phrases.json) plus demo gold questions that
+sometimes fail, with lower-case and typo variants. Into the last DAYS days outages are
+injected: a topic's requests jump to tens per hour for one to three hours, several at night
+and at weekends. HISTORY days before them are background only (the detector's history).
+
+Every STEP minutes (the worker's period) the same code as the `early_warning` job decides:
+`insights.early_warning.detect()` on the simulated stream, with vectors of the real
+comparison model (multilingual e5). A warning is handled (declared, or dismissed when false)
+45 minutes after it is raised, as a person would. A raised warning is a detection when at least
+half of the requests it counted are the outage's; any other new warning is a false alert.
+
+    python bench/early_warning.py                      # the committed parameters, seeds 2 3 4
+    python bench/early_warning.py --seeds 1 --tune     # the grid the parameters were chosen on
+
+Tuned on seed 1; seeds 2, 3 and 4 are held out.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _django  # noqa: E402
+
+_django.setup()
+
+import numpy as np  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from embeddings.encoder import comparison_model_id, get_encoder  # noqa: E402
+from incidents.models import EarlyWarning  # noqa: E402
+from insights.early_warning import PARAMS, Item, Known, Stream, detect  # noqa: E402
+from insights.gaps import normalise  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PHRASES = json.loads((ROOT / "search/demo/phrases.json").read_text("utf-8"))
+GOLD = [json.loads(line) for line in (ROOT / "search/eval/demo_gold.jsonl").open(encoding="utf-8")]
+
+DAYS = 28  # the evaluated month
+HISTORY = 14  # background-only days before it
+STEP = 2  # minutes between detector runs (KB_PERIOD_EARLY_WARNING is 120 s)
+HANDLED_AFTER = datetime.timedelta(minutes=45)
+GOAL_MINUTES = 10
+LANGUAGE_MIX = {"nl": 0.5, "fr": 0.3, "en": 0.2}
+
+# Unresolved requests per hour, all topics together, on a weekday (local time).
+HOURLY = [
+    0.3,
+    0.2,
+    0.2,
+    0.2,
+    0.3,
+    0.6,
+    1.5,
+    5,
+    12,
+    14,
+    13,
+    11,
+    9,
+    11,
+    12,
+    10,
+    8,
+    5,
+    3,
+    2.5,
+    2,
+    1.5,
+    1,
+    0.5,
+]
+WEEKDAY = [1.0, 1.1, 1.0, 0.95, 0.85, 0.3, 0.2]
+GOLD_SHARE = 0.35  # of the background: questions an article answers, that failed this time
+ONE_OFF_SHARE = 0.05
+
+
+@dataclass
+class SimItem(Item):
+    truth: str = ""  # "" background, else the outage's id
+
+
+@dataclass
+class Outage:
+    id: str
+    topic: str
+    start: datetime.datetime
+    minutes: int
+    per_hour: float
+
+    @property
+    def end(self):
+        return self.start + datetime.timedelta(minutes=self.minutes)
+
+    @property
+    def night(self):
+        hour = timezone.localtime(self.start).hour
+        return hour >= 21 or hour < 7
+
+
+def _variants(text, rng):
+    """How people type it: as is, lower case, or with one letter dropped (three fixed typos)."""
+    typos = []
+    for _ in range(3):
+        if len(text) > 12:
+            i = rng.randrange(3, len(text) - 3)
+            typos.append(text[:i] + text[i + 1 :])
+    return [text, text.lower()] + typos
+
+
+class World:
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+        self.seed = seed
+        topics = PHRASES["unanswered"]
+        self.topics = dict(topics)
+        self.phrases = {}
+        for name, spec in topics.items():
+            for lang in ("en", "nl", "fr"):
+                for text in spec.get(lang, []):
+                    self.phrases.setdefault(name, []).append((lang, text))
+        self.gold = [(g["locale"], g["query"]) for g in GOLD]
+        self.one_offs = [tuple(x) for x in PHRASES["one_offs"]]
+        self.typo_rng = random.Random(0)  # the same typos for every seed: vectors are shared
+        self.variant_cache = {}
+        tz = timezone.get_current_timezone()
+        # A Monday at midnight, local time: the month starts there.
+        self.start = datetime.datetime(2026, 10, 5, tzinfo=tz) - datetime.timedelta(days=HISTORY)
+        self.eval_start = self.start + datetime.timedelta(days=HISTORY)
+        self.end = self.eval_start + datetime.timedelta(days=DAYS)
+
+    def variant(self, text):
+        if text not in self.variant_cache:
+            self.variant_cache[text] = _variants(text, self.typo_rng)
+        roll = self.rng.random()
+        options = self.variant_cache[text]
+        if roll < 0.7 or len(options) == 2:
+            return options[0]
+        if roll < 0.9:
+            return options[1]
+        return self.rng.choice(options[2:])
+
+    def pick_language(self, choices):
+        langs = [lang for lang, _t in choices]
+        weights = [LANGUAGE_MIX[lang] for lang in langs]
+        return self.rng.choices(choices, weights)[0]
+
+    def outages(self):
+        """Six outages in the month: different topics, two at night, one at a weekend."""
+        names = [n for n in self.topics if len(self.phrases[n]) >= 3]
+        chosen = self.rng.sample(names, 6)
+        plans = [("day", 0), ("day", 0), ("night", 0), ("night", 0), ("weekend", 0), ("day", 0)]
+        result, used_days = [], set()
+        for number, (topic, (kind, _x)) in enumerate(zip(chosen, plans, strict=True)):
+            while True:
+                day = self.rng.randrange(1, DAYS - 1)
+                date = self.eval_start + datetime.timedelta(days=day)
+                weekday = timezone.localtime(date).weekday()
+                if day in used_days or (kind == "weekend") != (weekday >= 5):
+                    continue
+                break
+            used_days.add(day)
+            if kind == "night":
+                hour = self.rng.choice([22, 23, 0, 1, 2, 3, 4, 5])
+                per_hour = self.rng.uniform(12, 24)
+            elif kind == "weekend":
+                hour = self.rng.randrange(9, 20)
+                per_hour = self.rng.uniform(15, 35)
+            else:
+                hour = self.rng.randrange(7, 20)
+                per_hour = self.rng.uniform(25, 70)
+            start = date + datetime.timedelta(hours=hour, minutes=self.rng.randrange(60))
+            result.append(
+                Outage(f"O{number + 1}", topic, start, self.rng.randrange(60, 181), per_hour)
+            )
+        return sorted(result, key=lambda o: o.start)
+
+    def background(self):
+        """(time, lang, text, actor) for every background request of the whole period."""
+        rates = {n: spec.get("rate", 1.0) for n, spec in self.topics.items()}
+        total_rate = sum(rates.values())
+        shares = {n: r / total_rate * (1 - GOLD_SHARE - ONE_OFF_SHARE) for n, r in rates.items()}
+        names = list(shares) + ["_gold", "_oneoff"]
+        share_list = [shares[n] for n in shares] + [GOLD_SHARE, ONE_OFF_SHARE]
+        events = []
+        day_count = HISTORY + DAYS
+        for day in range(day_count):
+            date = self.start + datetime.timedelta(days=day)
+            weekday = timezone.localtime(date).weekday()
+            # Day-to-day noise per source (over-dispersion a Poisson baseline does not expect).
+            noise = [self.rng.gammavariate(6, 1 / 6) for _ in names]
+            for hour in range(24):
+                base = HOURLY[hour] * WEEKDAY[weekday]
+                for name, share, factor in zip(names, share_list, noise, strict=True):
+                    count = _poisson(self.rng, base * share * factor)
+                    for _ in range(count):
+                        at = date + datetime.timedelta(hours=hour, seconds=self.rng.randrange(3600))
+                        lang, text = self.draw(name)
+                        events.append((at, lang, text, "", name))
+        return events
+
+    def draw(self, name):
+        if name == "_gold":
+            return self.rng.choice(self.gold)
+        if name == "_oneoff":
+            return self.rng.choice(self.one_offs)
+        return self.pick_language(self.phrases[name])
+
+    def outage_events(self, outage):
+        events = []
+        at = outage.start
+        while True:
+            at += datetime.timedelta(hours=self.rng.expovariate(outage.per_hour))
+            if at >= outage.end:
+                break
+            lang, text = self.pick_language(self.phrases[outage.topic])
+            events.append((at, lang, text, outage.id, outage.topic))
+        return events
+
+
+def _poisson(rng, mean):
+    if mean <= 0:
+        return 0
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+_VECTORS = {}
+
+
+def build_stream(world, outages, encoder):
+    raw = world.background()
+    for outage in outages:
+        raw += world.outage_events(outage)
+    items = []
+    for number, (at, lang, text, truth, _topic) in enumerate(raw):
+        typed = world.variant(text)
+        items.append(SimItem(normalise(typed), typed, lang, at, f"c{world.seed}-{number}", truth))
+    keys = sorted({i.key for i in items})
+    missing = [k for k in keys if k not in _VECTORS]
+    if missing:
+        for k, v in zip(missing, encoder.encode_queries(missing), strict=True):
+            _VECTORS[k] = v
+    vectors = np.vstack([_VECTORS[k] for k in keys]).astype("float32")
+    return Stream(items, vectors, {k: i for i, k in enumerate(keys)}, log_start=world.start)
+
+
+def replay(stream, world, outages, params, model_id):
+    known, raised = [], []
+    now = world.start + datetime.timedelta(days=1)
+    step = datetime.timedelta(minutes=STEP)
+    while now < world.end:
+        for warning in known:
+            if (
+                warning.status == EarlyWarning.STATUS_OPEN
+                and now - warning.ref["at"] >= HANDLED_AFTER
+            ):
+                warning.status = (
+                    EarlyWarning.STATUS_DECLARED
+                    if warning.ref["truth"]
+                    else EarlyWarning.STATUS_DISMISSED
+                )
+        outcome = detect(stream, now, model_id=model_id, known=known, params=params)
+        for warning, rise in outcome.refreshed + outcome.suppressed:
+            warning.last_seen_at = now
+            del rise
+        for rise in outcome.new:
+            truth = _truth(stream, rise, now, params)
+            record = {"at": now, "truth": truth, "rise": rise}
+            raised.append(record)
+            known.append(Known(record, rise.centroid, now, EarlyWarning.STATUS_OPEN))
+        now += step
+    return _score(raised, world, outages)
+
+
+def _truth(stream, rise, now, params):
+    """The outage at least half of the counted requests belong to ('' = a false alert)."""
+    lo, hi = stream.span(now - datetime.timedelta(minutes=params.window_minutes), now)
+    close = [
+        stream.items[lo + i].truth
+        for i in np.flatnonzero(
+            stream.vectors[stream.rows[lo:hi]] @ rise.centroid >= params.cutoff(stream.model_id)
+        )
+    ]
+    outages = [t for t in close if t]
+    top = max(set(outages), key=outages.count) if outages else ""
+    return top if top and close.count(top) * 2 >= len(close) else ""
+
+
+def _score(raised, world, outages):
+    evaluated = [r for r in raised if r["at"] >= world.eval_start]
+    delays = {}
+    for outage in outages:
+        hits = [r for r in evaluated if r["truth"] == outage.id]
+        delays[outage.id] = (hits[0]["at"] - outage.start).total_seconds() / 60 if hits else None
+    false = [r for r in evaluated if not r["truth"]]
+    return delays, false
+
+
+def run(seed, params, encoder, verbose=True):
+    world = World(seed)
+    outages = world.outages()
+    stream = build_stream(world, outages, encoder)
+    stream.model_id = encoder.model_id
+    delays, false = replay(stream, world, outages, params, encoder.model_id)
+    if verbose:
+        print(
+            f"\nSeed {seed}: {len(stream.items)} unresolved requests over {HISTORY + DAYS} days "
+            f"({HISTORY} history + {DAYS} evaluated)"
+        )
+        print(
+            f"{'outage':<7}{'topic':<26}{'start (local)':<20}{'night':<7}{'min':>5}{'per h':>7}{'delay (min)':>13}"
+        )
+        for o in outages:
+            d = delays[o.id]
+            start = timezone.localtime(o.start).strftime("%a %d %b %H:%M")
+            shown = "missed" if d is None else f"{d:.0f}"
+            print(
+                f"{o.id:<7}{o.topic:<26}{start:<20}{'yes' if o.night else 'no':<7}{o.minutes:>5}{o.per_hour:>7.0f}{shown:>13}"
+            )
+        for r in false:
+            print(
+                f"  false alert {timezone.localtime(r['at']):%a %d %b %H:%M}: {r['rise'].label!r} "
+                f"observed {r['rise'].observed}, expected {r['rise'].expected:.2f}"
+            )
+    return delays, false
+
+
+def summary(results):
+    delays = [d for ds, _f in results for d in ds.values()]
+    found = [d for d in delays if d is not None]
+    within = sum(1 for d in found if d <= GOAL_MINUTES)
+    false = sum(len(f) for _d, f in results)
+    weeks = len(results) * DAYS / 7
+    return {
+        "outages": len(delays),
+        "detected": len(found),
+        "within_goal": within,
+        "median_delay": float(np.median(found)) if found else None,
+        "max_delay": max(found) if found else None,
+        "false_per_week": false / weeks,
+        "false": false,
+    }
+
+
+def print_summary(label, s):
+    median = "-" if s["median_delay"] is None else f"{s['median_delay']:.0f}"
+    worst = "-" if s["max_delay"] is None else f"{s['max_delay']:.0f}"
+    print(
+        f"{label:<34}{s['outages']:>8}{s['detected']:>10}{s['within_goal']:>12}"
+        f"{median:>9}{worst:>7}{s['false']:>8}{s['false_per_week']:>11.2f}"
+    )
+
+
+HEADER = (
+    f"{'':<34}{'outages':>8}{'detected':>10}{'<= 10 min':>12}{'median':>9}{'max':>7}"
+    f"{'false':>8}{'false/wk':>11}"
+)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4])
+    parser.add_argument("--tune", action="store_true", help="grid over the detector's knobs")
+    args = parser.parse_args()
+    encoder = get_encoder(comparison_model_id())
+    clock = time.perf_counter()
+    print(f"Comparison model: {encoder.model_id}; detector every {STEP} min; parameters {PARAMS}")
+    if args.tune:
+        grid = [
+            replace(PARAMS, similarity=s, min_expected=e)
+            for s in (0.91, 0.92, 0.93)
+            for e in (0.1, 0.25)
+        ]
+        print(HEADER)
+        for params in grid:
+            results = [run(seed, params, encoder, verbose=False) for seed in args.seeds]
+            label = f"sim>={params.similarity:g} floor {params.min_expected:g}"
+            print_summary(label, summary(results))
+    else:
+        results = [run(seed, PARAMS, encoder) for seed in args.seeds]
+        print()
+        print(HEADER)
+        print_summary(f"seeds {' '.join(map(str, args.seeds))}", summary(results))
+    print(f"\n({time.perf_counter() - clock:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

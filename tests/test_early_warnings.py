@@ -1,0 +1,257 @@
+"""Early warning (insights/early_warning.py, incidents.EarlyWarning): a rise of unresolved
+requests about one topic raises one warning through the worker, e-mailed to second line and
+knowledge managers, shown in the admin, declared as a known problem or dismissed."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from articles.roles import KNOWLEDGE_MANAGERS, SECOND_LINE
+from incidents import early_warnings
+from incidents.models import EarlyWarning, KnownProblem
+from insights.early_warning import run_early_warning
+from insights.models import CallOutcome, SearchEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.model]
+
+# A steady topic: about six unresolved requests an hour, every hour, is its normal rate.
+STEADY = [
+    ("en", "printer on the second floor says out of toner"),
+    ("nl", "printer op de tweede verdieping zegt toner leeg"),
+    ("fr", "l'imprimante du deuxième étage indique toner vide"),
+]
+# Other background, a few a day.
+OTHER = [
+    ("en", "how do I book a meeting room for next week"),
+    ("nl", "hoe reserveer ik een vergaderzaal"),
+    ("en", "can I get a second screen for my desk"),
+    ("fr", "comment obtenir un deuxième écran"),
+]
+# The outage: desk phones lose their dial tone (one symptom, asked in three languages).
+OUTAGE = [
+    ("en", "no dial tone on the office phone"),
+    ("en", "voip phone on my desk has no dial tone since this morning"),
+    ("nl", "vaste telefoon op mijn bureau geeft geen kiestoon"),
+    ("nl", "geen kiestoon op de voip telefoon"),
+    ("fr", "téléphone fixe du bureau sans tonalité"),
+    ("fr", "pas de tonalité sur le poste voip"),
+]
+
+
+def _log(rows):
+    """Unanswered public searches [(at, locale, query)], backdated as the log would hold them."""
+    created = SearchEvent.objects.bulk_create(
+        SearchEvent(
+            channel=SearchEvent.CHANNEL_PUBLIC,
+            locale=locale,
+            query=query,
+            session_key=f"visitor-{n}",
+            no_good_match=True,
+        )
+        for n, (_at, locale, query) in enumerate(rows)
+    )
+    for event, (at, _locale, _query) in zip(created, rows, strict=True):
+        SearchEvent.objects.filter(pk=event.pk).update(created_at=at)
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def background(now):
+    """A week of history: the steady topic six times an hour, other questions now and then,
+    the phone topic about once a day."""
+    rows = []
+    for hour in range(1, 7 * 24):
+        start = now - datetime.timedelta(hours=hour)
+        for i in range(6):
+            locale, text = STEADY[(hour + i) % 3]
+            rows.append((start + datetime.timedelta(minutes=10 * i + 3), locale, text))
+        if hour % 8 == 0:
+            locale, text = OTHER[hour % 4]
+            rows.append((start + datetime.timedelta(minutes=30), locale, text))
+        if hour % 24 == 5:
+            locale, text = OUTAGE[hour % 6]
+            rows.append((start + datetime.timedelta(minutes=40), locale, text))
+    # The current window: the steady topic at its usual rate, one other question.
+    for minutes in (2, 7, 12, 17):
+        locale, text = STEADY[minutes % 3]
+        rows.append((now - datetime.timedelta(minutes=minutes), locale, text))
+    rows.append((now - datetime.timedelta(minutes=9), *OTHER[0]))
+    _log(rows)
+    return rows
+
+
+def _outage(now, minutes=(1, 2, 3, 5, 6, 8, 9, 11, 12)):
+    rows = [(now - datetime.timedelta(minutes=m), *OUTAGE[i % 6]) for i, m in enumerate(minutes)]
+    _log(rows)
+    return min(at for at, _l, _q in rows)
+
+
+def _worker():
+    call_command("run_worker", "--once", "--job", "early_warning", "--no-tasks", stdout=StringIO())
+
+
+def test_normal_background_raises_no_warning(background):
+    _worker()
+    assert not EarlyWarning.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_rise_raises_exactly_one_warning_with_its_examples(
+    background, now, django_capture_on_commit_callbacks
+):
+    first = _outage(now)
+    with django_capture_on_commit_callbacks(execute=True):
+        _worker()
+        _worker()  # the next run sees the same rise: it refreshes, it does not raise again
+    warning = EarlyWarning.objects.get()
+    assert warning.status == EarlyWarning.STATUS_OPEN
+    assert warning.observed >= 8 and warning.expected < 1
+    assert abs((warning.first_rise_at - first).total_seconds()) < 1
+    texts = {text for _l, text in OUTAGE}
+    assert warning.topic in texts
+    assert set(warning.examples) <= texts and len(warning.examples) >= 4
+    assert set(warning.languages) == {"en", "nl", "fr"}  # one topic across languages
+
+
+def test_the_email_goes_to_second_line_and_managers_only(
+    background, now, users, django_capture_on_commit_callbacks
+):
+    _outage(now)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_early_warning()
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    staff = get_user_model().objects.filter(groups__name__in=[SECOND_LINE, KNOWLEDGE_MANAGERS])
+    assert set(message.to) == {u.email for u in staff if u.email}
+    assert users["secondline"].email in message.to and users["manager"].email in message.to
+    assert users["operator"].email not in message.to
+    assert "/admin/early-warnings/" in message.body
+    warning = EarlyWarning.objects.get()
+    assert warning.topic in message.subject and all(e in message.body for e in warning.examples)
+
+
+def test_a_topic_with_an_active_known_problem_raises_nothing(background, now):
+    """The demo's E-301 outage is declared already: more calls about it are not news."""
+    questions = [
+        ("en", "tv box shows error E-301 and all channels are black"),
+        ("nl", "tv decoder geeft zwart beeld en foutcode E-301"),
+        ("fr", "décodeur erreur E-301 écran noir"),
+    ]
+    _log([(now - datetime.timedelta(minutes=m), *questions[m % 3]) for m in range(1, 11)])
+    run_early_warning()
+    assert not EarlyWarning.objects.exists()
+
+
+def test_calls_without_an_article_count_like_searches(background, now, users):
+    for m in (1, 2, 3, 4, 6, 7, 8, 9):
+        locale, text = OUTAGE[m % 6]
+        outcome = CallOutcome.objects.create(
+            user=users["operator"], outcome=CallOutcome.ESCALATED, query=text, locale=locale
+        )
+        CallOutcome.objects.filter(pk=outcome.pk).update(
+            created_at=now - datetime.timedelta(minutes=m)
+        )
+    run_early_warning()
+    assert EarlyWarning.objects.get().observed >= 6
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def warning(now):
+    return early_warnings.raise_warning(
+        topic="desk phone stuck on registering",
+        locale="en",
+        examples=["desk phone stuck on registering", "geen kiestoon op de voip telefoon"],
+        languages={"en": 5, "nl": 4},
+        observed=9,
+        expected=0.3,
+        window_minutes=20,
+        p_value=1e-9,
+        first_rise_at=now - datetime.timedelta(minutes=40),
+        raised_at=now - datetime.timedelta(minutes=30),
+        last_seen_at=now,
+    )
+
+
+def test_second_line_sees_the_warning_on_the_home_page_and_in_the_menu(client, users, warning):
+    client.force_login(users["secondline"])
+    home = client.get("/admin/").content.decode()
+    assert 'data-testid="early-warning-home-panel"' in home
+    assert "desk phone stuck on registering" in home
+    assert "Early warnings (1)" in home  # the menu item carries the count
+    listing = client.get("/admin/early-warnings/").content.decode()
+    assert "geen kiestoon op de voip telefoon" in listing
+    assert 'data-action="declare"' in listing
+
+
+def test_operators_do_not_see_early_warnings(client, users, warning):
+    client.force_login(users["operator"])
+    assert "early-warning-home-panel" not in client.get("/admin/").content.decode()
+    assert client.get("/admin/early-warnings/").status_code in (302, 403)
+
+
+def _form_data(form):
+    """What the browser would send back for a form as it was shown."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            data[name] = "on"
+        elif isinstance(value, datetime.datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            data[name] = value.strftime("%Y-%m-%d %H:%M")
+        elif isinstance(value, list | tuple):
+            data[name] = [str(getattr(v, "pk", v)) for v in value]
+        else:
+            data[name] = value
+    return data
+
+
+def test_declaring_opens_the_prefilled_form_and_links_the_warning(client, users, warning, now):
+    client.force_login(users["secondline"])
+    url = f"/admin/snippets/incidents/knownproblem/add/?early_warning={warning.pk}"
+    shown = client.get(url)
+    assert shown.status_code == 200
+    form = shown.context["form"]
+    assert form["title_en"].value() == "desk phone stuck on registering"
+    assert "geen kiestoon op de voip telefoon" in form["internal_notes"].value()
+    assert form["is_public"].value() is False
+    saved = client.post(url, _form_data(form))
+    assert saved.status_code == 302, saved.context["form"].errors if saved.context else saved
+    problem = KnownProblem.objects.get(title_en="desk phone stuck on registering")
+    warning.refresh_from_db()
+    assert warning.status == EarlyWarning.STATUS_DECLARED
+    assert warning.known_problem == problem and warning.handled_by == users["secondline"]
+    assert warning.minutes_to_declare == 40  # from the first rise, not from the warning
+    # The problem started when the requests began to rise (the form keeps whole minutes).
+    assert abs((problem.started_at - warning.first_rise_at).total_seconds()) < 60
+    listing = client.get("/admin/early-warnings/").content.decode()
+    assert 'data-testid="no-early-warnings"' in listing  # no longer open
+
+
+def test_a_dismissed_topic_is_not_raised_again_at_once(client, users, background, now):
+    _outage(now)
+    run_early_warning()
+    warning = EarlyWarning.objects.get()
+    client.force_login(users["manager"])
+    assert client.post(f"/admin/early-warnings/{warning.pk}/dismiss/").status_code == 302
+    warning.refresh_from_db()
+    assert (
+        warning.status == EarlyWarning.STATUS_DISMISSED and warning.handled_by == users["manager"]
+    )
+    run_early_warning(now=timezone.now())
+    assert EarlyWarning.objects.count() == 1
