@@ -76,6 +76,18 @@ def vector_index_dir(settings, tmp_path):
     service._LOCALE_IDS = None
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the site's default language: a test that activates Dutch or
+    French (directly or through a view) must not make the next test's messages French."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def users(db):
     User = get_user_model()

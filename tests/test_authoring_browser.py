@@ -45,7 +45,7 @@ def test_editor_sees_similar_articles_and_confirms_a_duplicate_before_review(
 
     # Wagtail autosaves a new page as a draft and moves the form to its edit URL: wait
     # for that, so the submission below goes to the page that now exists.
-    page.wait_for_url("**/pages/*/edit/**")
+    page.wait_for_url("**/pages/*/edit/**", timeout=60_000)
     wait_for_editor_idle(page)
     page.locator("footer .w-dropdown__toggle").click()
     page.locator("footer button[name='action-submit']").click()

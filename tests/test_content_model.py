@@ -137,7 +137,7 @@ def test_internal_article_is_shown_to_operators(client, users, article):
     assert page.title in response.content.decode()
 
 
-def test_public_article_page_shows_steps_and_diagnosis(client, article):
+def test_public_article_page_shows_steps_but_never_the_operators_script(client, article):
     page = next(
         a
         for a in SolutionArticlePage.objects.live().public().filter(audience="public").specific()
@@ -145,7 +145,11 @@ def test_public_article_page_shows_steps_and_diagnosis(client, article):
     )
     html = client.get(page.url).content.decode()
     assert page.title in html
-    assert 'class="step"' in html and 'class="diagnosis"' in html
+    assert 'class="step"' in html
+    # The diagnosis script is the operator's (issue 18): customers get the guide instead.
+    assert 'class="diagnosis"' not in html
+    first_question = page.diagnosis_scripts[0].value["questions"][0]["question"]
+    assert str(first_question) not in html
 
 
 def test_switching_audience_to_public_lifts_the_restriction_when_published(category):

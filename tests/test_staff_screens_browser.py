@@ -22,7 +22,7 @@ def _start_article(page, parent):
     page.locator("#id_title").type(TITLE, delay=10)
     page.locator("#id_issue").type(ISSUE, delay=5)
     # Wagtail autosaves the new page as a draft and moves the form to its edit URL.
-    page.wait_for_url("**/pages/*/edit/**")
+    page.wait_for_url("**/pages/*/edit/**", timeout=60_000)
     wait_for_editor_idle(page)
     return int(page.url.split("/pages/")[1].split("/")[0])
 
