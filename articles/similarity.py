@@ -5,7 +5,7 @@ the way the index encodes them (`embeddings.chunking.phrasing_text`), in the spa
 comparison model (KB_COMPARISON_MODEL, the multilingual one by default), so an article's
 translations are its nearest neighbours. Live articles use their stored issue
 chunks (embeddings.Chunk); articles that are not live are encoded from their latest
-revision on the fly and kept in a small in-process cache keyed by revision, so a draft is
+revision on the fly and kept in a small in-process cache keyed by their text, so a draft is
 encoded once per change. Every language is compared: the demo's en/nl/fr versions of one
 article are near-duplicates across languages.
 
@@ -128,20 +128,23 @@ _draft_lock = threading.Lock()
 
 
 def _draft_vectors(encoder, page):
-    """Vectors of a non-live page's latest revision (title + issue), cached per revision."""
-    revision_id = page.latest_revision_id
-    key = (page.pk, revision_id, encoder.model_id)
+    """Vectors of a non-live page's latest revision (title + issue), cached by their text.
+
+    Keyed by the texts, not by page and revision ids: ids can come back (SQLite reuses the
+    highest row id after a delete, a rolled-back transaction gives its ids out again), and a
+    stale vector would make a new draft look like an old one."""
+    source = page
+    if page.latest_revision_id:
+        revision = page.latest_revision
+        if revision is not None:
+            source = revision.as_object()
+    texts = tuple(article_texts(source.title, phrasings_of(source.issue)))
+    key = (encoder.model_id, texts)
     with _draft_lock:
         if key in _draft_cache:
             _draft_cache.move_to_end(key)
             return _draft_cache[key]
-    source = page
-    if revision_id:
-        revision = page.latest_revision
-        if revision is not None:
-            source = revision.as_object()
-    texts = article_texts(source.title, phrasings_of(source.issue))
-    vectors = encoder.encode_passages(texts)
+    vectors = encoder.encode_passages(list(texts))
     with _draft_lock:
         _draft_cache[key] = vectors
         while len(_draft_cache) > MAX_DRAFT_CACHE:
