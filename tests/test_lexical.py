@@ -155,10 +155,13 @@ def test_an_unknown_backend_falls_back_to_wagtails_search(monkeypatch, settings)
     assert "demo-printer-offline" in external_ids(list(fallback)[:3]).values()
 
 
-def test_operator_api_query_count_does_not_grow_with_the_results(client, users):
+def test_operator_api_query_count_does_not_grow_with_the_results(client, users, settings):
     """Services, escalation teams and SLA targets come in a fixed number of queries."""
     from django.test.utils import CaptureQueriesContext
 
+    # The replica's generation check (one read, at most every KB_REPLICA_CHECK_SECONDS) falls
+    # in one measured request or the other depending on timing: keep it out of the count.
+    settings.KB_REPLICA_CHECK_SECONDS = 3600
     client.force_login(users["operator"])
     counts = {}
     for limit in (1, 20):
