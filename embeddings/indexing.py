@@ -135,7 +135,7 @@ def replace_page_chunks(page_id, page, model_ids_=None, precomputed=None):
             }
             missing = [s for s in to_encode if s.text_hash not in vectors]
             if missing:
-                encoded = encoder.encode_passages([s.text for s in missing])
+                encoded = encoder.encode_chunks([s.text for s in missing])
                 vectors.update(zip((s.text_hash for s in missing), encoded, strict=True))
             to_create.extend(
                 Chunk(
@@ -364,7 +364,7 @@ def encode_missing(pages):
         if not keys:
             continue
         started = time.perf_counter()
-        vectors = get_encoder(model_id).encode_passages([needed[k] for k in keys])
+        vectors = get_encoder(model_id).encode_chunks([needed[k] for k in keys])
         timings["encode"][model_id] = (len(keys), time.perf_counter() - started)
         precomputed.update(zip(keys, vectors, strict=True))
     return precomputed, timings

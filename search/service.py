@@ -50,7 +50,12 @@ DEFAULTS = {
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
     "KB_LEARNED_CHUNK_WEIGHT": 1.0,
+    # An article's dense score for ranking: (1 - s) * its best chunk's cosine + s * the mean
+    # of its best TOP_CHUNKS chunks', per model (bench/model_choice.py, tune halves: e5's
+    # single best chunk is noisy across languages; MiniLM neutral, so left at 0).
+    "KB_DENSE_TOP_CHUNKS_SHARE": {"multilingual-e5-small-q4": 0.5, "default": 0.0},
 }
+TOP_CHUNKS = 3
 MODES = ("hybrid", "dense", "lexical")
 _LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -188,6 +193,7 @@ class RankingParams:
     fallback_factor: float = 0.9
     learned_weight: float | None = None  # None: KB_LEARNED_CHUNK_WEIGHT, as gathered
     dense_norm: str = "raw"  # "raw": cosine as is; "minmax": spread over 0..1 per query
+    top_chunks_share: float | None = None  # None: KB_DENSE_TOP_CHUNKS_SHARE of the model
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -221,11 +227,20 @@ class Candidates:
     # Learned phrasings (insights/learning.py) rank an article but are never shown.
     learned_by_page: dict = field(default_factory=dict)  # page id -> best learned cosine
     learned_weight: float = 1.0
+    # page id -> its TOP_CHUNKS best own cosines, best first (padded with the lowest cosine
+    # retrieved for the query: chunks not retrieved scored at most that).
+    top_chunks_by_page: dict = field(default_factory=dict)
+    top_chunks_share: float = 0.0  # KB_DENSE_TOP_CHUNKS_SHARE of the query's model
 
-    def dense(self, page_id, learned_weight=None):
-        """The article's dense score: its best own chunk, or a weighted learned one."""
+    def dense(self, page_id, learned_weight=None, top_chunks_share=0.0):
+        """The article's dense score: its best own chunk (blended with the mean of its best
+        few with `top_chunks_share`), or a weighted learned one."""
         weight = self.learned_weight if learned_weight is None else learned_weight
-        scores = [self.dense_by_page.get(page_id), self.learned_by_page.get(page_id)]
+        own = self.dense_by_page.get(page_id)
+        top = self.top_chunks_by_page.get(page_id)
+        if own is not None and top and top_chunks_share > 0.0:
+            own = (1.0 - top_chunks_share) * own + top_chunks_share * sum(top) / len(top)
+        scores = [own, self.learned_by_page.get(page_id)]
         if scores[1] is not None:
             scores[1] *= weight
         present = [score for score in scores if score is not None]
@@ -242,12 +257,14 @@ def normalise_lexical(lexical_by_page, method):
     return {pid: (v / top if top > 0 else 0.0) for pid, v in lexical_by_page.items()}
 
 
-def normalise_dense(candidates, learned_weight, method):
+def normalise_dense(candidates, learned_weight, method, top_chunks_share=None):
     """{page id: dense score} for fusion: raw cosines, or spread over 0..1 across this
     query's candidates ("minmax"; a lone candidate gets 1). Pages found only by the
     full-text query have no dense score (0)."""
+    if top_chunks_share is None:
+        top_chunks_share = candidates.top_chunks_share
     found = set(candidates.dense_by_page) | set(candidates.learned_by_page)
-    dense = {pid: candidates.dense(pid, learned_weight) for pid in found}
+    dense = {pid: candidates.dense(pid, learned_weight, top_chunks_share) for pid in found}
     if method != "minmax" or not dense:
         return dense
     low, high = min(dense.values()), max(dense.values())
@@ -259,7 +276,9 @@ def normalise_dense(candidates, learned_weight, method):
 def rank(candidates, params):
     """[(page id, score, is_fallback)] best first, one entry per article (translation key)."""
     lexical = normalise_lexical(candidates.lexical_by_page, params.lexical_norm)
-    dense = normalise_dense(candidates, params.learned_weight, params.dense_norm)
+    dense = normalise_dense(
+        candidates, params.learned_weight, params.dense_norm, params.top_chunks_share
+    )
     by_article = {}
     for page_id, (key, locale_id) in candidates.visible.items():
         score = params.dense_weight * dense.get(page_id, 0.0) + params.lexical_weight * lexical.get(
@@ -332,7 +351,7 @@ def gather(
     may see. `model_id` overrides the model that serves the language (calibration)."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
-    dense_by_page, best_chunk, learned_by_page = {}, {}, {}
+    dense_by_page, best_chunk, learned_by_page, own_scores = {}, {}, {}, {}
     # The query's language picks the model; that model's vectors cover every language, so
     # a Dutch question reaches an article that exists only in English or French.
     model_id = model_id or model_for_language(locale)
@@ -350,9 +369,17 @@ def gather(
                 score = chunk_scores[chunk_id]
                 if kind == LEARNED_KIND:
                     learned_by_page[page_id] = max(score, learned_by_page.get(page_id, -1.0))
-                elif score > dense_by_page.get(page_id, -1.0):
+                    continue
+                own_scores.setdefault(page_id, []).append(score)
+                if score > dense_by_page.get(page_id, -1.0):
                     dense_by_page[page_id] = score
                     best_chunk[page_id] = (text, kind, step)
+    top_chunks = {}
+    if own_scores:
+        floor = min(chunk_scores.values())
+        for page_id, scores in own_scores.items():
+            best = sorted(scores, reverse=True)[:TOP_CHUNKS]
+            top_chunks[page_id] = tuple(best + [floor] * (TOP_CHUNKS - len(best)))
     lexical_by_page = {}
     if mode in ("hybrid", "lexical"):
         lexical_by_page = lexical_candidates(
@@ -375,7 +402,17 @@ def gather(
         model_id,
         {p: s for p, s in learned_by_page.items() if p in visible},
         _setting("KB_LEARNED_CHUNK_WEIGHT"),
+        {p: s for p, s in top_chunks.items() if p in visible},
+        top_chunks_share(model_id),
     )
+
+
+def top_chunks_share(model_id):
+    """KB_DENSE_TOP_CHUNKS_SHARE for a model ({model id: share, "default": share})."""
+    value = _setting("KB_DENSE_TOP_CHUNKS_SHARE")
+    if isinstance(value, dict):
+        value = value.get(model_id, value.get("default", 0.0))
+    return float(value or 0.0)
 
 
 def search(
