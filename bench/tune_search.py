@@ -100,9 +100,18 @@ NORMS = ("raw", "minmax")
 NORM = {"value": "raw"}  # the dense normalisation the chosen settings use (--dense-norm)
 
 
-def params(weight, factor=1.0, norm=None):
+OTHER = {}  # query language -> full-text share of other-language articles (chosen below)
+
+
+def params(weight, factor=1.0, norm=None, top=None, other=None, lang=None):
     return service.RankingParams(
-        weight, 1 - weight, "max", factor, dense_norm=norm or NORM["value"]
+        weight,
+        1 - weight,
+        "max",
+        factor,
+        dense_norm=norm or NORM["value"],
+        top_chunks_share=top,
+        lexical_other_factor=OTHER.get(lang, 1.0) if other is None else other,
     )
 
 
@@ -194,10 +203,33 @@ def main():
         ]
         print(f"  {factor:.1f}: " + ", ".join(cells))
 
+    print(
+        "\nfull-text score kept by articles in another language than the query's "
+        "(KB_LEXICAL_OTHER_LANGUAGE_FACTOR), chosen weights, tune halves, MRR pooled:"
+    )
+    for lang in locales:
+        files = [f for f, lg in names if lg == lang]
+        pooled = {}
+        for other in (0.0, 0.5, 1.0):
+            ms = [
+                score(subsets.get((f, lang, "tune"), []), ext, params(chosen[lang], other=other))
+                for f in files
+            ]
+            pooled[other] = np.average([m["mrr"] for m in ms], weights=[m["n"] for m in ms])
+        # Ties within 0.2 MRR keep today's 1.0.
+        OTHER[lang] = max(
+            pooled, key=lambda o: (pooled[o] > pooled[1.0] + 0.2, o == 1.0, pooled[o])
+        )
+        print(
+            f"  {lang}: "
+            + ", ".join(f"{o:.1f}: {m:.1f}" for o, m in pooled.items())
+            + f" -> {OTHER[lang]}"
+        )
+
     print("\nno-good-match threshold per (model, language), chosen on the tune half:")
     thresholds = {}
     for f, lang in names:
-        m = score(subsets.get((f, lang, "tune"), []), ext, params(chosen[lang]))
+        m = score(subsets.get((f, lang, "tune"), []), ext, params(chosen[lang], lang=lang))
         if not m["neg"]:
             continue
         t, bal = best_threshold(m["pos"], m["neg"])
@@ -248,14 +280,17 @@ def main():
             rows = subsets.get((f, lang, half), [])
             if not rows:
                 continue
-            h = score(rows, ext, params(chosen[lang]))
+            h = score(rows, ext, params(chosen[lang], lang=lang))
+            # The article's dense score from its best chunk alone (KB_DENSE_TOP_CHUNKS_SHARE 0).
+            b = score(rows, ext, params(chosen[lang], lang=lang, top=0.0))
             d, lx = score(rows, ext, params(1.0)), score(rows, ext, params(0.0))
             # The other normalisation at its own tuned weight: what the choice is worth.
             other = next(n for n in NORMS if n != NORM["value"])
             o = score(rows, ext, params(chosen_by_norm[other][lang], norm=other))
             line = (
                 f"  {f}[{lang}] n={h['n']}: hybrid {h['mrr']:.1f} / {h['hit1']:.1f}  "
-                f"(hybrid with {other} dense {o['mrr']:.1f} / {o['hit1']:.1f})  "
+                f"(hybrid with {other} dense {o['mrr']:.1f} / {o['hit1']:.1f}; "
+                f"best chunk only {b['mrr']:.1f} / {b['hit1']:.1f})  "
                 f"dense {d['mrr']:.1f} / {d['hit1']:.1f}  lexical {lx['mrr']:.1f} / {lx['hit1']:.1f}"
             )
             if h["neg"]:
@@ -270,6 +305,7 @@ def main():
     print("\nsettings (search/service.py DEFAULTS):")
     print(f"  KB_FUSION_DENSE_NORM = {NORM['value']!r}")
     print(f"  KB_FUSION_DENSE_WEIGHT = {chosen}")
+    print(f"  KB_LEXICAL_OTHER_LANGUAGE_FACTOR = {OTHER}")
     by_model = extra
     for lang, t in thresholds.items():
         by_model.setdefault(model_for_language(lang), {})[lang] = t

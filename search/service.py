@@ -47,6 +47,10 @@ DEFAULTS = {
     # Also match words that start with the stem of a query word (Snowball, query language).
     "KB_LEXICAL_STEMS": True,
     "KB_FALLBACK_LOCALE_FACTOR": 1.0,
+    # Share of the full-text score an article in another language than the caller's keeps,
+    # per query language (shared words such as product names still match across languages,
+    # but mostly it is noise: bench/tune_search.py chooses it on the tune halves).
+    "KB_LEXICAL_OTHER_LANGUAGE_FACTOR": {"default": 1.0},
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
     "KB_LEARNED_CHUNK_WEIGHT": 1.0,
@@ -194,6 +198,7 @@ class RankingParams:
     learned_weight: float | None = None  # None: KB_LEARNED_CHUNK_WEIGHT, as gathered
     dense_norm: str = "raw"  # "raw": cosine as is; "minmax": spread over 0..1 per query
     top_chunks_share: float | None = None  # None: KB_DENSE_TOP_CHUNKS_SHARE of the model
+    lexical_other_factor: float = 1.0  # full-text share kept by other-language articles
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -205,12 +210,16 @@ class RankingParams:
         dense = _setting("KB_FUSION_DENSE_WEIGHT")
         if isinstance(dense, dict):
             dense = dense.get(locale, dense.get("default", 0.7))
+        other = _setting("KB_LEXICAL_OTHER_LANGUAGE_FACTOR")
+        if isinstance(other, dict):
+            other = other.get(locale, other.get("default", 1.0))
         return cls(
             dense,
             1.0 - dense,
             _setting("KB_FUSION_LEXICAL_NORM"),
             factor,
             dense_norm=_setting("KB_FUSION_DENSE_NORM"),
+            lexical_other_factor=float(other),
         )
 
 
@@ -281,10 +290,13 @@ def rank(candidates, params):
     )
     by_article = {}
     for page_id, (key, locale_id) in candidates.visible.items():
-        score = params.dense_weight * dense.get(page_id, 0.0) + params.lexical_weight * lexical.get(
-            page_id, 0.0
-        )
         is_fallback = locale_id != candidates.caller_locale_id
+        lexical_score = lexical.get(page_id, 0.0)
+        if is_fallback:
+            lexical_score *= params.lexical_other_factor
+        score = (
+            params.dense_weight * dense.get(page_id, 0.0) + params.lexical_weight * lexical_score
+        )
         if is_fallback:
             score *= params.fallback_factor
         current = by_article.get(key)
