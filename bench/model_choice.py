@@ -269,14 +269,14 @@ def main():
     print("\nGerman -> English as a share of English -> English (goal >= 95 %):")
     print("  " + ", ".join(f"{d} {100 * de[d][0] / en[d][0]:.1f} %" for d in designs))
     print(f"\nmix weights chosen on the tune half: {mix}")
-    e5_chunks_and_scores(demo, xde, xen, subset)
+    e5_chunks_and_scores(demo, xde, xen, bank, subset)
 
 
 SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 TOP_SHARES = (0.0, 0.25, 0.5)
 
 
-def e5_chunks_and_scores(demo, xde, xen, subset):
+def e5_chunks_and_scores(demo, xde, xen, bank, subset):
     """Query-role share of e5 chunk vectors (s) and best-3 share of the article score (g)."""
 
     def halves(qs, lang):
@@ -327,6 +327,35 @@ def e5_chunks_and_scores(demo, xde, xen, subset):
         if before[3] is not None:
             line += f"   AUROC {before[3]:.3f} -> {after[3]:.3f}"
         print(line)
+    print(
+        "no-good-match confidence at the chosen (s, g), AUROC tune / test: the top article's "
+        "blended score (what ranks it) vs its best chunk's cosine alone:"
+    )
+    for name, qs, lang in sets:
+        if lang == "en" and qs is not demo:
+            continue
+        sims = qs.query_vectors[E5_Q4_ID] @ qs.corpus.e5_chunks(best[0]).T
+        cells = []
+        for g in (best[1], 0.0):
+            a_tune = metrics(qs, halves(qs, lang)[0], sims, g)[2]
+            a_test = metrics(qs, halves(qs, lang)[1], sims, g)[2]
+            if a_tune is not None:
+                cells.append(f"{a_tune:.3f} / {a_test:.3f}")
+        if cells:
+            print(f"  {name:9} blended {cells[0]}   best chunk {cells[1]}")
+    print("MiniLM (English) with the best-3 blend, Hit@1 tune / test at g = 0 and 0.5:")
+    for name, qs, lang in (
+        ("demo en", demo, "en"),
+        ("xling en", xen, "en"),
+        ("banking77", bank, "en"),
+    ):
+        tune, test = halves(qs, lang)
+        cells = [
+            f"g={g}: {metrics(qs, tune, qs.sims[MINILM_ID], g)[0]:.1f} / "
+            f"{metrics(qs, test, qs.sims[MINILM_ID], g)[0]:.1f}"
+            for g in (0.0, 0.5)
+        ]
+        print(f"  {name:9} " + "   ".join(cells))
     de = results[(*best, "xling de")][1]
     for label, en in (
         ("e5, baseline", results[(0.0, 0.0, "xling en")][1]),

@@ -150,7 +150,7 @@ CHUNK_QUERY_SHARE = {E5_Q4_ID: 0.5, "e5": 0.5, "default": 0.0}
 def chunk_query_share(model_id):
     """KB_CHUNK_QUERY_SHARE ({model id: share, "default": share}) or the measured default;
     any e5-family model gets the e5 value."""
-    table = {**CHUNK_QUERY_SHARE, **(getattr(settings, "KB_CHUNK_QUERY_SHARE", None) or {})}
+    table = getattr(settings, "KB_CHUNK_QUERY_SHARE", None) or CHUNK_QUERY_SHARE
     if model_id in table:
         return float(table[model_id])
     if "e5" in Path(model_id).name.lower() and "e5" in table:
