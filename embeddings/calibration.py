@@ -13,7 +13,9 @@ from django.conf import settings
 
 NO_GOOD_MATCH_THRESHOLDS = {
     "all-MiniLM-L6-v2": {"en": 0.455, "nl": 0.63, "fr": 0.645, "default": 0.6},
-    "multilingual-e5-small-q4": {"en": 0.855, "nl": 0.88, "fr": 0.865, "default": 0.865},
+    # Re-tuned in session 5 (chunk vectors mix e5's two roles; confidence is the blended
+    # best-3 score); "default" (a language without gold data) follows French.
+    "multilingual-e5-small-q4": {"en": 0.885, "nl": 0.885, "fr": 0.88, "default": 0.88},
 }
 FALLBACK_THRESHOLD = 0.5
 
