@@ -160,20 +160,29 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    locust_cpu = own_cpu() - before[1]  # the editor is not reaped yet: locust alone
     published = publisher.communicate(timeout=300)[0].strip()
+    editor_cpu = own_cpu() - before[1] - locust_cpu
     published += f", backlog drained in {drain():.0f} s after the step"
     wall = time.perf_counter() - before[3]
-    ours = (own_cpu() - before[1]) + (tree_cpu(server_pid) - before[2])
+    server_cpu = tree_cpu(server_pid) - before[2]
+    ours = (own_cpu() - before[1]) + server_cpu
     others = max(0.0, busy_cpu() - before[0] - ours)
     rows = {}
     with open(f"{prefix}_stats.csv") as fh:
         for row in csv.DictReader(fh):
             rows[row["Name"]] = row
+    served = sum(int(r["Request Count"]) for n, r in rows.items() if n != "Aggregated")
     failures = []
     with open(f"{prefix}_failures.csv") as fh:
         for row in csv.DictReader(fh):
             failures.append((row["Name"], row["Error"], int(row["Occurrences"])))
-    cpu = f"CPU-s over {wall:.0f} s: this run {ours:.0f}, other processes {others:.0f} (of {wall * (os.cpu_count() or 1):.0f})"
+    cpu = (
+        f"CPU-s over {wall:.0f} s: this run {ours:.0f} (gunicorn {server_cpu:.0f} = "
+        f"{server_cpu * 1000 / max(1, served):.0f} ms per request of {served}, locust "
+        f"{locust_cpu:.0f}, editor {editor_cpu:.0f}), other processes {others:.0f} "
+        f"(of {wall * (os.cpu_count() or 1):.0f}); load average {os.getloadavg()[0]:.1f}"
+    )
     return rows, failures, published, cpu
 
 
