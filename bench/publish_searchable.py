@@ -9,7 +9,7 @@ index folder, i.e. another node, which can only learn of a publish through the c
 follower thread catches up an idle node). This process is the editor: each round it gives
 an English public article a new issue phrasing and publishes it (the index update runs on
 commit, on the configured task backend: immediate by default, so the publish call includes
-encoding the new chunks with every model). From the moment `publish()` returns, it polls the
+encoding the new chunks with every model; the article is English-only). From the moment `publish()` returns, it polls the
 operator search API every 50 ms with the new wording in English (routed to the English
 model) and a Dutch rendering of it (routed to the multilingual model) until a result's
 snippet shows the new wording. Prints per round the publish call's seconds and the seconds
@@ -45,9 +45,11 @@ from django.db import transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from articles.models import SolutionArticlePage  # noqa: E402
-from embeddings.encoder import model_for_language  # noqa: E402
+from embeddings.encoder import encoders, model_for_language  # noqa: E402
 
-ARTICLE = "demo-printer-offline"
+# English only: a Dutch search shows a Dutch version of an article whenever one matched at
+# all, with that version's snippet, so the new English wording must be on an article without one.
+ARTICLE = "demo-vpn-disconnects"
 # The new wording of round n, and what a Dutch operator would type for it.
 WORDING = {
     "en": "the coffee machine in meeting room {n} plays music instead of brewing coffee",
@@ -81,6 +83,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
 
+    encoders()  # loaded before the first round, as in a running editor's process
     node_index = WORKDIR / "node2_vector_index"
     if (ROOT / "var" / "vector_index").exists():
         shutil.copytree(ROOT / "var" / "vector_index", node_index)
