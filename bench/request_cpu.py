@@ -9,7 +9,9 @@ the honest pool (bench/query_pool.py, nl/fr/en), the half-typed text, then the w
 to GET /api/v1/search/?limit=8 (the same view, middleware, serializer and search log as over
 HTTP, without the socket). The CPU time of the whole process (every thread: torch, FAISS,
 the replica follower) is read around each request, so other processes on the machine do not
-inflate it; wall-clock p50/p95 are printed too, with the load average.
+inflate it; wall-clock p50/p95 are printed too, with the load average. The peer, in the
+same run: the earlier load test's 12 queries, whose query vectors are cached after a first
+pass (what a request costs without encoding), and the ratio of the two.
 
 With --publish-every S, another process publishes an article revision every S seconds (as
 the load test's editor does), so the requests also pay this worker's share of catching up
@@ -37,7 +39,7 @@ import numpy as np  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
 from load_test import PUBLISHER  # noqa: E402
-from query_pool import build_pool  # noqa: E402
+from query_pool import OLD_POOL, build_pool  # noqa: E402
 
 
 def thread_settings():
@@ -155,6 +157,23 @@ def main():
         wall.append((w1 - w0) * 1000)
         by_locale.setdefault(locale, []).append((c1 - c0) * 1000)
     total_cpu, total_wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
+    stage_totals = {name: tuple(value) for name, value in stages.items()}
+    # The peer, in the same run: the earlier load test's 12 queries, whose vectors are in the
+    # query cache after a first pass: what a request costs without encoding.
+    peer = []
+    for text in OLD_POOL:
+        peer += [text[: max(3, len(text) // 2)], text]
+    peer = [
+        "/api/v1/search/?" + urllib.parse.urlencode({"q": t, "locale": "en", "limit": 8})
+        for t in peer
+    ]
+    for path in peer:
+        client.get(path)
+    peer_started = time.process_time()
+    for _ in range(3):
+        for path in peer:
+            client.get(path)
+    peer_cpu = (time.process_time() - peer_started) * 1000 / (3 * len(peer))
     if publisher:
         publisher.terminate()
         publisher.wait(timeout=30)
@@ -183,10 +202,16 @@ def main():
         f"-> 2 cores saturate at about {2000 / (total_cpu * 1000 / len(requests)):.0f} "
         "requests/s of this mix (CPU alone)"
     )
+    honest_cpu = total_cpu * 1000 / len(requests)
+    print(
+        f"peer (same run): the old load test's 12 queries with cached query vectors, "
+        f"{3 * len(peer)} requests: CPU ms per request mean {peer_cpu:.1f}; honest pool / "
+        f"peer: {honest_cpu / peer_cpu:.2f}x"
+    )
     print(
         "CPU ms per request spent in (thread CPU, inclusive; nested stages overlap; the replica's follower thread counts too):"
     )
-    for name, (calls, seconds) in stages.items():
+    for name, (calls, seconds) in stage_totals.items():
         print(f"  {name:44} {calls:5} calls {seconds * 1000 / len(requests):7.1f}")
     if profiler:
         import io
