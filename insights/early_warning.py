@@ -68,17 +68,25 @@ WINDOW_CLUSTER_DISTANCE = {"multilingual-e5-small-q4": 0.16}
 
 @dataclass(frozen=True)
 class Params:
-    """The detector's knobs. Defaults: tuned with bench/early_warning.py on seed 1 (see
-    docs/reports.md for the figures on other seeds)."""
+    """The detector's knobs. Defaults: tuned with bench/early_warning.py on the tuning seeds
+    (see docs/reports.md for the figures on the held-out seeds)."""
 
-    window_minutes: int = 20
+    # Several windows at once (minutes): the longest groups the requests into topics and
+    # gives a slow rise its power; the short ones let a steep rise through after a few
+    # requests. Each window is tested at alpha / len(windows) (Bonferroni).
+    windows: tuple = (5, 10, 20)
     min_count: int = 3
     min_ratio: float = 4.0
     alpha: float = 1e-4
-    min_expected: float = 0.25  # per window: a topic never seen before is not "0 expected"
+    min_rate: float = 0.75  # per hour: a topic never seen before is not "0 expected"
     history_days: int = HISTORY_DAYS
     cooldown_hours: float = 6.0
     similarity: float | None = None  # None: CENTROID_SIMILARITY of the model
+
+    @property
+    def window_minutes(self):
+        """The longest window: the requests grouped into topics, the examples shown."""
+        return max(self.windows)
 
     def cutoff(self, model_id):
         if self.similarity is not None:
@@ -113,6 +121,7 @@ class Rise:
     last_seen_at: datetime.datetime
     centroid: np.ndarray
     topic_history: int = 0  # the topic's requests in the history (for the bench's log)
+    window_minutes: int = 0  # the window whose count raised it
 
 
 @dataclass
@@ -149,6 +158,27 @@ class Stream:
         self.vectors = vectors
         self.log_start = log_start or (self.times[0] if self.times else None)
         self._slot_hours = {}
+        self._labels = {}
+
+    def window_labels(self, distinct, weights, model_id):
+        """The window's distinct texts grouped by meaning (the gap report's clustering).
+        Cached on the stream: a replay asks again for an unchanged window (a quiet minute)."""
+        if len(distinct) == 1:
+            return np.zeros(1, "int64")
+        cache_key = (model_id, distinct.tobytes(), weights.tobytes())
+        labels = self._labels.get(cache_key)
+        if labels is None:
+            labels = cluster_vectors(
+                self.vectors[distinct],
+                weights=weights,
+                distance_threshold=WINDOW_CLUSTER_DISTANCE.get(
+                    model_id, default_distance_threshold(model_id)
+                ),
+            )
+            if len(self._labels) > 50000:
+                self._labels.clear()
+            self._labels[cache_key] = labels
+        return labels
 
     def span(self, since, until):
         return bisect.bisect_left(self.times, since), bisect.bisect_left(self.times, until)
@@ -194,16 +224,7 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     cutoff = params.cutoff(model_id)
     window_rows = stream.rows[w_lo:w_hi]
     distinct, weights = np.unique(window_rows, return_counts=True)
-    if len(distinct) == 1:
-        labels = np.zeros(1, "int64")
-    else:
-        labels = cluster_vectors(
-            stream.vectors[distinct],
-            weights=weights,
-            distance_threshold=WINDOW_CLUSTER_DISTANCE.get(
-                model_id, default_distance_threshold(model_id)
-            ),
-        )
+    labels = stream.window_labels(distinct, weights, model_id)
     # Seeds: every group of two or more requests, largest first (refined below).
     sizes = {c: int(weights[labels == c].sum()) for c in set(labels.tolist())}
     clusters = sorted((c for c, n in sizes.items() if n >= 2), key=lambda c: (-sizes[c], c))
@@ -227,7 +248,6 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     in_window = np.arange(len(texts)) < len(distinct)
     text_vectors = stream.vectors[texts]
     slot = _slot(now)
-    window_hours = params.window_minutes / 60
     taken = []
     for centroid in centroids:
         # The window's group may be one wording or language of a problem: move its centre to
@@ -252,19 +272,20 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
                 continue  # the same person repeating the same words
             seen.add((item.actor, item.key))
             matched.append(item)
-        observed = len(matched)
-        if observed < params.min_count:
+        if len(matched) < params.min_count:
             continue
         topic_history = int(counts[close & ~in_window].sum())
-        expected = params.min_expected
+        rate = params.min_rate  # the topic's expected requests per hour at this hour
         if history_hours > 0 and topic_history:
             factor = _seasonal_factor(stream, h_lo, h_hi, history_start, now - window, slot)
-            expected = max(expected, topic_history / history_hours * factor * window_hours)
-        p_value = float(poisson.sf(observed - 1, expected))
-        if observed < params.min_ratio * expected or p_value > params.alpha:
+            rate = max(rate, topic_history / history_hours * factor)
+        test = _test(matched, rate, now, params)
+        if test is None:
             continue
+        minutes, observed, expected, p_value = test
         taken.append(centroid)
         rise = _describe(matched, centroid, observed, expected, p_value, topic_history)
+        rise.window_minutes = minutes
         match = _known_match(rise, known, now, cutoff, params)
         if match is None:
             outcome.new.append(rise)
@@ -273,6 +294,26 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         else:
             outcome.suppressed.append((match, rise))
     return outcome
+
+
+def _test(matched, rate, now, params):
+    """The window (minutes, observed, expected, p) where the topic's count is least likely
+    at `rate` an hour, among the windows where it is a rise; None when it is a rise in none.
+    Each window is tested at alpha / len(windows), so the family stays at alpha."""
+    best = None
+    alpha = params.alpha / len(params.windows)
+    for minutes in sorted(params.windows):
+        since = now - datetime.timedelta(minutes=minutes)
+        observed = sum(1 for item in matched if item.at >= since)
+        if observed < params.min_count:
+            continue
+        expected = rate * minutes / 60
+        if observed < params.min_ratio * expected:
+            continue
+        p_value = float(poisson.sf(observed - 1, expected))
+        if p_value <= alpha and (best is None or p_value < best[3]):
+            best = (minutes, observed, expected, p_value)
+    return best
 
 
 def _known_match(rise, known, now, cutoff, params):
@@ -290,6 +331,8 @@ def _known_match(rise, known, now, cutoff, params):
 
 
 def _describe(matched, centroid, observed, expected, p_value, topic_history):
+    """`matched`: the topic's requests in the longest window (label, examples, languages, the
+    first rise); `observed`, `expected`, `p_value`: the window that raised it."""
     spelling = Counter(item.text for item in matched)
     languages = Counter(item.locale for item in matched)
     main = languages.most_common(1)[0][0]
@@ -424,6 +467,7 @@ def run_early_warning(now=None, params=PARAMS, encoder=None):
             p_value=rise.p_value,
             last_seen_at=now,
             examples=rise.examples,
+            window_minutes=rise.window_minutes,
         )
     for warning, _rise in outcome.suppressed:
         EarlyWarning.objects.filter(pk=warning.ref.pk).update(last_seen_at=now)
@@ -438,7 +482,7 @@ def run_early_warning(now=None, params=PARAMS, encoder=None):
             languages=rise.languages,
             observed=rise.observed,
             expected=rise.expected,
-            window_minutes=params.window_minutes,
+            window_minutes=rise.window_minutes,
             p_value=rise.p_value,
             first_rise_at=rise.first_rise_at,
             raised_at=now,
