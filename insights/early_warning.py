@@ -11,7 +11,8 @@ How a rise is found, every run of the `early_warning` job (search/jobs.py):
    with the gap report's clustering (insights/gaps.py) in the comparison model's space, so
    one problem asked in three languages is one topic.
 2. A topic's *observed* count is the requests in the window close to its centre (cosine at
-   least `similarity`; one per person and wording). Its *expected* count is the same rule over
+   least `similarity`; one per person: a visitor who rephrases the problem three times is
+   one, an operator's searches count once per wording, each recorded call counts). Its *expected* count is the same rule over
    the history (up to HISTORY_DAYS before the window): the topic's hourly rate, times the
    seasonal factor of this hour (all unresolved requests in this weekday class and hour
    against the average hour: daily and weekly seasonality), times the window, with a floor
@@ -99,7 +100,8 @@ PARAMS = Params()
 
 @dataclass
 class Item:
-    """One unresolved request: normalised text (key), as typed (redacted), when, who."""
+    """One unresolved request: normalised text (key), as typed (redacted), when, and who
+    (requests with the same non-empty actor are counted once in a window)."""
 
     key: str
     text: str
@@ -268,9 +270,10 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
             if row not in close_rows:
                 continue
             item = stream.items[w_lo + index]
-            if (item.actor, item.key) in seen and item.actor:
-                continue  # the same person repeating the same words
-            seen.add((item.actor, item.key))
+            if item.actor in seen:
+                continue  # one person rephrasing (or repeating) one problem is one caller
+            if item.actor:
+                seen.add(item.actor)
             matched.append(item)
         if len(matched) < params.min_count:
             continue
@@ -387,8 +390,11 @@ def collect_unresolved(since, until):
     ).iterator(chunk_size=5000):
         if pk in represented:
             continue
-        actor = f"u{user_id}" if user_id else f"s{session_key}" if session_key else ""
-        items.append(Item(normalise(query), query, locale, at, actor))
+        key = normalise(query)
+        # Who is counted once: a visitor (session) however often they rephrase; an operator
+        # per wording, since each of their searches may be another caller's.
+        actor = f"u{user_id}|{key}" if user_id else f"s{session_key}" if session_key else ""
+        items.append(Item(key, query, locale, at, actor))
     return [item for item in items if item.key]
 
 
