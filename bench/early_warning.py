@@ -62,7 +62,7 @@ STEP = 1  # minutes between detector runs (KB_PERIOD_EARLY_WARNING is 60 s)
 TUNING_SEEDS = [1, 11, 12]
 HELD_OUT = [2, 3, 4, 5, 6, 7, 8, 9, 10]
 # The detector before the speed-up (one 20-minute window, floor 0.25 per window, every 2 min).
-BEFORE = Params(windows=(20,), min_rate=0.75)
+BEFORE = Params(windows=(20,), alpha=1e-4, min_rate=0.75, seasonal_floor=False)
 BEFORE_STEP = 2
 HANDLED_AFTER = datetime.timedelta(minutes=45)
 GOAL_MINUTES = 10
@@ -418,9 +418,18 @@ def grid():
     for windows in ((10, 20), (5, 10, 20)):
         for alpha in (1e-4, 3e-4, 1e-3):
             for min_rate in (0.3, 0.75):
-                params = replace(PARAMS, windows=windows, alpha=alpha, min_rate=min_rate)
+                params = replace(
+                    PARAMS, windows=windows, alpha=alpha, min_rate=min_rate, seasonal_floor=False
+                )
                 label = f"{'/'.join(map(str, windows))} a={alpha:g} floor {min_rate:g}/h"
                 rows.append((label, params, STEP))
+    for windows in ((10, 20), (5, 10, 20)):
+        for min_rate in (0.75, 1.5, 3.0):
+            params = replace(
+                PARAMS, windows=windows, alpha=1e-4, min_rate=min_rate, seasonal_floor=True
+            )
+            label = f"{'/'.join(map(str, windows))} a=0.0001 floor {min_rate:g}/h x season"
+            rows.append((label, params, STEP))
     return rows
 
 
@@ -429,6 +438,7 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", help="default: the held-out seeds")
     parser.add_argument("--tune", action="store_true", help="grid on the tuning seeds")
     parser.add_argument("--before", action="store_true", help="the detector before #15")
+    parser.add_argument("--only", help="--tune: only the grid rows whose label contains this")
     args = parser.parse_args()
     encoder = get_encoder(comparison_model_id())
     clock = time.perf_counter()
@@ -437,6 +447,8 @@ def main():
         print(f"Comparison model: {encoder.model_id}; tuning seeds {seeds} (in-sample)")
         print(HEADER)
         for label, params, step in grid():
+            if args.only and args.only not in label:
+                continue
             results = [run(seed, params, encoder, verbose=False, step=step) for seed in seeds]
             print_summary(label, summary(results))
             sys.stdout.flush()

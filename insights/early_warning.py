@@ -75,11 +75,12 @@ class Params:
     # Several windows at once (minutes): the longest groups the requests into topics and
     # gives a slow rise its power; the short ones let a steep rise through after a few
     # requests. Each window is tested at alpha / len(windows) (Bonferroni).
-    windows: tuple = (5, 10, 20)
+    windows: tuple = (10, 20)
     min_count: int = 3
     min_ratio: float = 4.0
     alpha: float = 1e-4
     min_rate: float = 0.75  # per hour: a topic never seen before is not "0 expected"
+    seasonal_floor: bool = False  # the floor follows the hour's seasonal factor
     history_days: int = HISTORY_DAYS
     cooldown_hours: float = 6.0
     similarity: float | None = None  # None: CENTROID_SIMILARITY of the model
@@ -278,9 +279,14 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         if len(matched) < params.min_count:
             continue
         topic_history = int(counts[close & ~in_window].sum())
-        rate = params.min_rate  # the topic's expected requests per hour at this hour
-        if history_hours > 0 and topic_history:
+        # The topic's expected requests per hour at this hour: its rate over the history times
+        # the seasonal factor, at least the floor (times the factor too when `seasonal_floor`:
+        # a topic never seen is likelier at 10 a.m. on a Monday than at 3 a.m.).
+        factor = 1.0
+        if history_hours > 0 and (topic_history or params.seasonal_floor):
             factor = _seasonal_factor(stream, h_lo, h_hi, history_start, now - window, slot)
+        rate = params.min_rate * (factor if params.seasonal_floor else 1.0)
+        if history_hours > 0 and topic_history:
             rate = max(rate, topic_history / history_hours * factor)
         test = _test(matched, rate, now, params)
         if test is None:
