@@ -78,9 +78,9 @@ class Params:
     windows: tuple = (10, 20)
     min_count: int = 3
     min_ratio: float = 4.0
-    alpha: float = 1e-4
+    alpha: float = 3e-4  # for all windows together
     min_rate: float = 0.75  # per hour: a topic never seen before is not "0 expected"
-    seasonal_floor: bool = False  # the floor follows the hour's seasonal factor
+    seasonal_floor: bool = True  # the floor follows the hour's seasonal factor
     history_days: int = HISTORY_DAYS
     cooldown_hours: float = 6.0
     similarity: float | None = None  # None: CENTROID_SIMILARITY of the model
