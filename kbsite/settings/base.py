@@ -219,6 +219,16 @@ KB_CUSTOMER_NUMBER_PATTERNS = [
     p for p in os.environ.get("KB_CUSTOMER_NUMBER_PATTERNS", r"\bCUST-?\d{6,10}\b").split(";;") if p
 ]
 KB_SEARCH_MAX_QUERY_CHARS = 500
+# A question clearly written in another language than the one chosen (console, public page)
+# is served in its own language (textutils/language.py, bench/language_detection.py).
+KB_QUESTION_LANGUAGES = [
+    code.strip()
+    for code in os.environ.get("KB_QUESTION_LANGUAGES", "en,nl,fr,de").split(",")
+    if code.strip()
+]
+KB_LANGUAGE_DETECTION_MIN_PROBABILITY = float(
+    os.environ.get("KB_LANGUAGE_DETECTION_MIN_PROBABILITY", "0.9")
+)
 # Below this confidence a search says "no good match"; the knowledge-gap report uses it to
 # decide that an article now answers a past query. Calibrated per embedding model and query
 # language in embeddings/calibration.py (bench/tune_search.py); set
