@@ -7,18 +7,19 @@ search they came from). Calls linked to a known problem are not unresolved.
 
 How a rise is found, every run of the `early_warning` job (search/jobs.py):
 
-1. The unresolved requests of the last WINDOW minutes are grouped into topics by meaning,
-   with the gap report's clustering (insights/gaps.py) in the comparison model's space, so
-   one problem asked in three languages is one topic.
-2. A topic's *observed* count is the requests in the window close to its centre (cosine at
-   least `similarity`; one per person: a visitor who rephrases the problem three times is
-   one, an operator's searches count once per wording, each recorded call counts). Its *expected* count is the same rule over
-   the history (up to HISTORY_DAYS before the window): the topic's hourly rate, times the
-   seasonal factor of this hour (all unresolved requests in this weekday class and hour
-   against the average hour: daily and weekly seasonality), times the window, with a floor
-   for topics never seen before.
-3. It is a rise when the observed count is at least `min_count`, at least `min_ratio` times
-   the expected count, and improbable for a Poisson count with that mean (p <= `alpha`).
+1. The unresolved requests of the longest window (20 minutes) are grouped into topics by
+   meaning, with the gap report's clustering (insights/gaps.py) in the comparison model's
+   space, so one problem asked in three languages is one topic.
+2. A topic's *observed* count is the requests in a window close to its centre (cosine at
+   least `similarity`), one per person: a visitor who rephrases the problem three times is
+   one, an operator's searches count once per wording, each recorded call counts. Its
+   *expected* rate is the same rule over the history (up to HISTORY_DAYS before the
+   window): the topic's hourly rate times the seasonal factor of this hour (all unresolved
+   requests in this weekday class and hour against the average hour), at least a floor for
+   topics never seen before (`min_rate`, times the seasonal factor with `seasonal_floor`).
+3. Each of `windows` (10 and 20 minutes) is tested: a rise when the observed count is at
+   least `min_count`, at least `min_ratio` times the expected count (rate x window), and
+   improbable for a Poisson count with that mean (p <= `alpha` / number of windows).
 4. A rise whose centre is close to a warning of the last `cooldown_hours` (open, declared
    or dismissed) refreshes that warning instead of raising a new one; one that matches an
    active known problem raises nothing (it has been declared already).
