@@ -21,6 +21,7 @@ with published changes. With --profile, cProfile's top functions by cumulative t
 import argparse
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -221,6 +222,7 @@ def main():
         stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
         stats.print_stats(args.top)
         print(out.getvalue())
+    shutil.rmtree(WORKDIR, ignore_errors=True)
 
 
 if __name__ == "__main__":
