@@ -211,8 +211,8 @@ KB_WORKER_PERIODS = {
     "retention": env_int("KB_PERIOD_RETENTION", 24 * 3600),
     "review_reminders": env_int("KB_PERIOD_REVIEW_REMINDERS", 24 * 3600),
     "deliver_webhooks": env_int("KB_PERIOD_DELIVER_WEBHOOKS", 60),
-    # bench/early_warning.py replays the detector at this period (2 minutes).
-    "early_warning": env_int("KB_PERIOD_EARLY_WARNING", 120),
+    # bench/early_warning.py replays the detector at this period (1 minute).
+    "early_warning": env_int("KB_PERIOD_EARLY_WARNING", 60),
 }
 # Extra regular expressions for customer numbers, redacted from logged queries.
 KB_CUSTOMER_NUMBER_PATTERNS = [
