@@ -50,6 +50,12 @@ DEFAULTS = {
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
     "KB_LEARNED_CHUNK_WEIGHT": 1.0,
+    # Learned phrasings vote (kNN style): an article's dense score for ranking gains this
+    # weight times the mean of its 2nd..Kth best learned cosines (K = KB_LEARNED_VOTES), so
+    # several customer wordings near the query count for more than one. Ranking only: the
+    # confidence (no-good-match) stays the best single cosine (bench/learning_curve.py).
+    "KB_LEARNED_VOTES": 5,
+    "KB_LEARNED_VOTE_WEIGHT": 0.0,
 }
 MODES = ("hybrid", "dense", "lexical")
 _LEXICAL_SAFE = re.compile(r"[^\w]+", re.UNICODE)
@@ -188,6 +194,8 @@ class RankingParams:
     fallback_factor: float = 0.9
     learned_weight: float | None = None  # None: KB_LEARNED_CHUNK_WEIGHT, as gathered
     dense_norm: str = "raw"  # "raw": cosine as is; "minmax": spread over 0..1 per query
+    learned_votes: int | None = None  # None: KB_LEARNED_VOTES
+    learned_vote_weight: float | None = None  # None: KB_LEARNED_VOTE_WEIGHT
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -221,6 +229,8 @@ class Candidates:
     # Learned phrasings (insights/learning.py) rank an article but are never shown.
     learned_by_page: dict = field(default_factory=dict)  # page id -> best learned cosine
     learned_weight: float = 1.0
+    # page id -> its learned cosines among the dense candidates, best first (the votes)
+    learned_scores: dict = field(default_factory=dict)
 
     def dense(self, page_id, learned_weight=None):
         """The article's dense score: its best own chunk, or a weighted learned one."""
@@ -230,6 +240,17 @@ class Candidates:
             scores[1] *= weight
         present = [score for score in scores if score is not None]
         return max(present) if present else 0.0
+
+    def ranking_dense(self, page_id, learned_weight=None, votes=None, vote_weight=None):
+        """dense() plus the votes of the article's further learned phrasings: vote_weight
+        times the mean of its 2nd..votes-th best learned cosines (missing ones count 0)."""
+        score = self.dense(page_id, learned_weight)
+        votes = _setting("KB_LEARNED_VOTES") if votes is None else votes
+        weight = _setting("KB_LEARNED_VOTE_WEIGHT") if vote_weight is None else vote_weight
+        further = self.learned_scores.get(page_id, ())[1:votes]
+        if weight and votes > 1 and further:
+            score += weight * sum(max(0.0, s) for s in further) / (votes - 1)
+        return score
 
 
 def normalise_lexical(lexical_by_page, method):
@@ -242,12 +263,14 @@ def normalise_lexical(lexical_by_page, method):
     return {pid: (v / top if top > 0 else 0.0) for pid, v in lexical_by_page.items()}
 
 
-def normalise_dense(candidates, learned_weight, method):
-    """{page id: dense score} for fusion: raw cosines, or spread over 0..1 across this
-    query's candidates ("minmax"; a lone candidate gets 1). Pages found only by the
-    full-text query have no dense score (0)."""
+def normalise_dense(candidates, learned_weight, method, votes=None, vote_weight=None):
+    """{page id: dense score} for fusion: raw cosines (with learned votes), or spread over
+    0..1 across this query's candidates ("minmax"; a lone candidate gets 1). Pages found
+    only by the full-text query have no dense score (0)."""
     found = set(candidates.dense_by_page) | set(candidates.learned_by_page)
-    dense = {pid: candidates.dense(pid, learned_weight) for pid in found}
+    dense = {
+        pid: candidates.ranking_dense(pid, learned_weight, votes, vote_weight) for pid in found
+    }
     if method != "minmax" or not dense:
         return dense
     low, high = min(dense.values()), max(dense.values())
@@ -259,7 +282,13 @@ def normalise_dense(candidates, learned_weight, method):
 def rank(candidates, params):
     """[(page id, score, is_fallback)] best first, one entry per article (translation key)."""
     lexical = normalise_lexical(candidates.lexical_by_page, params.lexical_norm)
-    dense = normalise_dense(candidates, params.learned_weight, params.dense_norm)
+    dense = normalise_dense(
+        candidates,
+        params.learned_weight,
+        params.dense_norm,
+        params.learned_votes,
+        params.learned_vote_weight,
+    )
     by_article = {}
     for page_id, (key, locale_id) in candidates.visible.items():
         score = params.dense_weight * dense.get(page_id, 0.0) + params.lexical_weight * lexical.get(
@@ -332,7 +361,7 @@ def gather(
     may see. `model_id` overrides the model that serves the language (calibration)."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
-    dense_by_page, best_chunk, learned_by_page = {}, {}, {}
+    dense_by_page, best_chunk, learned_by_page, learned_scores = {}, {}, {}, {}
     # The query's language picks the model; that model's vectors cover every language, so
     # a Dutch question reaches an article that exists only in English or French.
     model_id = model_id or model_for_language(locale)
@@ -349,7 +378,7 @@ def gather(
                     continue
                 score = chunk_scores[chunk_id]
                 if kind == LEARNED_KIND:
-                    learned_by_page[page_id] = max(score, learned_by_page.get(page_id, -1.0))
+                    learned_scores.setdefault(page_id, []).append(score)
                 elif score > dense_by_page.get(page_id, -1.0):
                     dense_by_page[page_id] = score
                     best_chunk[page_id] = (text, kind, step)
@@ -359,6 +388,9 @@ def gather(
             query, lexical_scope, _setting("KB_LEXICAL_CANDIDATES"), locale
         )
     # The page queryset has the last word: live, not archived, not restricted for this caller.
+    for page_id, scores in learned_scores.items():
+        scores.sort(reverse=True)
+        learned_by_page[page_id] = scores[0]
     pool = set(dense_by_page) | set(learned_by_page) | set(lexical_by_page)
     visible = {
         pid: (key, locale_id)
@@ -375,6 +407,7 @@ def gather(
         model_id,
         {p: s for p, s in learned_by_page.items() if p in visible},
         _setting("KB_LEARNED_CHUNK_WEIGHT"),
+        {p: s for p, s in learned_scores.items() if p in visible},
     )
 
 
