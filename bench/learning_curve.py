@@ -18,6 +18,7 @@ queries) searched with the banking77 learning in place, and banking77 itself wit
 """
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -202,6 +203,8 @@ def main():
                     "demo_hit1": measure(demo_rows, w)["hit1"],
                 }
             results[(n, wrong)] = point
+            print(json.dumps({"point": [n, wrong], **{str(k): v for k, v in point.items()}}))
+            sys.stdout.flush()
             print(
                 f"  {n:>2} per article, {wrong:.0%} wrong: {point['active']} searchable phrasings; "
                 + ", ".join(f"w{w[0]} v{w[1]}: A {point[w]['A']:.1f}" for w in grid)
