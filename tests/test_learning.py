@@ -282,3 +282,22 @@ def test_replay_solved_calls_rejects_bad_input_with_a_message(tmp_path):
         call_command("replay_solved_calls", str(bad))
     with pytest.raises(CommandError, match="wrong-share"):
         call_command("replay_solved_calls", str(bad), "--wrong-share", "2")
+
+
+def test_different_wordings_stay_separate_phrasings_and_near_identical_ones_merge(
+    article, operators, solve
+):
+    # Cosines are the comparison model's (e5), where even unrelated wordings score ~0.83:
+    # two ways of saying it are two searchable phrasings, the same words again are one.
+    printer = article(TARGET)
+    solve(operators[0], printer, TAUGHT[0])
+    solve(operators[1], printer, TAUGHT[1])
+    solve(operators[2], printer, TAUGHT[0] + " again")
+
+    phrasings = LearnedPhrasing.objects.filter(article=printer)
+    assert sorted(phrasings.values_list("text", flat=True)) == sorted(TAUGHT)
+    assert {p.status for p in phrasings} == {"active"}
+    assert sorted(p.calls for p in phrasings) == [1, 2]
+    assert set(learned_chunks(printer).values_list("text", flat=True)) == {
+        f"{printer.title}: {text}" for text in TAUGHT
+    }
