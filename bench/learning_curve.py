@@ -118,13 +118,18 @@ def main():
 
             setattr(encoder, method, memoised)
     vectors._query_cache.size = 20_000  # every gold query encoded once, in batches
-    texts = [service.clean_query(q.query) for q in read_gold(EVAL / "banking77.gold.jsonl")]
-    texts += [service.clean_query(q.query) for q in read_gold(ROOT / "search/eval/demo_gold.jsonl")]
-    for model_id in {model_for_language(code) for code in ("en", "nl", "fr")}:
+    # Each query with the model its language uses (an English-only set needs no e5 pass).
+    by_model = {}
+    for path in (EVAL / "banking77.gold.jsonl", ROOT / "search/eval/demo_gold.jsonl"):
+        for q in read_gold(path):
+            model_id = model_for_language(q.locale)
+            by_model.setdefault(model_id, []).append(service.clean_query(q.query))
+    for model_id, texts in by_model.items():
         batch = get_encoder(model_id).encode_queries(texts)
         for text, vector in zip(texts, batch, strict=True):
             vectors._query_cache.get((model_id, text), lambda v=vector: v)
 
+    print(f"query vectors encoded ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     user = get_user_model().objects.filter(is_superuser=True).first()
     ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
     gold = read_gold(EVAL / "banking77.gold.jsonl")
@@ -156,6 +161,7 @@ def main():
         for q in queries:
             text = service.clean_query(q.query)
             rows.append((q, service.gather(text, user=user, channel="operator", locale=q.locale)))
+        print(f"    gathered {len(rows)} queries", file=sys.stderr)
         return rows
 
     grid = [(w, v) for v in args.votes for w in args.weights]
@@ -189,6 +195,7 @@ def main():
         for wrong in args.wrong if n else [0.0]:
             forget_learning()
             summary = replay(first_per_article(n), wrong_share=wrong, seed=args.seed) if n else None
+            print(f"    replayed ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
             rows = {h: gathered(qs) for h, qs in halves.items()}
             demo_rows = gathered(demo)
             point = {
