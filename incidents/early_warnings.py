@@ -80,17 +80,30 @@ def raise_warning(*, services=(), **fields):
     return warning
 
 
-def refresh_warning(warning, *, observed, expected, p_value, last_seen_at, examples=()):
-    """The same topic is still high: keep its peak figures and newest examples."""
+def refresh_warning(
+    warning, *, observed, expected, p_value, last_seen_at, examples=(), window_minutes=None
+):
+    """The same topic is still high: keep its peak figures (and their window) and newest
+    examples."""
     warning.last_seen_at = last_seen_at
     if observed > warning.observed:
         warning.observed, warning.expected, warning.p_value = observed, expected, p_value
+        warning.window_minutes = window_minutes or warning.window_minutes
     merged = list(warning.examples)
     for example in examples:
         if example not in merged:
             merged.append(example)
     warning.examples = merged[:MAX_EXAMPLES]
-    warning.save(update_fields=["last_seen_at", "observed", "expected", "p_value", "examples"])
+    warning.save(
+        update_fields=[
+            "last_seen_at",
+            "observed",
+            "expected",
+            "p_value",
+            "examples",
+            "window_minutes",
+        ]
+    )
     return warning
 
 

@@ -7,17 +7,19 @@ search they came from). Calls linked to a known problem are not unresolved.
 
 How a rise is found, every run of the `early_warning` job (search/jobs.py):
 
-1. The unresolved requests of the last WINDOW minutes are grouped into topics by meaning,
-   with the gap report's clustering (insights/gaps.py) in the comparison model's space, so
-   one problem asked in three languages is one topic.
-2. A topic's *observed* count is the requests in the window close to its centre (cosine at
-   least `similarity`; one per person and wording). Its *expected* count is the same rule over
-   the history (up to HISTORY_DAYS before the window): the topic's hourly rate, times the
-   seasonal factor of this hour (all unresolved requests in this weekday class and hour
-   against the average hour: daily and weekly seasonality), times the window, with a floor
-   for topics never seen before.
-3. It is a rise when the observed count is at least `min_count`, at least `min_ratio` times
-   the expected count, and improbable for a Poisson count with that mean (p <= `alpha`).
+1. The unresolved requests of the longest window (20 minutes) are grouped into topics by
+   meaning, with the gap report's clustering (insights/gaps.py) in the comparison model's
+   space, so one problem asked in three languages is one topic.
+2. A topic's *observed* count is the requests in a window close to its centre (cosine at
+   least `similarity`), one per person: a visitor who rephrases the problem three times is
+   one, an operator's searches count once per wording, each recorded call counts. Its
+   *expected* rate is the same rule over the history (up to HISTORY_DAYS before the
+   window): the topic's hourly rate times the seasonal factor of this hour (all unresolved
+   requests in this weekday class and hour against the average hour), at least a floor for
+   topics never seen before (`min_rate`, times the seasonal factor with `seasonal_floor`).
+3. Each of `windows` (10 and 20 minutes) is tested: a rise when the observed count is at
+   least `min_count`, at least `min_ratio` times the expected count (rate x window), and
+   improbable for a Poisson count with that mean (p <= `alpha` / number of windows).
 4. A rise whose centre is close to a warning of the last `cooldown_hours` (open, declared
    or dismissed) refreshes that warning instead of raising a new one; one that matches an
    active known problem raises nothing (it has been declared already).
@@ -68,17 +70,26 @@ WINDOW_CLUSTER_DISTANCE = {"multilingual-e5-small-q4": 0.16}
 
 @dataclass(frozen=True)
 class Params:
-    """The detector's knobs. Defaults: tuned with bench/early_warning.py on seed 1 (see
-    docs/reports.md for the figures on other seeds)."""
+    """The detector's knobs. Defaults: tuned with bench/early_warning.py on the tuning seeds
+    (see docs/reports.md for the figures on the held-out seeds)."""
 
-    window_minutes: int = 20
+    # Several windows at once (minutes): the longest groups the requests into topics and
+    # gives a slow rise its power; the short ones let a steep rise through after a few
+    # requests. Each window is tested at alpha / len(windows) (Bonferroni).
+    windows: tuple = (10, 20)
     min_count: int = 3
     min_ratio: float = 4.0
-    alpha: float = 1e-4
-    min_expected: float = 0.25  # per window: a topic never seen before is not "0 expected"
+    alpha: float = 3e-4  # for all windows together
+    min_rate: float = 0.75  # per hour: a topic never seen before is not "0 expected"
+    seasonal_floor: bool = True  # the floor follows the hour's seasonal factor
     history_days: int = HISTORY_DAYS
     cooldown_hours: float = 6.0
     similarity: float | None = None  # None: CENTROID_SIMILARITY of the model
+
+    @property
+    def window_minutes(self):
+        """The longest window: the requests grouped into topics, the examples shown."""
+        return max(self.windows)
 
     def cutoff(self, model_id):
         if self.similarity is not None:
@@ -91,7 +102,8 @@ PARAMS = Params()
 
 @dataclass
 class Item:
-    """One unresolved request: normalised text (key), as typed (redacted), when, who."""
+    """One unresolved request: normalised text (key), as typed (redacted), when, and who
+    (requests with the same non-empty actor are counted once in a window)."""
 
     key: str
     text: str
@@ -113,6 +125,7 @@ class Rise:
     last_seen_at: datetime.datetime
     centroid: np.ndarray
     topic_history: int = 0  # the topic's requests in the history (for the bench's log)
+    window_minutes: int = 0  # the window whose count raised it
 
 
 @dataclass
@@ -149,6 +162,27 @@ class Stream:
         self.vectors = vectors
         self.log_start = log_start or (self.times[0] if self.times else None)
         self._slot_hours = {}
+        self._labels = {}
+
+    def window_labels(self, distinct, weights, model_id):
+        """The window's distinct texts grouped by meaning (the gap report's clustering).
+        Cached on the stream: a replay asks again for an unchanged window (a quiet minute)."""
+        if len(distinct) == 1:
+            return np.zeros(1, "int64")
+        cache_key = (model_id, distinct.tobytes(), weights.tobytes())
+        labels = self._labels.get(cache_key)
+        if labels is None:
+            labels = cluster_vectors(
+                self.vectors[distinct],
+                weights=weights,
+                distance_threshold=WINDOW_CLUSTER_DISTANCE.get(
+                    model_id, default_distance_threshold(model_id)
+                ),
+            )
+            if len(self._labels) > 50000:
+                self._labels.clear()
+            self._labels[cache_key] = labels
+        return labels
 
     def span(self, since, until):
         return bisect.bisect_left(self.times, since), bisect.bisect_left(self.times, until)
@@ -194,16 +228,7 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     cutoff = params.cutoff(model_id)
     window_rows = stream.rows[w_lo:w_hi]
     distinct, weights = np.unique(window_rows, return_counts=True)
-    if len(distinct) == 1:
-        labels = np.zeros(1, "int64")
-    else:
-        labels = cluster_vectors(
-            stream.vectors[distinct],
-            weights=weights,
-            distance_threshold=WINDOW_CLUSTER_DISTANCE.get(
-                model_id, default_distance_threshold(model_id)
-            ),
-        )
+    labels = stream.window_labels(distinct, weights, model_id)
     # Seeds: every group of two or more requests, largest first (refined below).
     sizes = {c: int(weights[labels == c].sum()) for c in set(labels.tolist())}
     clusters = sorted((c for c, n in sizes.items() if n >= 2), key=lambda c: (-sizes[c], c))
@@ -227,7 +252,6 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     in_window = np.arange(len(texts)) < len(distinct)
     text_vectors = stream.vectors[texts]
     slot = _slot(now)
-    window_hours = params.window_minutes / 60
     taken = []
     for centroid in centroids:
         # The window's group may be one wording or language of a problem: move its centre to
@@ -248,23 +272,30 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
             if row not in close_rows:
                 continue
             item = stream.items[w_lo + index]
-            if (item.actor, item.key) in seen and item.actor:
-                continue  # the same person repeating the same words
-            seen.add((item.actor, item.key))
+            if item.actor in seen:
+                continue  # one person rephrasing (or repeating) one problem is one caller
+            if item.actor:
+                seen.add(item.actor)
             matched.append(item)
-        observed = len(matched)
-        if observed < params.min_count:
+        if len(matched) < params.min_count:
             continue
         topic_history = int(counts[close & ~in_window].sum())
-        expected = params.min_expected
-        if history_hours > 0 and topic_history:
+        # The topic's expected requests per hour at this hour: its rate over the history times
+        # the seasonal factor, at least the floor (times the factor too when `seasonal_floor`:
+        # a topic never seen is likelier at 10 a.m. on a Monday than at 3 a.m.).
+        factor = 1.0
+        if history_hours > 0 and (topic_history or params.seasonal_floor):
             factor = _seasonal_factor(stream, h_lo, h_hi, history_start, now - window, slot)
-            expected = max(expected, topic_history / history_hours * factor * window_hours)
-        p_value = float(poisson.sf(observed - 1, expected))
-        if observed < params.min_ratio * expected or p_value > params.alpha:
+        rate = params.min_rate * (factor if params.seasonal_floor else 1.0)
+        if history_hours > 0 and topic_history:
+            rate = max(rate, topic_history / history_hours * factor)
+        test = _test(matched, rate, now, params)
+        if test is None:
             continue
+        minutes, observed, expected, p_value = test
         taken.append(centroid)
         rise = _describe(matched, centroid, observed, expected, p_value, topic_history)
+        rise.window_minutes = minutes
         match = _known_match(rise, known, now, cutoff, params)
         if match is None:
             outcome.new.append(rise)
@@ -273,6 +304,26 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         else:
             outcome.suppressed.append((match, rise))
     return outcome
+
+
+def _test(matched, rate, now, params):
+    """The window (minutes, observed, expected, p) where the topic's count is least likely
+    at `rate` an hour, among the windows where it is a rise; None when it is a rise in none.
+    Each window is tested at alpha / len(windows), so the family stays at alpha."""
+    best = None
+    alpha = params.alpha / len(params.windows)
+    for minutes in sorted(params.windows):
+        since = now - datetime.timedelta(minutes=minutes)
+        observed = sum(1 for item in matched if item.at >= since)
+        if observed < params.min_count:
+            continue
+        expected = rate * minutes / 60
+        if observed < params.min_ratio * expected:
+            continue
+        p_value = float(poisson.sf(observed - 1, expected))
+        if p_value <= alpha and (best is None or p_value < best[3]):
+            best = (minutes, observed, expected, p_value)
+    return best
 
 
 def _known_match(rise, known, now, cutoff, params):
@@ -290,6 +341,8 @@ def _known_match(rise, known, now, cutoff, params):
 
 
 def _describe(matched, centroid, observed, expected, p_value, topic_history):
+    """`matched`: the topic's requests in the longest window (label, examples, languages, the
+    first rise); `observed`, `expected`, `p_value`: the window that raised it."""
     spelling = Counter(item.text for item in matched)
     languages = Counter(item.locale for item in matched)
     main = languages.most_common(1)[0][0]
@@ -344,8 +397,11 @@ def collect_unresolved(since, until):
     ).iterator(chunk_size=5000):
         if pk in represented:
             continue
-        actor = f"u{user_id}" if user_id else f"s{session_key}" if session_key else ""
-        items.append(Item(normalise(query), query, locale, at, actor))
+        key = normalise(query)
+        # Who is counted once: a visitor (session) however often they rephrase; an operator
+        # per wording, since each of their searches may be another caller's.
+        actor = f"u{user_id}|{key}" if user_id else f"s{session_key}" if session_key else ""
+        items.append(Item(key, query, locale, at, actor))
     return [item for item in items if item.key]
 
 
@@ -424,6 +480,7 @@ def run_early_warning(now=None, params=PARAMS, encoder=None):
             p_value=rise.p_value,
             last_seen_at=now,
             examples=rise.examples,
+            window_minutes=rise.window_minutes,
         )
     for warning, _rise in outcome.suppressed:
         EarlyWarning.objects.filter(pk=warning.ref.pk).update(last_seen_at=now)
@@ -438,7 +495,7 @@ def run_early_warning(now=None, params=PARAMS, encoder=None):
             languages=rise.languages,
             observed=rise.observed,
             expected=rise.expected,
-            window_minutes=params.window_minutes,
+            window_minutes=rise.window_minutes,
             p_value=rise.p_value,
             first_rise_at=rise.first_rise_at,
             raised_at=now,

@@ -85,6 +85,8 @@ def labels():
         "no_good_match": _("No good match: ask another question, or record “no article found”."),
         # The same words the self-service search page uses for a result in another language.
         "only_in": _("Only available in %(lang)s"),
+        # The question is clearly in another language than the customer language chosen.
+        "question_in": _("Question in %(lang)s"),
         "internal": _("internal"),
         "steps": _("Resolution"),
         "diagnosis": _("Diagnosis script"),

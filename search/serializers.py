@@ -94,6 +94,7 @@ def response_to_dict(
     return {
         "query": response.query,
         "locale": response.locale,
+        "question_language": response.question_language,
         "no_good_match": response.no_good_match,
         "confidence": response.confidence,
         "took_ms": response.took_ms,

@@ -25,6 +25,7 @@ from embeddings.encoder import EncoderUnavailable, comparison_model_id, model_fo
 from embeddings.models import Chunk
 from embeddings.vectors import nearest_chunks, query_vector
 from insights.learning import LEARNED_KIND
+from textutils.language import question_language
 
 from . import lexical
 from .stopwords import content_terms, stem_prefixes
@@ -111,6 +112,7 @@ class SearchResponse:
     no_good_match: bool = True
     took_ms: float = 0.0
     mode: str = "hybrid"
+    question_language: str = ""
 
 
 _SERVICE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,255}")
@@ -422,7 +424,9 @@ def search(
     # The language the question is written in picks the embedding model, also when the site
     # has no content in it (a German question goes to the multilingual model); results and
     # the caller's own-language preference use a content language.
-    language = str(locale or "")[:16]
+    # When the question is clearly in another language than the one stated (a Dutch question
+    # while the console still says English), the question's own language wins.
+    language = question_language(query, str(locale or "")[:16])
     if locale not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
         locale = settings.LANGUAGE_CODE
     if service is not None and not (
@@ -478,7 +482,9 @@ def search(
                 fallback=is_fallback,
             )
         )
-    response = SearchResponse(query=query, locale=locale, hits=hits, mode=mode)
+    response = SearchResponse(
+        query=query, locale=locale, hits=hits, mode=mode, question_language=language
+    )
     response.confidence = confidence_of(candidates, ranked)
     response.no_good_match = response.confidence < threshold
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)

@@ -72,3 +72,23 @@ def test_article_page_shows_how_many_found_it_helpful(client, article):
     nl = article("demo-printer-offline", "nl")
     ArticleFeedback.objects.create(article=nl, locale="nl", helpful=True)
     assert "1 van 1 vond dit nuttig" in client.get(nl.url).content.decode()
+
+
+def test_step_anchors_count_steps_only_when_a_note_or_script_comes_first(client, article):
+    # Search results link to the matched step (#step-N, numbered like the index numbers
+    # steps); a note or a diagnosis script placed before the steps must not shift them.
+    from tests.conftest import publish
+
+    page = article("demo-printer-offline", "en")
+    steps = [b for b in page.resolution.raw_data if b["type"] == "step"]
+    others = [b for b in page.resolution.raw_data if b["type"] != "step"]
+    note = {"type": "note", "value": {"kind": "tip", "text": "<p>Keep the printer on.</p>"}}
+    page.resolution = page.resolution.stream_block.to_python([note, *others, *steps])
+    page = publish(page)
+    html = client.get(page.url).content.decode()
+    for number, block in enumerate(steps, start=1):
+        start = html.index(f'id="step-{number}"')
+        end = html.index("</li>", start)
+        first_words = block["value"]["instruction"].split("<p>")[-1][:20]
+        assert first_words in html[start:end], (number, first_words)
+    assert f'id="step-{len(steps) + 1}"' not in html

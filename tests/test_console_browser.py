@@ -137,3 +137,18 @@ def test_solved_button_is_disabled_and_looks_it_until_an_article_is_open(login_b
     assert solved.evaluate(style) == escalate.evaluate(style)
     page.keyboard.press("Escape")
     assert solved.is_disabled() and solved.get_attribute("aria-disabled") == "true"
+
+
+def test_a_dutch_question_while_the_console_says_english_is_searched_in_dutch(login_browser, users):
+    from articles.models import SolutionArticlePage
+
+    battery = SolutionArticlePage.objects.get(external_id="demo-laptop-battery")
+    page = login_browser(users["operator"])
+    page.goto("/operator/")
+    assert page.locator("#locale").input_value() == "en"  # the operator did not switch
+    page.locator("#q").fill("mijn laptopbatterij is heel snel leeg")
+    page.wait_for_selector("#results .hit")
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('NL')")
+    assert first_title(page) == battery.title
+    assert "Question in NL" in page.locator("#status").inner_text()
+    screenshot(page, "console-dutch-question-english-console-desktop")

@@ -122,6 +122,64 @@ def test_a_rise_raises_exactly_one_warning_with_its_examples(
     assert set(warning.languages) == {"en", "nl", "fr"}  # one topic across languages
 
 
+def _minute_by_minute(start, minutes):
+    """The worker's job once a minute (KB_PERIOD_EARLY_WARNING), replayed from `start`: the
+    minute of each run that raised a new warning."""
+    raised = []
+    for minute in range(minutes + 1):
+        before = EarlyWarning.objects.count()
+        run_early_warning(now=start + datetime.timedelta(minutes=minute))
+        if EarlyWarning.objects.count() > before:
+            raised.append(minute)
+    return raised
+
+
+def test_a_few_callers_in_three_languages_are_raised_within_ten_minutes(background, now):
+    """What a slow outage (about 25 an hour) brings in its first minutes: four people in three
+    languages over seven minutes. Replayed minute by minute, exactly one warning is raised,
+    within 10 minutes of the rise, by a short window; later runs refresh it. (The detector
+    before #15, one 20-minute window, needed five requests: it raised nothing here.)"""
+    rise = now - datetime.timedelta(minutes=14)
+    arrivals = [(2, *OUTAGE[0]), (4, *OUTAGE[2]), (7, *OUTAGE[4]), (9, *OUTAGE[3])]
+    _log([(rise + datetime.timedelta(minutes=m), locale, text) for m, locale, text in arrivals])
+    raised = _minute_by_minute(rise, 14)
+    assert len(raised) == 1 and raised[0] <= 10, raised
+    warning = EarlyWarning.objects.get()
+    assert set(warning.languages) == {"en", "nl", "fr"}  # one topic across languages
+    assert warning.window_minutes < 20 and warning.observed == 4
+    assert warning.topic in {text for _l, text in OUTAGE}
+
+
+def test_a_steady_background_raises_nothing_run_after_run(background, now):
+    """Twenty one-minute runs over the usual traffic (the steady topic at its rate, a stray
+    question) raise nothing in any window."""
+    assert _minute_by_minute(now - datetime.timedelta(minutes=20), 20) == []
+
+
+def test_one_visitor_rephrasing_a_problem_is_one_person_not_a_rise(background, now):
+    """Four rewordings in three minutes from one session are one caller: no warning; the same
+    four from four people are."""
+    rows = [(now - datetime.timedelta(minutes=m), *OUTAGE[i]) for i, m in enumerate((1, 2, 3, 4))]
+    created = SearchEvent.objects.bulk_create(
+        SearchEvent(
+            channel=SearchEvent.CHANNEL_PUBLIC,
+            locale=locale,
+            query=query,
+            session_key="one-visitor",
+            no_good_match=True,
+        )
+        for _at, locale, query in rows
+    )
+    for event, (at, _l, _q) in zip(created, rows, strict=True):
+        SearchEvent.objects.filter(pk=event.pk).update(created_at=at)
+    run_early_warning(now=now)
+    assert not EarlyWarning.objects.exists()
+    SearchEvent.objects.filter(session_key="one-visitor").delete()
+    _log(rows)
+    run_early_warning(now=now)
+    assert EarlyWarning.objects.count() == 1
+
+
 def test_the_email_goes_to_second_line_and_managers_only(
     background, now, users, django_capture_on_commit_callbacks
 ):

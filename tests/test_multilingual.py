@@ -58,6 +58,32 @@ def test_dutch_and_french_questions_find_an_english_only_article(query, locale, 
     assert not response.no_good_match
 
 
+@pytest.mark.parametrize(
+    "query, stated, spoken, external_id",
+    [
+        ("mijn laptopbatterij is heel snel leeg", "en", "nl", "demo-laptop-battery"),
+        ("mon vpn se déconnecte toutes les cinq minutes", "en", "fr", "demo-vpn-disconnects"),
+        ("my laptop battery drains very fast", "nl", "en", "demo-laptop-battery"),
+    ],
+)
+def test_a_question_in_another_language_than_the_consoles_is_served_in_its_own(
+    client, users, query, stated, spoken, external_id
+):
+    # The operator types the caller's Dutch while the console still says English: the
+    # question's own language picks the model (MiniLM reads Dutch as noise).
+    client.force_login(users["operator"])
+    data = client.get("/api/v1/search/", {"q": query, "locale": stated}).json()
+    assert data["question_language"] == spoken
+    assert data["locale"] == stated  # the customer's language choice is kept for the versions
+    assert data["results"][0]["external_id"] == external_id
+    assert not data["no_good_match"]
+
+
+def test_a_short_or_mixed_question_keeps_the_stated_language():
+    assert service.search("VPN", channel="operator", locale="fr").question_language == "fr"
+    assert service.search("wifi", channel="operator", locale="nl").question_language == "nl"
+
+
 def test_a_question_in_a_language_without_content_is_ranked_by_meaning_alone():
     # No German content: the full-text query could only match stray shared words ("Laptop")
     # in other languages' articles, so it must not reorder what the meaning found.

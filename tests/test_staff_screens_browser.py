@@ -1,18 +1,72 @@
-"""Staff screens in Debian's Chromium (Playwright): the report screens at 1280 px (issue 18).
-
-The abandoned-autosave case is covered over HTTP in tests/test_staff_screens.py; in the real
-browser, starting an article again with the title of an abandoned draft did not start
-Wagtail's autosave at all in our runs (an open defect, see the closing note of issue 18)."""
+"""Staff screens in Debian's Chromium (Playwright): Wagtail's real autosave with an abandoned
+draft of the same title, and the report screens at 1280 px (issue 18)."""
 
 import datetime
 
 import pytest
 from django.utils import timezone
 
-from articles.models import ArticleFlag, SolutionArticlePage
-from tests.conftest import screenshot
+from articles.models import ArticleFlag, CategoryPage, SolutionArticlePage
+from tests.conftest import screenshot, wait_for_editor_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.django_db(transaction=True)]
+
+TITLE = "Badge reader at the car park beeps red"
+ISSUE = "badge reader at the car park entrance beeps red\nthe barrier stays closed"
+
+
+def _start_article(page, parent):
+    page.goto(f"/admin/pages/add/articles/solutionarticlepage/{parent.pk}/")
+    page.wait_for_selector("#kb-similar")
+    page.wait_for_selector("#w-autosave-indicator", state="attached")
+    page.wait_for_load_state("networkidle")  # Wagtail's controllers are connected
+    page.locator("#id_title").fill("")
+    page.locator("#id_title").type(TITLE, delay=10)
+    page.locator("#id_issue").type(ISSUE, delay=5)
+    # Wagtail autosaves the new page as a draft and moves the form to its edit URL.
+    try:
+        page.wait_for_url("**/pages/*/edit/**", timeout=60_000)
+    except Exception as error:
+        screenshot(page, "failed-autosave-start")
+        raise AssertionError(
+            f"autosave did not create the page: still at {page.url}, autosave state "
+            f"{_autosave_state(page)!r}, slug {page.locator('#id_slug').input_value()!r}, "
+            f"messages {page.locator('.messages, .error-message').all_inner_texts()}"
+        ) from error
+    wait_for_editor_idle(page)
+    return int(page.url.split("/pages/")[1].split("/")[0])
+
+
+def _autosave_state(page):
+    return page.locator("#w-autosave-indicator").get_attribute("data-w-autosave-state-value")
+
+
+def test_an_abandoned_autosave_neither_pauses_autosave_nor_looks_like_a_duplicate(
+    login_browser, users
+):
+    parent = CategoryPage.objects.get(slug="network-vpn-wifi", locale__language_code="en")
+    page = login_browser(users["secondline"])
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave this page?" is answered yes
+    abandoned = _start_article(page, parent)  # then the editor leaves the page
+
+    started_again = _start_article(page, parent)
+    assert started_again != abandoned
+    assert _autosave_state(page) != "paused"
+    assert not page.locator(".w-autosave-indicator__state--paused").is_visible()
+    first, second = (SolutionArticlePage.objects.get(pk=pk) for pk in (abandoned, started_again))
+    assert (first.title, second.title) == (TITLE, TITLE)
+    assert second.slug == first.slug + "-2"
+
+    # The similar-articles panel lists the earlier start as the editor's own draft, not as
+    # a duplicate; the article being written is not listed at all.
+    page.locator("#id_issue").press("End")
+    page.locator("#id_issue").type(" ")
+    item = page.wait_for_selector(f"#kb-similar-list li[data-id='{abandoned}']")
+    assert "your unpublished draft" in item.inner_text()
+    assert "kb-similar-duplicate" not in (item.get_attribute("class") or "")
+    assert page.locator("#kb-duplicate-warning").is_hidden()
+    assert page.locator(f"#kb-similar-list li[data-id='{started_again}']").count() == 0
+    screenshot(page, "staff-after-autosave-started-again")
 
 
 def _fits(page, selector):

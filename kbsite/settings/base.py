@@ -211,14 +211,24 @@ KB_WORKER_PERIODS = {
     "retention": env_int("KB_PERIOD_RETENTION", 24 * 3600),
     "review_reminders": env_int("KB_PERIOD_REVIEW_REMINDERS", 24 * 3600),
     "deliver_webhooks": env_int("KB_PERIOD_DELIVER_WEBHOOKS", 60),
-    # bench/early_warning.py replays the detector at this period (2 minutes).
-    "early_warning": env_int("KB_PERIOD_EARLY_WARNING", 120),
+    # bench/early_warning.py replays the detector at this period (1 minute).
+    "early_warning": env_int("KB_PERIOD_EARLY_WARNING", 60),
 }
 # Extra regular expressions for customer numbers, redacted from logged queries.
 KB_CUSTOMER_NUMBER_PATTERNS = [
     p for p in os.environ.get("KB_CUSTOMER_NUMBER_PATTERNS", r"\bCUST-?\d{6,10}\b").split(";;") if p
 ]
 KB_SEARCH_MAX_QUERY_CHARS = 500
+# A question clearly written in another language than the one chosen (console, public page)
+# is served in its own language (textutils/language.py, bench/language_detection.py).
+KB_QUESTION_LANGUAGES = [
+    code.strip()
+    for code in os.environ.get("KB_QUESTION_LANGUAGES", "en,nl,fr,de").split(",")
+    if code.strip()
+]
+KB_LANGUAGE_DETECTION_MIN_PROBABILITY = float(
+    os.environ.get("KB_LANGUAGE_DETECTION_MIN_PROBABILITY", "0.9")
+)
 # Below this confidence a search says "no good match"; the knowledge-gap report uses it to
 # decide that an article now answers a past query. Calibrated per embedding model and query
 # language in embeddings/calibration.py (bench/tune_search.py); set

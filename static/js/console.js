@@ -54,6 +54,8 @@
       lastSearchId = data.search_id;
       document.dispatchEvent(new CustomEvent("kb:results", { detail: { data, query: text, locale: $("locale").value } }));
       status.textContent = data.results.length ? `${data.results.length} · ${data.took_ms} ms` : L.no_results;
+      const spoken = data.question_language;
+      if (spoken && spoken !== $("locale").value) status.textContent += " · " + L.question_in.replace("%(lang)s", spoken.toUpperCase());
       render(data.results, data.no_good_match, key, keepCard);
       return true;
     })();
