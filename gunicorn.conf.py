@@ -3,7 +3,8 @@
 Each worker loads the embedding model and the FAISS indexes once, right after it starts,
 so the first operator whose search lands on a fresh worker does not wait ~2 s for them.
 Environment: GUNICORN_BIND (127.0.0.1:8001), WEB_CONCURRENCY (workers, default 2 per core),
-KB_QUERY_THREADS (threads per search, default 1: workers, not threads, use the cores),
+KB_QUERY_THREADS (torch and FAISS intra-op threads per worker, set once by the warm-up;
+default 1: workers, not threads, use the cores),
 GUNICORN_ACCESS_LOG (a file, or - for stderr; off by default).
 
 The access log goes through kbsite.log_redaction.RedactingGunicornLogger: personal data in

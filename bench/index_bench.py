@@ -65,8 +65,13 @@ def ms(seconds):
 # --- a. build throughput ------------------------------------------------------------------
 
 
-def bench_build(rounds=3):
-    return [bench_build_model(encoder, rounds) for encoder in encoders()]
+def bench_build(rounds=3, models=""):
+    wanted = [m.strip() for m in models.split(",") if m.strip()]
+    return [
+        bench_build_model(encoder, rounds)
+        for encoder in encoders()
+        if not wanted or encoder.model_id in wanted
+    ]
 
 
 def bench_build_model(encoder, rounds):
@@ -475,6 +480,7 @@ def main():
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="build rounds per model (part a)")
     parser.add_argument("--skip-publish", action="store_true")
+    parser.add_argument("--models", default="", help="part a: only these model ids (comma list)")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument(
         "--torch-threads", type=int, default=0, help="torch.set_num_threads (default: torch's)"
@@ -491,7 +497,7 @@ def main():
         f"DB copy in {WORKDIR}; product code {code_fingerprint()})"
     )
     parts = [
-        (args.skip_build, bench_build, (args.rounds,)),
+        (args.skip_build, bench_build, (args.rounds, args.models)),
         (
             args.skip_publish,
             bench_publish,

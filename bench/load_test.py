@@ -41,7 +41,11 @@ import django
 django.setup()
 from django.db import transaction
 from articles.models import SolutionArticlePage
+from embeddings.encoder import encoders
 pages = list(SolutionArticlePage.objects.live().filter(locale__language_code="en", audience="public")[:5])
+encoders()  # load the models before the step, not in its first publish
+print("ready", flush=True)
+sys.stdin.readline()  # the step starts
 n = 0
 every = float(sys.argv[2])
 deadline = time.time() + float(sys.argv[1])
@@ -120,17 +124,37 @@ def busy_cpu():
     return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
 
 
+def wait_warm(log_path, workers, seconds=600):
+    """Until every worker has logged its warm-up (gunicorn.conf.py's post_worker_init): a
+    worker still loading its models would spend the step's CPU on that, not on requests."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if Path(log_path).read_text(errors="replace").count("warmed in") >= workers:
+            return
+        time.sleep(1)
+    raise SystemExit(f"not every worker warmed up within {seconds} s; see {log_path}")
+
+
 def run_step(name, pool_kind, seconds, args, env, work, server_pid):
     publisher = subprocess.Popen(
         [PY, "-c", PUBLISHER, str(seconds), str(args.publish_every)],
         cwd=ROOT,
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    # The editor loads Django and both models before the step (its start-up is not the
+    # step's load), then starts publishing when the users start.
+    if publisher.stdout.readline().strip() != "ready":
+        raise SystemExit("the editor process did not start")
+    drain()
     prefix = work / name
     before = (busy_cpu(), own_cpu(), tree_cpu(server_pid), time.perf_counter())
+    editor_start_cpu = tree_cpu(publisher.pid)  # its start-up, counted when it is reaped
+    publisher.stdin.write("go\n")
+    publisher.stdin.flush()
     subprocess.run(
         [
             str(Path(PY).with_name("locust")),
@@ -160,20 +184,29 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    locust_cpu = own_cpu() - before[1]  # the editor is not reaped yet: locust alone
     published = publisher.communicate(timeout=300)[0].strip()
+    editor_cpu = own_cpu() - before[1] - locust_cpu - editor_start_cpu
     published += f", backlog drained in {drain():.0f} s after the step"
     wall = time.perf_counter() - before[3]
-    ours = (own_cpu() - before[1]) + (tree_cpu(server_pid) - before[2])
+    server_cpu = tree_cpu(server_pid) - before[2]
+    ours = locust_cpu + editor_cpu + server_cpu
     others = max(0.0, busy_cpu() - before[0] - ours)
     rows = {}
     with open(f"{prefix}_stats.csv") as fh:
         for row in csv.DictReader(fh):
             rows[row["Name"]] = row
+    served = sum(int(r["Request Count"]) for n, r in rows.items() if n != "Aggregated")
     failures = []
     with open(f"{prefix}_failures.csv") as fh:
         for row in csv.DictReader(fh):
             failures.append((row["Name"], row["Error"], int(row["Occurrences"])))
-    cpu = f"CPU-s over {wall:.0f} s: this run {ours:.0f}, other processes {others:.0f} (of {wall * (os.cpu_count() or 1):.0f})"
+    cpu = (
+        f"CPU-s over {wall:.0f} s: this run {ours:.0f} (gunicorn {server_cpu:.0f} = "
+        f"{server_cpu * 1000 / max(1, served):.0f} ms per request of {served}, locust "
+        f"{locust_cpu:.0f}, editor {editor_cpu:.0f}), other processes {others:.0f} "
+        f"(of {wall * (os.cpu_count() or 1):.0f}); load average {os.getloadavg()[0]:.1f}"
+    )
     return rows, failures, published, cpu
 
 
@@ -234,6 +267,7 @@ def main():
     try:
         wait_ready()
         workers = len(psutil.Process(server.pid).children())
+        wait_warm(work / "gunicorn.log", workers)
         for name, pool_kind, seconds in (
             ("honest pool", "honest", args.seconds),
             ("old 12 queries", "old", args.peer_seconds),

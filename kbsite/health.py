@@ -4,7 +4,7 @@ replica generation against the database's, and how far the background worker lag
 Status "ok" (200); "degraded" (200: searches are served but something needs attention — an
 index behind or ahead of the chunk table or unreadable, which the next search or
 `rebuild_vector_index` rebuilds from the database, or a lagging worker); "down" (503: the
-database does not answer). The index part loads each language's files from disk,
+database does not answer, or it lacks migrations the code needs: pages would answer 500). The index part loads each language's files from disk,
 so it is computed at most every HEALTH_CACHE_SECONDS per process.
 """
 
@@ -35,14 +35,37 @@ REPLICA_LAG_WARNING_SECONDS = 30
 _index_cache = {"at": 0.0, "value": None}
 
 
+_latest_migrations = []  # this code's newest migration per app, read once per process
+
+
+def pending_migrations():
+    """The newest migrations of this code that the database has not applied ("app.name").
+
+    A server started on a database an older release left behind answers 500 on every page
+    that reads a new table (the load test of 2026-11-30: "no such table:
+    articles_sitebranding"); it must not report ready. The migration files are read once per
+    process, the applied list (one small query) on every call."""
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    if not _latest_migrations:
+        graph = MigrationLoader(None, ignore_no_migrations=True).graph
+        _latest_migrations.extend(sorted(graph.leaf_nodes()))
+    applied = MigrationRecorder(connection).applied_migrations()
+    return [f"{app}.{name}" for app, name in _latest_migrations if (app, name) not in applied]
+
+
 def database_health():
     started = time.perf_counter()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        pending = pending_migrations()
     except Exception as exc:
         return {"ok": False, "error": type(exc).__name__}
+    if pending:
+        return {"ok": False, "error": "migrations not applied (run migrate)", "pending": pending}
     return {"ok": True, "vendor": connection.vendor, "ms": round(_ms_since(started), 1)}
 
 

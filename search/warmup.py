@@ -27,10 +27,32 @@ logger = logging.getLogger("kb.warmup")
 WARM_QUERIES = {"en": "printer offline", "nl": "printer offline", "fr": "imprimante hors ligne"}
 
 
+def limit_worker_threads():
+    """Give torch and FAISS KB_QUERY_THREADS intra-op threads (default 1) for the life of this
+    serving process. Gunicorn runs two workers per core: with the libraries' default of one
+    thread per core each, 4 workers start 8+ threads on 2 cores that wait on each other, and
+    `query_threads()` switched the pools down and back up around every search. 0 leaves the
+    library defaults. Returns (torch threads, FAISS threads)."""
+    import faiss
+    import torch
+
+    wanted = int(getattr(settings, "KB_QUERY_THREADS", 1) or 0)
+    if wanted > 0:
+        torch.set_num_threads(wanted)
+        faiss.omp_set_num_threads(wanted)
+        try:
+            torch.set_num_interop_threads(wanted)
+        except RuntimeError:  # only allowed before the first inter-op parallel work
+            logger.info("torch inter-op threads already started; left at its default")
+    return torch.get_num_threads(), faiss.omp_get_max_threads()
+
+
 def warm_up():
-    """Run one search per content language; return the seconds it took."""
+    """Limit this process's intra-op threads, run one search per content language; return
+    the seconds it took."""
 
     started = time.perf_counter()
+    limit_worker_threads()
     # Files left behind by an earlier run (or a node killed mid-update) are brought up to
     # the database's generation before the first search, then kept there by a thread.
     replica.catch_up(wait=True)

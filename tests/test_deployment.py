@@ -155,3 +155,20 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path):
         if line.strip() and not re.search(r"Failed to (connect|open)|bus", line, re.I)
     ]
     assert result.returncode == 0 and problems == [], result.stdout + result.stderr
+
+
+def test_healthz_is_down_while_the_database_lacks_a_migration(db):
+    """A server on a database an older release left behind answered 500 on every article
+    page (no such table) while /healthz said ready; it must say down and name what is missing."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    assert Client().get("/healthz").status_code == 200
+    (newest,) = MigrationLoader(None).graph.leaf_nodes("articles")
+    MigrationRecorder(connection).record_unapplied(*newest)
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    data = response.json()
+    assert data["status"] == "down"
+    assert data["database"]["pending"] == [".".join(newest)]
