@@ -48,10 +48,13 @@ logger = logging.getLogger("kb.learning")
 LEARNED_KIND = "learned"
 DEFAULTS = {
     # Measured with bench/learning_curve.py (docs/search-quality.md, "Search that learns").
+    # Cosines in the comparison model's space (multilingual e5, where unrelated wordings
+    # still score ~0.83): the values that select the same share of replayed-wording pairs
+    # as 0.5 / 0.6 / 0.92 did with all-MiniLM-L6-v2 (bench/learning_thresholds.py).
     "KB_LEARNING_MIN_SOURCES": 2,
-    "KB_LEARNING_MERGE_SIMILARITY": 0.92,
-    "KB_LEARNING_SUPPORT_SIMILARITY": 0.5,
-    "KB_LEARNING_COMPETE_SIMILARITY": 0.6,
+    "KB_LEARNING_MERGE_SIMILARITY": 0.97,
+    "KB_LEARNING_SUPPORT_SIMILARITY": 0.89,
+    "KB_LEARNING_COMPETE_SIMILARITY": 0.9,
     "KB_LEARNING_BURST_SECONDS": 600,
     "KB_LEARNED_MAX_PER_ARTICLE": 40,
     "KB_LEARNING_HALF_LIFE_DAYS": 90,

@@ -60,6 +60,12 @@ DEFAULTS = {
     # of its best TOP_CHUNKS chunks', per model (bench/model_choice.py, tune halves: e5's
     # single best chunk is noisy across languages; MiniLM neutral, so left at 0).
     "KB_DENSE_TOP_CHUNKS_SHARE": {"multilingual-e5-small-q4": 0.5, "default": 0.0},
+    # Learned phrasings vote (kNN style): an article's dense score for ranking gains this
+    # weight times the mean of its 2nd..Kth best learned cosines (K = KB_LEARNED_VOTES), so
+    # several customer wordings near the query count for more than one. Ranking only: the
+    # confidence (no-good-match) stays the best single cosine (bench/learning_curve.py).
+    "KB_LEARNED_VOTES": 5,
+    "KB_LEARNED_VOTE_WEIGHT": 0.0,
 }
 TOP_CHUNKS = 3
 MODES = ("hybrid", "dense", "lexical")
@@ -202,6 +208,8 @@ class RankingParams:
     dense_norm: str = "raw"  # "raw": cosine as is; "minmax": spread over 0..1 per query
     top_chunks_share: float | None = None  # None: KB_DENSE_TOP_CHUNKS_SHARE of the model
     lexical_other_factor: float = 1.0  # full-text share kept by other-language articles
+    learned_votes: int | None = None  # None: KB_LEARNED_VOTES
+    learned_vote_weight: float | None = None  # None: KB_LEARNED_VOTE_WEIGHT
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -243,6 +251,8 @@ class Candidates:
     # retrieved for the query: chunks not retrieved scored at most that).
     top_chunks_by_page: dict = field(default_factory=dict)
     top_chunks_share: float = 0.0  # KB_DENSE_TOP_CHUNKS_SHARE of the query's model
+    # page id -> its learned cosines among the dense candidates, best first (the votes)
+    learned_scores: dict = field(default_factory=dict)
 
     def dense(self, page_id, learned_weight=None, top_chunks_share=0.0):
         """The article's dense score: its best own chunk (blended with the mean of its best
@@ -258,6 +268,19 @@ class Candidates:
         present = [score for score in scores if score is not None]
         return max(present) if present else 0.0
 
+    def ranking_dense(
+        self, page_id, learned_weight=None, votes=None, vote_weight=None, top_chunks_share=0.0
+    ):
+        """dense() plus the votes of the article's further learned phrasings: vote_weight
+        times the mean of its 2nd..votes-th best learned cosines (missing ones count 0)."""
+        score = self.dense(page_id, learned_weight, top_chunks_share)
+        votes = _setting("KB_LEARNED_VOTES") if votes is None else votes
+        weight = _setting("KB_LEARNED_VOTE_WEIGHT") if vote_weight is None else vote_weight
+        further = self.learned_scores.get(page_id, ())[1:votes]
+        if weight and votes > 1 and further:
+            score += weight * sum(max(0.0, s) for s in further) / (votes - 1)
+        return score
+
 
 def normalise_lexical(lexical_by_page, method):
     if not lexical_by_page:
@@ -269,14 +292,20 @@ def normalise_lexical(lexical_by_page, method):
     return {pid: (v / top if top > 0 else 0.0) for pid, v in lexical_by_page.items()}
 
 
-def normalise_dense(candidates, learned_weight, method, top_chunks_share=None):
-    """{page id: dense score} for fusion: raw cosines, or spread over 0..1 across this
-    query's candidates ("minmax"; a lone candidate gets 1). Pages found only by the
-    full-text query have no dense score (0)."""
+def normalise_dense(
+    candidates, learned_weight, method, top_chunks_share=None, votes=None, vote_weight=None
+):
+    """{page id: dense score} for fusion: raw cosines (own chunks blended with the mean of
+    the best few per `top_chunks_share`, learned phrasings with their votes), or spread over
+    0..1 across this query's candidates ("minmax"; a lone candidate gets 1). Pages found
+    only by the full-text query have no dense score (0)."""
     if top_chunks_share is None:
         top_chunks_share = candidates.top_chunks_share
     found = set(candidates.dense_by_page) | set(candidates.learned_by_page)
-    dense = {pid: candidates.dense(pid, learned_weight, top_chunks_share) for pid in found}
+    dense = {
+        pid: candidates.ranking_dense(pid, learned_weight, votes, vote_weight, top_chunks_share)
+        for pid in found
+    }
     if method != "minmax" or not dense:
         return dense
     low, high = min(dense.values()), max(dense.values())
@@ -289,7 +318,12 @@ def rank(candidates, params):
     """[(page id, score, is_fallback)] best first, one entry per article (translation key)."""
     lexical = normalise_lexical(candidates.lexical_by_page, params.lexical_norm)
     dense = normalise_dense(
-        candidates, params.learned_weight, params.dense_norm, params.top_chunks_share
+        candidates,
+        params.learned_weight,
+        params.dense_norm,
+        params.top_chunks_share,
+        params.learned_votes,
+        params.learned_vote_weight,
     )
     by_article = {}
     for page_id, (key, locale_id) in candidates.visible.items():
@@ -370,7 +404,7 @@ def gather(
     may see. `model_id` overrides the model that serves the language (calibration)."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
-    dense_by_page, best_chunk, learned_by_page, own_scores = {}, {}, {}, {}
+    dense_by_page, best_chunk, learned_by_page, own_scores, learned_scores = {}, {}, {}, {}, {}
     # The query's language picks the model; that model's vectors cover every language, so
     # a Dutch question reaches an article that exists only in English or French.
     model_id = model_id or model_for_language(locale)
@@ -387,7 +421,7 @@ def gather(
                     continue
                 score = chunk_scores[chunk_id]
                 if kind == LEARNED_KIND:
-                    learned_by_page[page_id] = max(score, learned_by_page.get(page_id, -1.0))
+                    learned_scores.setdefault(page_id, []).append(score)
                     continue
                 own_scores.setdefault(page_id, []).append(score)
                 if score > dense_by_page.get(page_id, -1.0):
@@ -404,6 +438,9 @@ def gather(
         lexical_by_page = lexical_candidates(
             query, lexical_scope, _setting("KB_LEXICAL_CANDIDATES"), locale
         )
+    for page_id, scores in learned_scores.items():
+        scores.sort(reverse=True)
+        learned_by_page[page_id] = scores[0]
     # The page queryset has the last word: live, not archived, not restricted for this caller.
     pool = set(dense_by_page) | set(learned_by_page) | set(lexical_by_page)
     visible = {
@@ -423,6 +460,7 @@ def gather(
         _setting("KB_LEARNED_CHUNK_WEIGHT"),
         {p: s for p, s in top_chunks.items() if p in visible},
         top_chunks_share(model_id),
+        {p: s for p, s in learned_scores.items() if p in visible},
     )
 
 

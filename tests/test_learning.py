@@ -282,3 +282,23 @@ def test_replay_solved_calls_rejects_bad_input_with_a_message(tmp_path):
         call_command("replay_solved_calls", str(bad))
     with pytest.raises(CommandError, match="wrong-share"):
         call_command("replay_solved_calls", str(bad), "--wrong-share", "2")
+
+
+def test_different_wordings_stay_separate_phrasings_and_near_identical_ones_merge(
+    article, operators, solve
+):
+    # Cosines are the comparison model's (e5), where even unrelated wordings score ~0.83:
+    # another way of saying it is a phrasing of its own, the same words again merge.
+    printer = article(TARGET)
+    other = "my laptop cannot print to the Ricoh at the front desk anymore"
+    solve(operators[0], printer, TAUGHT[0])
+    solve(operators[1], printer, other)
+    solve(operators[2], printer, TAUGHT[0] + " again")
+
+    phrasings = {p.text: p for p in LearnedPhrasing.objects.filter(article=printer)}
+    assert set(phrasings) == {TAUGHT[0], other}
+    assert (phrasings[TAUGHT[0]].calls, phrasings[other].calls) == (2, 1)
+    assert {p.status for p in phrasings.values()} == {"active"}
+    assert set(learned_chunks(printer).values_list("text", flat=True)) == {
+        f"{printer.title}: {text}" for text in (TAUGHT[0], other)
+    }
