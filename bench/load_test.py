@@ -58,7 +58,7 @@ while time.time() < deadline:
     with transaction.atomic():
         page.save_revision().publish()
     n += 1
-    time.sleep(every)
+    time.sleep(max(0.0, min(every, deadline - time.time())))
 print(f"{n} revisions published", flush=True)
 """
 
@@ -179,6 +179,7 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
             "KB_LOAD_POOL": pool_kind,
             "KB_LOAD_OPERATORS": str(args.operators),
             "KB_LOAD_CUSTOMERS": str(args.customers),
+            "KB_LOAD_OPERATOR_WAIT": ",".join(f"{x:g}" for x in args.operator_wait),
         },
         check=False,
         stdout=subprocess.DEVNULL,
@@ -226,6 +227,14 @@ def main():
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--customers", type=int, default=10)
     parser.add_argument("--publish-every", type=float, default=3.0)
+    parser.add_argument(
+        "--operator-wait",
+        type=float,
+        nargs=2,
+        default=(1.0, 3.0),
+        metavar=("MIN", "MAX"),
+        help="seconds between one operator's questions (default 1 3: a stress pace)",
+    )
     parser.add_argument("--workers", type=int, default=0, help="default: gunicorn.conf.py's")
     args = parser.parse_args()
     work = copy_database("kb-load-")  # sets DATABASE_URL, KB_VECTOR_INDEX_DIR, KB_VAR_DIR
@@ -281,7 +290,8 @@ def main():
         log.close()
     print(
         f"gunicorn {workers} workers on 127.0.0.1, machine: {os.cpu_count()} cores; "
-        f"{args.operators} operators, {args.customers} customers, one editor publishing "
+        f"{args.operators} operators ({args.operator_wait[0]:g}-{args.operator_wait[1]:g} s "
+        f"between questions), {args.customers} customers, one editor publishing "
         f"every {args.publish_every:g} s"
     )
     print(

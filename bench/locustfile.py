@@ -79,7 +79,10 @@ class Operator(HttpUser):
     """A logged-in operator typing a question while the customer talks."""
 
     fixed_count = int(os.environ.get("KB_LOAD_OPERATORS", 50))
-    wait_time = between(1, 3)
+    # Seconds between one operator's questions (load_test.py --operator-wait).
+    wait_time = between(
+        *(float(x) for x in os.environ.get("KB_LOAD_OPERATOR_WAIT", "1,3").split(","))
+    )
 
     def on_start(self):
         self.client.cookies.set("sessionid", SESSION)
