@@ -191,6 +191,23 @@ def screenshot(page, name):
     page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
 
 
+def watch_wagtail_edit_tracking(page):
+    """Record on each page load when Wagtail starts watching the editor form for edits.
+
+    Wagtail takes the form's "unchanged" snapshot 2 s after its page loads; text typed before
+    that snapshot counts as the starting state and is never autosaved. A person does not type
+    a title within 2 s; a test must wait (`wait_until_wagtail_tracks_edits`) before typing."""
+    page.add_init_script(
+        "window.kbWatchingEdits = false;"
+        "document.addEventListener('w-unsaved:watch-edits', () => {"
+        " window.kbWatchingEdits = true; });"
+    )
+
+
+def wait_until_wagtail_tracks_edits(page):
+    page.wait_for_function("window.kbWatchingEdits === true", timeout=30_000)
+
+
 def wait_for_editor_idle(page):
     """Let Wagtail's autosave finish before pressing a footer action: a save still in flight
     when the form is submitted races the submission on a slow machine."""
