@@ -70,11 +70,21 @@ def test_pruning_deletes_old_events_but_keeps_daily_counts(client, users, settin
     call_command("prune_search_logs", stdout=out)
     assert "Deleted 2 search events and 1 call outcomes" in out.getvalue()
     assert list(SearchEvent.objects.values_list("pk", flat=True)) == [recent["search_id"]]
-    stats = DailySearchStats.objects.get(day=old.date(), channel="public", locale="en")
+    stats = DailySearchStats.objects.get(day=timezone.localdate(old), channel="public", locale="en")
     assert (stats.searches, stats.no_good_match) == (2, 1)
-    assert DailySearchStats.objects.get(day=old.date(), channel="operator").outcomes_no_article == 1
+    assert (
+        DailySearchStats.objects.get(
+            day=timezone.localdate(old), channel="operator"
+        ).outcomes_no_article
+        == 1
+    )
     call_command("prune_search_logs", stdout=StringIO())  # idempotent: nothing counted twice
-    assert DailySearchStats.objects.get(day=old.date(), channel="public", locale="en").searches == 2
+    assert (
+        DailySearchStats.objects.get(
+            day=timezone.localdate(old), channel="public", locale="en"
+        ).searches
+        == 2
+    )
 
 
 def test_home_page_lists_the_most_used_public_articles_first(client, users, article):
