@@ -16,9 +16,13 @@ without) so load on the shared machine hits both alike; prints medians, p95 and 
   publish   publishing a revision of a banking77 article that has searchable learned
             phrasings (its learned chunks re-built and indexed) against the same articles with
             their phrasings set back to candidates (no learned chunks).
-  outcome   POST /api/v1/outcomes/ "solved" with a wording (evidence stored, learning applied
-            after the commit: merge, confirm, re-index what changed; immediate task backend)
-            against the same POST as "no_article" (nothing to learn).
+  outcome   POST /api/v1/outcomes/ "solved" with a wording as it is now (the redacted wording
+            stored; run_worker's "learning" job applies it later), against the same POST
+            followed by the learning pass in the request, as before (merge, confirm, re-index
+            what changed: what the immediate task backend ran after the commit until the pass
+            moved to the job), and against the POST as "no_article" (nothing to learn). The
+            learning job's own pass over each block's new wordings is timed too (off the
+            request: what the worker spends).
 """
 
 import argparse
@@ -55,11 +59,12 @@ def main():
     from embeddings.encoder import model_for_language
     from embeddings.indexing import sync_locale
     from embeddings.models import Chunk
+    from insights import learning
     from insights.learning import LEARNED_KIND
     from insights.management.commands.replay_solved_calls import demo_operators, read_calls
     from insights.management.commands.replay_solved_calls import replay as replay_calls
     from insights.models import LearnedPhrasing
-    from search import service
+    from search import jobs, service
     from search.evaluation import read_gold
 
     watch = CpuWatch()
@@ -134,49 +139,78 @@ def main():
     pages = list(SolutionArticlePage.objects.filter(external_id__startswith="banking77:"))
     posted = [0]
 
-    def time_outcomes(solved):
+    def time_outcomes(kind):
+        """kind: "now" (POST solved), "before" (POST solved + the learning pass in the
+        request, the old path), "none" (POST no_article)."""
         out = []
         for _ in range(args.outcomes):
             posted[0] += 1
             page = pages[posted[0] % len(pages)]
             body = {
-                "outcome": "solved" if solved else "no_article",
+                "outcome": "no_article" if kind == "none" else "solved",
                 "article_id": page.pk,
                 "query": f"{queries[posted[0] % len(queries)]} (call {posted[0]})",
                 "locale": "en",
             }
-            if not solved:
+            if kind == "none":
                 body.pop("article_id")
             t0 = time.perf_counter()
             response = client.post("/api/v1/outcomes/", body, content_type="application/json")
+            if kind == "before":
+                learning.apply_learning()
             out.append(time.perf_counter() - t0)
             if response.status_code != 201:
                 raise SystemExit(f"outcome API: {response.status_code} {response.content[:200]}")
         return out
 
-    results = {name: {True: [], False: []} for name in ("search", "publish", "outcome")}
+    def time_job():
+        t0 = time.perf_counter()
+        if not jobs.run_job("learning"):
+            raise SystemExit("the learning job failed")
+        return [time.perf_counter() - t0]
+
+    results = {name: {True: [], False: []} for name in ("search", "publish")}
+    outcomes = {"now": [], "before": [], "none": [], "job": []}
     for block in range(4):
         present = block % 2 == 0
         set_learned_chunks(present)
         results["search"][present] += time_search()
         results["publish"][present] += time_publish(present)
-        results["outcome"][present] += time_outcomes(present)
+        for kind in ("now", "before", "none") if present else ("before", "none", "now"):
+            outcomes[kind] += time_outcomes(kind)
+            if kind == "now":  # the worker's pass over this block's wordings
+                outcomes["job"] += time_job()
         print(f"  block {block + 1}/4 done", file=sys.stderr)
     set_learned_chunks(True)
 
     labels = {
         "search": ("with learned chunks", "without"),
         "publish": ("with learned phrasings", "without"),
-        "outcome": ('"solved" + learning', '"no_article"'),
     }
-    print(f"\n{'path':<8} {'measured':<24} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}   ratio p50 / p95")
+    print(f"\n{'path':<8} {'measured':<30} {'n':>4} {'p50 ms':>8} {'p95 ms':>8}   ratio p50 / p95")
     for name, by in results.items():
         a, b = stats(by[True]), stats(by[False])
-        print(f"{name:<8} {labels[name][0]:<24} {len(by[True]):>4} {a[0]:>8.1f} {a[1]:>8.1f}")
+        print(f"{name:<8} {labels[name][0]:<30} {len(by[True]):>4} {a[0]:>8.1f} {a[1]:>8.1f}")
         print(
-            f"{'':<8} {labels[name][1]:<24} {len(by[False]):>4} {b[0]:>8.1f} {b[1]:>8.1f}"
+            f"{'':<8} {labels[name][1]:<30} {len(by[False]):>4} {b[0]:>8.1f} {b[1]:>8.1f}"
             f"   {a[0] / b[0]:.2f}x / {a[1] / b[1]:.2f}x"
         )
+    base = stats(outcomes["none"])
+    for kind, label in (
+        ("now", '"solved", now (job learns)'),
+        ("before", '"solved" + learning (before)'),
+        ("none", '"no_article"'),
+    ):
+        a = stats(outcomes[kind])
+        print(
+            f"{'outcome' if kind == 'now' else '':<8} {label:<30} {len(outcomes[kind]):>4} "
+            f"{a[0]:>8.1f} {a[1]:>8.1f}   {a[0] / base[0]:.2f}x / {a[1] / base[1]:.2f}x"
+        )
+    job = stats(outcomes["job"])
+    print(
+        f"{'job':<8} {'learning pass, off request':<30} {len(outcomes['job']):>4} "
+        f"{job[0]:>8.1f} {job[1]:>8.1f}   (each over {args.outcomes} new wordings)"
+    )
     print(f"\n{watch.report()}; work copy {workdir}")
 
 

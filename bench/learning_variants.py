@@ -36,6 +36,13 @@ def parse_args():
     parser.add_argument("--setting", action="append", default=[], help="NAME=VALUE override")
     parser.add_argument("--report", nargs="*", default=[], help="variants to show on half B")
     parser.add_argument("--all-candidates", action="store_true", help="also score every candidate")
+    parser.add_argument(
+        "--grid",
+        nargs="*",
+        default=[],
+        help="learning settings to try on one replay, each NAME=V1,V2,... (all combinations); "
+        "prints Hit@1 on half A of the max rule at w 1.0 per combination",
+    )
     return parser.parse_args()
 
 
@@ -184,12 +191,38 @@ def main():
         return kept
 
     print(f"no learning: A {hit1(own[:, :, 0], half['A']):.2f}")
+    import itertools
+
+    grid = [
+        [(name, value) for value in values.split(",")]
+        for name, values in (item.split("=", 1) for item in args.grid)
+    ]
     for n in args.per_article:
         for wrong in args.wrong:
             LearnedPhrasing.objects.all().delete()
             PhrasingEvidence.objects.all().delete()
             CallOutcome.objects.all().delete()
             summary = replay(first_per_article(n), wrong_share=wrong, seed=args.seed)
+            for combo in itertools.product(*grid) if grid else []:
+                # Learning again from the same evidence (vectors kept) with other settings.
+                PhrasingEvidence.objects.update(phrasing=None)  # (evidence cascades otherwise)
+                LearnedPhrasing.objects.all().delete()
+                for name, value in combo:
+                    setattr(settings, name, type(learning.DEFAULTS[name])(float(value)))
+                applied = learning.apply_learning(reindex=False)
+                learned, _ = learned_matrix((LearnedPhrasing.ACTIVE,))
+                base = np.maximum(
+                    own[:, :, 0], np.where(learned[:, :, 0] > -1, learned[:, :, 0], -1)
+                )
+                print(
+                    f"grid {n} per article, {wrong:.0%} wrong, "
+                    + " ".join(f"{k.removeprefix('KB_')}={v}" for k, v in combo)
+                    + f": {applied['active']} active, A {hit1(base, half['A']):.2f}"
+                    + (f"  B {hit1(base, half['B']):.2f}" if args.report else "")
+                )
+                sys.stdout.flush()
+            if grid:
+                continue
             sets = {"active": (LearnedPhrasing.ACTIVE,)}
             if args.all_candidates:
                 sets["candidates too"] = (LearnedPhrasing.ACTIVE, LearnedPhrasing.CANDIDATE)

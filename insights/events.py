@@ -12,7 +12,7 @@ from incidents.models import IncidentLink
 from textutils.redaction import redact
 from textutils.sanitize import sanitize_text
 
-from . import gaps, learning, tasks
+from . import gaps, learning
 from .models import ArticleFeedback, CallOutcome, ContactRequest, SearchEvent
 
 logger = logging.getLogger("kb.events")
@@ -97,8 +97,9 @@ def record_outcome(
                 user=user,
                 query=redacted,
             )
-    if learning.note_solved_call(record):  # a solved call's wording teaches the search
-        tasks.schedule_learning()
+    # A solved call's wording is stored as evidence; run_worker's "learning" job turns it into
+    # learned phrasings off the request (insights/learning.py).
+    learning.note_solved_call(record)
     return record
 
 
@@ -107,8 +108,7 @@ def record_feedback(*, article, locale, helpful, session_key=""):
     record = ArticleFeedback.objects.create(
         article=article, locale=locale[:8], helpful=bool(helpful), session_key=session_key
     )
-    if learning.note_helpful_feedback(record):  # 'yes' after a public search teaches too
-        tasks.schedule_learning()
+    learning.note_helpful_feedback(record)  # 'yes' after a public search teaches too
     return record
 
 

@@ -23,6 +23,7 @@ from articles.retention import prune_flags
 from embeddings.indexing import process_pending
 from incidents.webhooks import deliver_due
 from insights.early_warning import run_early_warning
+from insights.learning import apply_learning
 from insights.retention import prune, prune_contact_requests, prune_feedback_comments
 
 logger = logging.getLogger("kb.worker")
@@ -70,6 +71,16 @@ def early_warning():
     )
 
 
+def learning():
+    """Solved calls' wordings (evidence the outcome API stored) become learned phrasings:
+    merge, confirm, cap, re-index the articles whose searchable set changed."""
+    result = apply_learning()
+    return (
+        f"{result['evidence']} new wordings, {len(result['changed_articles'])} articles "
+        f"re-indexed, {result['active']} phrasings searchable"
+    )
+
+
 JOBS = {
     "prune_search_logs": prune_search_logs,
     "drain_index_updates": drain_index_updates,
@@ -77,6 +88,7 @@ JOBS = {
     "review_reminders": review_reminders,
     "deliver_webhooks": deliver_webhooks,
     "early_warning": early_warning,
+    "learning": learning,
 }
 
 

@@ -15,7 +15,7 @@ from articles.roles import OPERATORS
 from embeddings.models import Chunk
 from insights import learning
 from insights.models import LearnedPhrasing, PhrasingEvidence
-from search import service
+from search import jobs, service
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -45,20 +45,32 @@ def operators(db):
     return made
 
 
+def post_solved(user, page, query, locale="en"):
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        "/api/v1/outcomes/",
+        {"outcome": "solved", "article_id": page.pk, "query": query, "locale": locale},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response
+
+
+def run_learning_job():
+    """What run_worker does every KB_PERIOD_LEARNING seconds."""
+    assert jobs.run_job("learning")
+
+
 @pytest.fixture
 def solve(django_capture_on_commit_callbacks):
-    """Close a call as solved through POST /api/v1/outcomes/, as the console does."""
+    """Close a call as solved through POST /api/v1/outcomes/, as the console does, then let
+    the worker's learning job run (learning happens there, not in the request)."""
 
     def solve(user, page, query, locale="en"):
-        client = Client()
-        client.force_login(user)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                "/api/v1/outcomes/",
-                {"outcome": "solved", "article_id": page.pk, "query": query, "locale": locale},
-                content_type="application/json",
-            )
-        assert response.status_code == 201, response.content
+            response = post_solved(user, page, query, locale)
+            run_learning_job()
         return response
 
     return solve
@@ -85,6 +97,26 @@ def test_a_solved_calls_wording_makes_a_later_paraphrase_find_the_article(
 
     assert LearnedPhrasing.objects.filter(article=printer, status="active").exists()
     assert learned_chunks(printer).exists()
+    assert rank_of(printer, PARAPHRASE, users["operator"]) == 1
+
+
+def test_the_outcome_api_only_stores_the_wording_and_the_worker_job_learns_it(
+    article, operators, users, django_capture_on_commit_callbacks
+):
+    printer = article(TARGET)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_solved(operators[0], printer, TAUGHT[0])
+        post_solved(operators[1], printer, TAUGHT[1])
+
+    # The request kept the (redacted) wordings; nothing is searchable before the job runs.
+    assert PhrasingEvidence.objects.filter(article=printer, phrasing__isnull=True).count() == 2
+    assert not LearnedPhrasing.objects.exists() and not learned_chunks(printer).exists()
+    assert rank_of(printer, PARAPHRASE, users["operator"]) != 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("run_worker", "--once", "--job", "learning")
+
+    assert LearnedPhrasing.objects.filter(article=printer, status="active").exists()
     assert rank_of(printer, PARAPHRASE, users["operator"]) == 1
 
 

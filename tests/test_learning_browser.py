@@ -29,13 +29,12 @@ def _teach(page):
         PROMOTED: ["the Ricoh near reception shows grey on my laptop"],
         REJECTED: ["my boss says the printer hates him personally, again"],
     }
-    with learning.deferred_learning():
-        for first, others in wordings.items():
-            for user, text in zip(callers, [first, *others], strict=True):
-                events.record_outcome(
-                    user=user, outcome="solved", query=text, locale="en", article=page
-                )
-    learning.apply_learning()
+    for first, others in wordings.items():
+        for user, text in zip(callers, [first, *others], strict=True):
+            events.record_outcome(
+                user=user, outcome="solved", query=text, locale="en", article=page
+            )
+    learning.apply_learning()  # what run_worker's "learning" job does
 
 
 def test_knowledge_manager_promotes_one_learned_wording_and_rejects_another(

@@ -213,6 +213,8 @@ KB_WORKER_PERIODS = {
     "deliver_webhooks": env_int("KB_PERIOD_DELIVER_WEBHOOKS", 60),
     # bench/early_warning.py replays the detector at this period (1 minute).
     "early_warning": env_int("KB_PERIOD_EARLY_WARNING", 60),
+    # Solved calls' wordings become learned phrasings here, not in the outcome request.
+    "learning": env_int("KB_PERIOD_LEARNING", 60),
 }
 # Extra regular expressions for customer numbers, redacted from logged queries.
 KB_CUSTOMER_NUMBER_PATTERNS = [

@@ -112,7 +112,7 @@ def replay(calls, *, wrong_share=0.0, seed=0, operators=4):
             pages[page.external_id][page.locale.language_code] = page
     external_ids = sorted(pages)
     recorded = wrong = unknown = 0
-    with learning.deferred_learning(), transaction.atomic():
+    with transaction.atomic():
         for query, external_id, locale in calls:
             user = rng.choice(users)
             if rng.random() < wrong_share and len(external_ids) > 1:
