@@ -94,7 +94,9 @@ class Params:
     # different people with near-identical wording (cosine at least `pair_similarity` between
     # their requests). It is the same Poisson test on the same windows, so the correction over
     # windows is unchanged; the Poisson test alone decides whether two are improbable (at
-    # night, for a quiet topic; never for a busy one). None: off.
+    # night, for a quiet topic; never for a busy one). None: off. 0 (chosen): any two
+    # requests of the topic (both within `similarity` of its centre); 0.95 raised the same
+    # outages on the tuning seeds, later for some (docs/reports.md, "Early warning").
     pair_similarity: float | None = 0.0
 
     @property
