@@ -3,7 +3,8 @@ rate for the hour raise an `incidents.EarlyWarning`.
 
 Unresolved here: searches without a good match (not the prefixes the console logs while an
 operator types), calls closed as "no article found" or "escalated" (counted once with the
-search they came from). Calls linked to a known problem are not unresolved.
+search they came from), "still need help" contacts after a search that found an article
+(worded as that search). Calls linked to a known problem are not unresolved.
 
 How a rise is found, every run of the `early_warning` job (search/jobs.py):
 
@@ -19,7 +20,10 @@ How a rise is found, every run of the `early_warning` job (search/jobs.py):
    topics never seen before (`min_rate`, times the seasonal factor with `seasonal_floor`).
 3. Each of `windows` (10 and 20 minutes) is tested: a rise when the observed count is at
    least `min_count`, at least `min_ratio` times the expected count (rate x window), and
-   improbable for a Poisson count with that mean (p <= `alpha` / number of windows).
+   improbable for a Poisson count with that mean (p <= `alpha` / number of windows). The
+   pair rule (`pair_similarity`): a count of two people is tested too, by the same test, so
+   two people asking about a topic that is expected about never at this hour (at night) are
+   a rise; at a busy hour two are never improbable enough.
 4. A rise whose centre is close to a warning of the last `cooldown_hours` (open, declared
    or dismissed) refreshes that warning instead of raising a new one; one that matches an
    active known problem raises nothing (it has been declared already).
@@ -48,7 +52,7 @@ from incidents.matching import matching_problems
 from incidents.models import EarlyWarning
 
 from .gaps import _refined, cluster_vectors, default_distance_threshold, embed_texts, normalise
-from .models import CallOutcome, SearchEvent
+from .models import CallOutcome, ContactRequest, SearchEvent
 
 logger = logging.getLogger("kb.early_warning")
 
@@ -85,6 +89,25 @@ class Params:
     history_days: int = HISTORY_DAYS
     cooldown_hours: float = 6.0
     similarity: float | None = None  # None: CENTROID_SIMILARITY of the model
+    cluster_distance: float | None = None  # None: WINDOW_CLUSTER_DISTANCE of the model
+    # The pair rule: a count of two is enough (instead of `min_count`) when the two are
+    # different people with near-identical wording (cosine at least `pair_similarity` between
+    # their requests). It is the same Poisson test on the same windows, so the correction over
+    # windows is unchanged; the Poisson test alone decides whether two are improbable (at
+    # night, for a quiet topic; never for a busy one). None: off. 0 (chosen): any two
+    # requests of the topic (both within `similarity` of its centre); 0.95 raised the same
+    # outages on the tuning seeds, later for some (docs/reports.md, "Early warning").
+    pair_similarity: float | None = 0.0
+
+    @property
+    def least_count(self):
+        """The fewest requests in a window that can be a rise."""
+        return min(self.min_count, 2) if self.pair_similarity is not None else self.min_count
+
+    def distance(self, model_id):
+        if self.cluster_distance is not None:
+            return self.cluster_distance
+        return WINDOW_CLUSTER_DISTANCE.get(model_id, default_distance_threshold(model_id))
 
     @property
     def window_minutes(self):
@@ -164,20 +187,16 @@ class Stream:
         self._slot_hours = {}
         self._labels = {}
 
-    def window_labels(self, distinct, weights, model_id):
-        """The window's distinct texts grouped by meaning (the gap report's clustering).
-        Cached on the stream: a replay asks again for an unchanged window (a quiet minute)."""
+    def window_labels(self, distinct, weights, distance):
+        """The window's distinct texts grouped by meaning (the gap report's clustering at
+        `distance`). Cached on the stream: a replay asks again for an unchanged window."""
         if len(distinct) == 1:
             return np.zeros(1, "int64")
-        cache_key = (model_id, distinct.tobytes(), weights.tobytes())
+        cache_key = (distance, distinct.tobytes(), weights.tobytes())
         labels = self._labels.get(cache_key)
         if labels is None:
             labels = cluster_vectors(
-                self.vectors[distinct],
-                weights=weights,
-                distance_threshold=WINDOW_CLUSTER_DISTANCE.get(
-                    model_id, default_distance_threshold(model_id)
-                ),
+                self.vectors[distinct], weights=weights, distance_threshold=distance
             )
             if len(self._labels) > 50000:
                 self._labels.clear()
@@ -223,12 +242,12 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     outcome = Outcome()
     window = datetime.timedelta(minutes=params.window_minutes)
     w_lo, w_hi = stream.span(now - window, now + datetime.timedelta(microseconds=1))
-    if w_hi - w_lo < params.min_count:
+    if w_hi - w_lo < params.least_count:
         return outcome
     cutoff = params.cutoff(model_id)
     window_rows = stream.rows[w_lo:w_hi]
     distinct, weights = np.unique(window_rows, return_counts=True)
-    labels = stream.window_labels(distinct, weights, model_id)
+    labels = stream.window_labels(distinct, weights, params.distance(model_id))
     # Seeds: every group of two or more requests, largest first (refined below).
     sizes = {c: int(weights[labels == c].sum()) for c in set(labels.tolist())}
     clusters = sorted((c for c, n in sizes.items() if n >= 2), key=lambda c: (-sizes[c], c))
@@ -267,7 +286,7 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
             continue  # two groups of one topic: one rise
         close = text_vectors @ centroid >= cutoff
         close_rows = set(texts[close & in_window].tolist())
-        seen, matched = set(), []
+        seen, matched, matched_rows = set(), [], []
         for index, row in enumerate(window_rows.tolist()):
             if row not in close_rows:
                 continue
@@ -277,7 +296,8 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
             if item.actor:
                 seen.add(item.actor)
             matched.append(item)
-        if len(matched) < params.min_count:
+            matched_rows.append(row)
+        if len(matched) < params.least_count:
             continue
         topic_history = int(counts[close & ~in_window].sum())
         # The topic's expected requests per hour at this hour: its rate over the history times
@@ -289,7 +309,7 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         rate = params.min_rate * (factor if params.seasonal_floor else 1.0)
         if history_hours > 0 and topic_history:
             rate = max(rate, topic_history / history_hours * factor)
-        test = _test(matched, rate, now, params)
+        test = _test(stream, matched, matched_rows, rate, now, params)
         if test is None:
             continue
         minutes, observed, expected, p_value = test
@@ -306,16 +326,30 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     return outcome
 
 
-def _test(matched, rate, now, params):
+def _near_identical(stream, rows, params):
+    """Two of the requests (rows of the stream's vectors) are worded nearly the same."""
+    if len(rows) < 2:
+        return False
+    vectors = stream.vectors[rows]
+    similar = vectors @ vectors.T
+    np.fill_diagonal(similar, -1.0)
+    return float(similar.max()) >= params.pair_similarity
+
+
+def _test(stream, matched, matched_rows, rate, now, params):
     """The window (minutes, observed, expected, p) where the topic's count is least likely
     at `rate` an hour, among the windows where it is a rise; None when it is a rise in none.
-    Each window is tested at alpha / len(windows), so the family stays at alpha."""
+    Each window is tested at alpha / len(windows), so the family stays at alpha. A count
+    below `min_count` is tested only for a near-identical pair (the pair rule)."""
     best = None
     alpha = params.alpha / len(params.windows)
     for minutes in sorted(params.windows):
         since = now - datetime.timedelta(minutes=minutes)
-        observed = sum(1 for item in matched if item.at >= since)
-        if observed < params.min_count:
+        rows = [row for item, row in zip(matched, matched_rows, strict=True) if item.at >= since]
+        observed = len(rows)
+        if observed < params.least_count:
+            continue
+        if observed < params.min_count and not _near_identical(stream, rows, params):
             continue
         expected = rate * minutes / 60
         if observed < params.min_ratio * expected:
@@ -402,7 +436,30 @@ def collect_unresolved(since, until):
         # per wording, since each of their searches may be another caller's.
         actor = f"u{user_id}|{key}" if user_id else f"s{session_key}" if session_key else ""
         items.append(Item(key, query, locale, at, actor))
+    items += _still_need_help(since, until)
     return [item for item in items if item.key]
+
+
+def _still_need_help(since, until):
+    """'Still need help?' contacts of [since, until) after a search that did find an article
+    (that article did not solve it): unresolved too, worded as the visitor's last search
+    (stored redacted; the message itself is personal and never used), counted as the same
+    person as that visitor's other searches. Contacts after an unanswered search add
+    nothing: that search is counted already."""
+    items = []
+    contacts = ContactRequest.objects.filter(created_at__gte=since, created_at__lt=until)
+    for contact in contacts.prefetch_related("searches"):
+        trail = sorted(contact.searches.all(), key=lambda event: event.created_at)
+        if not trail or trail[-1].no_good_match:
+            continue
+        last = trail[-1]
+        actor = f"u{last.user_id}|{normalise(last.query)}" if last.user_id else ""
+        if last.session_key:
+            actor = f"s{last.session_key}"
+        items.append(
+            Item(normalise(last.query), last.query, last.locale, contact.created_at, actor)
+        )
+    return items
 
 
 def _oldest_event():
@@ -461,7 +518,7 @@ def run_early_warning(now=None, params=PARAMS, encoder=None):
     now = now or timezone.now()
     window_start = now - datetime.timedelta(minutes=params.window_minutes)
     recent = collect_unresolved(window_start, now + datetime.timedelta(microseconds=1))
-    if len(recent) < params.min_count:
+    if len(recent) < params.least_count:
         return {"window": len(recent), "raised": 0, "refreshed": 0}
     encoder = encoder or get_encoder(comparison_model_id())
     history_start = now - datetime.timedelta(days=params.history_days)

@@ -15,7 +15,8 @@ from articles.roles import KNOWLEDGE_MANAGERS, SECOND_LINE
 from incidents import early_warnings
 from incidents.models import EarlyWarning, KnownProblem
 from insights.early_warning import run_early_warning
-from insights.models import CallOutcome, SearchEvent
+from insights.events import record_contact_request
+from insights.models import CallOutcome, ContactRequest, SearchEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.model]
 
@@ -180,6 +181,78 @@ def test_one_visitor_rephrasing_a_problem_is_one_person_not_a_rise(background, n
     assert EarlyWarning.objects.count() == 1
 
 
+def _weekday_at(hour):
+    """A past weekday at `hour`:00 local time (at least a day ago)."""
+    day = timezone.localtime(timezone.now()) - datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= datetime.timedelta(days=1)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def office_hours():
+    """Two weeks of office traffic before the chosen days: the steady topic six an hour from
+    8 to 18 h, other questions now and then, the phone topic twice a week at 10:40; nothing
+    at night."""
+    last = _weekday_at(0)
+    rows = []
+    for day in range(1, 15):
+        date = last - datetime.timedelta(days=day)
+        for hour in range(8, 18):
+            start = date + datetime.timedelta(hours=hour)
+            for i in range(6):
+                locale, text = STEADY[(hour + i) % 3]
+                rows.append((start + datetime.timedelta(minutes=10 * i + 3), locale, text))
+            if hour % 4 == 0:
+                rows.append((start + datetime.timedelta(minutes=30), *OTHER[(day + hour) % 4]))
+        if day % 3 == 0:
+            rows.append((date + datetime.timedelta(hours=10, minutes=40), *OUTAGE[day % 6]))
+    _log(rows)
+    return rows
+
+
+def _two_people(rise, text):
+    """Two visitors asking the same thing (one in lower case) 2 and 6 minutes after `rise`."""
+    _log(
+        [
+            (rise + datetime.timedelta(minutes=2), "en", text),
+            (rise + datetime.timedelta(minutes=6), "en", text.lower()),
+        ]
+    )
+
+
+def test_two_people_with_one_problem_at_night_are_raised_within_ten_minutes(office_hours):
+    """At 3 a.m. a topic is expected about never: two people with the same words in a few
+    minutes are already improbable (the pair rule). Replayed minute by minute: one warning,
+    once the second person has asked, within 10 minutes of the rise."""
+    rise = _weekday_at(3)
+    _two_people(rise, "No dial tone on the office phone")
+    raised = _minute_by_minute(rise, 12)
+    assert len(raised) == 1 and 6 <= raised[0] <= 10, raised
+    warning = EarlyWarning.objects.get()
+    assert warning.observed == 2 and warning.expected < 0.05
+    assert warning.topic.lower() == "no dial tone on the office phone"
+
+
+def test_two_people_with_one_problem_in_office_hours_are_normal_traffic(office_hours):
+    """The same two people at 10 a.m. on a weekday, when such questions come in anyway:
+    nothing is raised (two are not improbable then)."""
+    rise = _weekday_at(10)
+    _two_people(rise, "No dial tone on the office phone")
+    assert _minute_by_minute(rise, 12) == []
+
+
+def test_two_different_questions_at_night_raise_nothing(office_hours):
+    rise = _weekday_at(3)
+    _log(
+        [
+            (rise + datetime.timedelta(minutes=2), *OUTAGE[0]),
+            (rise + datetime.timedelta(minutes=6), *OTHER[0]),
+        ]
+    )
+    assert _minute_by_minute(rise, 12) == []
+
+
 def test_the_email_goes_to_second_line_and_managers_only(
     background, now, users, django_capture_on_commit_callbacks
 ):
@@ -220,6 +293,50 @@ def test_calls_without_an_article_count_like_searches(background, now, users):
         )
     run_early_warning()
     assert EarlyWarning.objects.get().observed >= 6
+
+
+def test_still_need_help_after_an_unhelpful_article_counts_like_an_unanswered_search(
+    background, now
+):
+    """Visitors whose searches found an article (a good match) but who then asked for help
+    are unresolved too: six of them about the phone outage raise one warning, worded as
+    their searches, never as their messages (personal); one visitor's two contacts count
+    once. The same searches without the contacts raise nothing."""
+    for n in range(6):
+        at = now - datetime.timedelta(minutes=2 + n)
+        locale, text = OUTAGE[n]
+        event = SearchEvent.objects.create(
+            channel=SearchEvent.CHANNEL_PUBLIC,
+            locale=locale,
+            query=text,
+            session_key=f"helped-{n}",
+            no_good_match=False,
+        )
+        SearchEvent.objects.filter(pk=event.pk).update(created_at=at)
+    run_early_warning(now=now)
+    assert not EarlyWarning.objects.exists()
+    for n in range(6):
+        at = now - datetime.timedelta(minutes=1 + n)
+        for _repeat in range(2 if n == 0 else 1):
+            contact = record_contact_request(
+                locale=OUTAGE[n][0],
+                name="Jan Peeters",
+                email="jan.peeters@example.invalid",
+                phone="",
+                message="Bel mij terug op 0470 12 34 56 aub",
+                article=None,
+                session_key=f"helped-{n}",
+                now=now,
+            )
+            ContactRequest.objects.filter(pk=contact.pk).update(created_at=at)
+    run_early_warning(now=now)
+    warning = EarlyWarning.objects.get()
+    # Five of the six wordings are close to the topic's centre (e5 puts the Dutch "vaste
+    # telefoon ..." below 0.92); the visitor who sent two contacts is one of them, once.
+    assert warning.observed == 5, (warning.observed, warning.examples)
+    assert "no dial tone on the office phone" in warning.examples
+    assert set(warning.examples) <= {text for _l, text in OUTAGE}
+    assert not any("0470" in example or "Jan" in example for example in warning.examples)
 
 
 # --- the admin ---------------------------------------------------------------------------------
