@@ -9,6 +9,7 @@ import warnings
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from articles.models import SolutionArticlePage
 
@@ -95,6 +96,22 @@ def users(db):
         name: User.objects.get(username=name)
         for name in ("operator", "secondline", "manager", "admin")
     }
+
+
+@pytest.fixture
+def manager(users):
+    """A test client logged in as the demo knowledge manager."""
+    client = Client()
+    client.force_login(users["manager"])
+    return client
+
+
+@pytest.fixture
+def operator(users):
+    """A test client logged in as the demo operator."""
+    client = Client()
+    client.force_login(users["operator"])
+    return client
 
 
 @pytest.fixture
@@ -189,6 +206,23 @@ def login_browser(browser_page, live_server):
 def screenshot(page, name):
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
+
+
+def watch_wagtail_edit_tracking(page):
+    """Record on each page load when Wagtail starts watching the editor form for edits.
+
+    Wagtail takes the form's "unchanged" snapshot 2 s after its page loads; text typed before
+    that snapshot counts as the starting state and is never autosaved. A person does not type
+    a title within 2 s; a test must wait (`wait_until_wagtail_tracks_edits`) before typing."""
+    page.add_init_script(
+        "window.kbWatchingEdits = false;"
+        "document.addEventListener('w-unsaved:watch-edits', () => {"
+        " window.kbWatchingEdits = true; });"
+    )
+
+
+def wait_until_wagtail_tracks_edits(page):
+    page.wait_for_function("window.kbWatchingEdits === true", timeout=30_000)
 
 
 def wait_for_editor_idle(page):

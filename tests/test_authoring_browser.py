@@ -6,7 +6,13 @@ import pytest
 from wagtail.models import WorkflowState
 
 from articles.models import CategoryPage, SolutionArticlePage
-from tests.conftest import screenshot, wait_for_editor_idle, wait_for_message
+from tests.conftest import (
+    screenshot,
+    wait_for_editor_idle,
+    wait_for_message,
+    wait_until_wagtail_tracks_edits,
+    watch_wagtail_edit_tracking,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +24,7 @@ def test_editor_sees_similar_articles_and_confirms_a_duplicate_before_review(
     nl_version = article("demo-printer-offline", "nl")
     parent = CategoryPage.objects.get(pk=existing.get_parent().pk)
     page = login_browser(users["secondline"])
+    watch_wagtail_edit_tracking(page)
     page.goto(f"/admin/pages/add/articles/solutionarticlepage/{parent.pk}/")
 
     # The new article starts from the content standard: one step to fill in.
@@ -27,6 +34,7 @@ def test_editor_sees_similar_articles_and_confirms_a_duplicate_before_review(
         >= 1
     )
 
+    wait_until_wagtail_tracks_edits(page)
     page.locator("#id_title").fill("")
     page.locator("#id_title").type("Printer shows offline", delay=10)
     page.locator("#id_issue").type("\n".join(existing.issue_phrasings[:3]), delay=5)

@@ -7,7 +7,12 @@ import pytest
 from django.utils import timezone
 
 from articles.models import ArticleFlag, CategoryPage, SolutionArticlePage
-from tests.conftest import screenshot, wait_for_editor_idle
+from tests.conftest import (
+    screenshot,
+    wait_for_editor_idle,
+    wait_until_wagtail_tracks_edits,
+    watch_wagtail_edit_tracking,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
@@ -20,10 +25,7 @@ def _start_article(page, parent):
     page.wait_for_selector("#kb-similar")
     page.wait_for_selector("#w-autosave-indicator", state="attached")
     page.wait_for_load_state("networkidle")  # Wagtail's controllers are connected
-    # Wagtail takes the form's "unchanged" snapshot 2 s after the page starts watching for
-    # edits; text typed before that snapshot counts as the starting state and is never
-    # autosaved. A person does not type a title and an issue within 2 s; the test waits.
-    page.wait_for_function("window.kbWatchingEdits === true", timeout=30_000)
+    wait_until_wagtail_tracks_edits(page)
     page.locator("#id_title").fill("")
     page.locator("#id_title").type(TITLE, delay=10)
     page.locator("#id_issue").type(ISSUE, delay=5)
@@ -50,11 +52,7 @@ def test_an_abandoned_autosave_neither_pauses_autosave_nor_looks_like_a_duplicat
 ):
     parent = CategoryPage.objects.get(slug="network-vpn-wifi", locale__language_code="en")
     page = login_browser(users["secondline"])
-    page.add_init_script(
-        "window.kbWatchingEdits = false;"
-        "document.addEventListener('w-unsaved:watch-edits', () => {"
-        " window.kbWatchingEdits = true; });"
-    )
+    watch_wagtail_edit_tracking(page)
     page.on("dialog", lambda dialog: dialog.accept())  # "leave this page?" is answered yes
     abandoned = _start_article(page, parent)  # then the editor leaves the page
 
