@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from articles.models import SolutionArticlePage  # noqa: E402
-from embeddings.encoder import model_for_language  # noqa: E402
+from embeddings.encoder import comparison_model_id, model_for_language  # noqa: E402
 from search import service  # noqa: E402
 from search.evaluation import auroc, read_gold  # noqa: E402
 
@@ -231,7 +231,7 @@ def main():
     # Session 6: the full-text query cannot match an article that has no version in the
     # question's language; give such articles 0, half or all of the best full-text score,
     # chosen jointly with the dense weight (ties within 0.2 MRR go to the larger credit: the
-    # issue asks that a Dutch question reach an English-only article, then as above).
+    # issue asks that a Dutch question reach an English-only article; then the best weight).
     print(
         "\ndense weight x full-text credit for articles without a version in the question's "
         "language (KB_LEXICAL_NO_VERSION_CREDIT), tune halves, MRR pooled per group "
@@ -241,6 +241,20 @@ def main():
         if lang in CREDIT:
             continue
         group_langs = [lg for lg in locales if group(lg) == group(lang)]
+        if not set(group_langs) & content_languages:
+            # No article is in German: every one would get the credit, full text would be a
+            # constant and the weight meaningless; such languages keep the choice above.
+            for lg in group_langs:
+                CREDIT[lg] = 0.0
+            print(f"  {'+'.join(group_langs)}: no content in the language, credit 0")
+            continue
+        if model_for_language(lang) != comparison_model_id():
+            # MiniLM (English) does not reach Dutch or French articles by meaning either:
+            # lifting their full-text score for English questions has nothing to protect.
+            for lg in group_langs:
+                CREDIT[lg] = 0.0
+            print(f"  {'+'.join(group_langs)}: a model that does not cross languages, credit 0")
+            continue
         members = [(f, lg) for f, lg in names if lg in group_langs]
         joint = {}
         for credit in CREDITS:
@@ -254,7 +268,10 @@ def main():
                 )
         top = max(joint.values())
         near = [cw for cw, m in joint.items() if m >= top - 0.2]
-        credit, w = min(near, key=lambda cw: (-cw[0], abs(cw[1] - 0.7)))
+        # On the fine grid near 1 a 0.2 plateau spans 0.96-0.99, and "nearest 0.7" would
+        # mean "the most full text", not a neutral pick: within the credit, the best weight.
+        credit = max(cw[0] for cw in near)
+        w = max(WEIGHTS, key=lambda x: joint[(credit, x)])
         for credit_row in CREDITS:
             best_w = max(WEIGHTS, key=lambda x: joint[(credit_row, x)])
             print(

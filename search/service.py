@@ -39,10 +39,11 @@ DEFAULTS = {
     # query only matches stray shared words there, so dense only (German -> English test
     # half Hit@1 72.8 against 51.6 at 0.9). French dense only too since session 5 (chosen
     # per model on the tune halves: an English-only article never matches French words).
-    # nl/fr 0.985 since session 6: e5's cosines for one query spread over a few hundredths,
-    # so a 1.5 % full-text share breaks its near-ties between the caller's-language articles
-    # (chosen on the nl+fr tune halves on a grid fine near 1; German, without content of its
-    # own, keeps dense only: bench/tune_search.py, docs/search-quality.md).
+    # nl/fr 0.98 since session 6: e5's cosines for one query spread over a few hundredths,
+    # so a 2 % full-text share breaks its near-ties between the caller's-language articles
+    # (chosen on the nl+fr tune halves on a grid fine near 1, jointly with
+    # KB_LEXICAL_NO_VERSION_CREDIT; German, without content of its own, keeps dense only:
+    # bench/tune_search.py, docs/search-quality.md).
     "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.98, "fr": 0.98, "default": 1.0},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
