@@ -9,8 +9,10 @@ replays search.service.rank over a grid of parameters.
 
 Halves: a gold file whose lines carry "split" (the demo gold: committed tune/test halves,
 stratified by language and answerability) uses them; any other file is split by line
-number (even lines tune, odd lines test). Weights are chosen per query language on the
-tune halves (MRR@10 pooled over the queries of the files in that language); the no-good-match threshold
+number (even lines tune, odd lines test). Dense weights are chosen on the tune halves, MRR@10
+pooled over the queries of one group: the languages one embedding model serves, split by
+whether the site has content in them (nl + fr together; German, which has no articles of
+its own, apart); `--per-language` chooses per language. The no-good-match threshold
 per (model, language) on the demo tune half (best balanced accuracy). Everything printed
 under "test half" is out-of-sample; "tune half" figures are in-sample.
 
@@ -28,11 +30,17 @@ import numpy as np  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from articles.models import SolutionArticlePage  # noqa: E402
-from embeddings.encoder import model_for_language  # noqa: E402
+from embeddings.encoder import comparison_model_id, model_for_language  # noqa: E402
 from search import service  # noqa: E402
 from search.evaluation import auroc, read_gold  # noqa: E402
 
-WEIGHTS = [round(float(w), 2) for w in np.arange(0.0, 1.01, 0.1)]
+# Coarse steps, and fine ones near 1: e5's raw cosines for one query spread over a few
+# hundredths (0.85-0.90 for the top candidates), so the full-text share that can reorder its
+# top articles without drowning them is 0.5-5 %, which a 0.1 grid never tries (session 6).
+WEIGHTS = sorted(
+    {round(float(w), 2) for w in np.arange(0.0, 1.01, 0.1)}
+    | {0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995}
+)
 
 
 def collect(path, user, channel):
@@ -101,9 +109,11 @@ NORM = {"value": "raw"}  # the dense normalisation the chosen settings use (--de
 
 
 OTHER = {}  # query language -> full-text share of other-language articles (chosen below)
+CREDIT = {}  # query language -> KB_LEXICAL_NO_VERSION_CREDIT (chosen below)
+CREDITS = (0.0, 0.5, 1.0)
 
 
-def params(weight, factor=1.0, norm=None, top=None, other=None, lang=None):
+def params(weight, factor=1.0, norm=None, top=None, other=None, lang=None, credit=None):
     return service.RankingParams(
         weight,
         1 - weight,
@@ -112,6 +122,7 @@ def params(weight, factor=1.0, norm=None, top=None, other=None, lang=None):
         dense_norm=norm or NORM["value"],
         top_chunks_share=top,
         lexical_other_factor=OTHER.get(lang, 1.0) if other is None else other,
+        no_version_credit=CREDIT.get(lang, 0.0) if credit is None else credit,
     )
 
 
@@ -142,11 +153,18 @@ def main():
         # Per model by default: the multilingual model's languages (nl, fr and any other,
         # here German) share one weight, so the cross-language queries (German -> English)
         # weigh in, and 16-query language halves do not decide alone.
-        return lang if args.per_language else model_for_language(lang)
+        # Since session 6 also split by whether the site has content in the language: a
+        # German question only meets stray shared words in the full-text index, while a
+        # Dutch or French one meets its own language's articles, so the two want different
+        # full-text shares (dense only for German; a small share for nl/fr).
+        if args.per_language:
+            return lang
+        return (model_for_language(lang), lang in content_languages)
 
+    from django.conf import settings
+
+    content_languages = {code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES}
     if args.no_stems:
-        from django.conf import settings
-
         settings.KB_LEXICAL_STEMS = False
     user = get_user_model().objects.filter(is_superuser=True).first()
     ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
@@ -174,7 +192,7 @@ def main():
                 m = score(subsets.get((f, lang, "tune"), []), ext, params(w, norm=norm))
                 table[(norm, f, lang, w)] = m
                 cells.append(f"{m['mrr']:9.1f} / {m['hit1']:5.1f}")
-            print(f"{w:7.1f} " + " ".join(f"{c:>20}" for c in cells))
+            print(f"{w:7.3f} " + " ".join(f"{c:>20}" for c in cells))
         chosen, pooled = {}, {}
         for lang in locales:
             members = [(f, lg) for f, lg in names if group(lg) == group(lang)]
@@ -199,7 +217,7 @@ def main():
         for lang in locales:
             print(
                 f"  {norm:>6} {lang} ({model_for_language(lang)}): "
-                f"{chosen_by_norm[norm][lang]:.1f} (MRR {pooled_by_norm[norm][lang]:.1f})"
+                f"{chosen_by_norm[norm][lang]:.3f} (MRR {pooled_by_norm[norm][lang]:.1f})"
             )
     # Which normalisation the settings below use: --dense-norm (the production setting by
     # default). On the tune halves minmax looks better for nl and fr (16-17 queries each) but
@@ -210,10 +228,65 @@ def main():
     chosen = chosen_by_norm[NORM["value"]]
     print(f"  used below (--dense-norm): {NORM['value']}")
 
+    # Session 6: the full-text query cannot match an article that has no version in the
+    # question's language; give such articles 0, half or all of the best full-text score,
+    # chosen jointly with the dense weight (ties within 0.2 MRR go to the larger credit: the
+    # issue asks that a Dutch question reach an English-only article; then the best weight).
+    print(
+        "\ndense weight x full-text credit for articles without a version in the question's "
+        "language (KB_LEXICAL_NO_VERSION_CREDIT), tune halves, MRR pooled per group "
+        "(best weight for each credit):"
+    )
+    for lang in locales:
+        if lang in CREDIT:
+            continue
+        group_langs = [lg for lg in locales if group(lg) == group(lang)]
+        if not set(group_langs) & content_languages:
+            # No article is in German: every one would get the credit, full text would be a
+            # constant and the weight meaningless; such languages keep the choice above.
+            for lg in group_langs:
+                CREDIT[lg] = 0.0
+            print(f"  {'+'.join(group_langs)}: no content in the language, credit 0")
+            continue
+        if model_for_language(lang) != comparison_model_id():
+            # MiniLM (English) does not reach Dutch or French articles by meaning either:
+            # lifting their full-text score for English questions has nothing to protect.
+            for lg in group_langs:
+                CREDIT[lg] = 0.0
+            print(f"  {'+'.join(group_langs)}: a model that does not cross languages, credit 0")
+            continue
+        members = [(f, lg) for f, lg in names if lg in group_langs]
+        joint = {}
+        for credit in CREDITS:
+            for w in WEIGHTS:
+                ms = [
+                    score(subsets.get((f, lg, "tune"), []), ext, params(w, credit=credit))
+                    for f, lg in members
+                ]
+                joint[(credit, w)] = np.average(
+                    [m["mrr"] for m in ms], weights=[m["n"] for m in ms]
+                )
+        top = max(joint.values())
+        near = [cw for cw, m in joint.items() if m >= top - 0.2]
+        # On the fine grid near 1 a 0.2 plateau spans 0.96-0.99, and "nearest 0.7" would
+        # mean "the most full text", not a neutral pick: within the credit, the best weight.
+        credit = max(cw[0] for cw in near)
+        w = max(WEIGHTS, key=lambda x: joint[(credit, x)])
+        for credit_row in CREDITS:
+            best_w = max(WEIGHTS, key=lambda x: joint[(credit_row, x)])
+            print(
+                f"  {'+'.join(group_langs)} credit {credit_row:.1f}: best dense weight "
+                f"{best_w:.3f} (MRR {joint[(credit_row, best_w)]:.1f}); at 1.0: "
+                f"{joint[(credit_row, 1.0)]:.1f}"
+            )
+        print(f"  -> {'+'.join(group_langs)}: dense weight {w:.3f}, credit {credit:.1f}")
+        for lg in group_langs:
+            CREDIT[lg], chosen[lg] = credit, w
+
     print("\nfallback factor (other-language versions), chosen weights, tune halves, MRR:")
     for factor in (0.8, 0.9, 1.0):
         cells = [
-            f"{f}[{lang}] {score(subsets.get((f, lang, 'tune'), []), ext, params(chosen[lang], factor))['mrr']:.1f}"
+            f"{f}[{lang}] {score(subsets.get((f, lang, 'tune'), []), ext, params(chosen[lang], factor, lang=lang))['mrr']:.1f}"
             for f, lang in names
         ]
         print(f"  {factor:.1f}: " + ", ".join(cells))
@@ -227,7 +300,9 @@ def main():
         pooled = {}
         for other in (0.0, 0.5, 1.0):
             ms = [
-                score(subsets.get((f, lg, "tune"), []), ext, params(chosen[lg], other=other))
+                score(
+                    subsets.get((f, lg, "tune"), []), ext, params(chosen[lg], other=other, lang=lg)
+                )
                 for f, lg in members
             ]
             pooled[other] = np.average([m["mrr"] for m in ms], weights=[m["n"] for m in ms])
@@ -321,6 +396,7 @@ def main():
     print(f"  KB_FUSION_DENSE_NORM = {NORM['value']!r}")
     print(f"  KB_FUSION_DENSE_WEIGHT = {chosen}")
     print(f"  KB_LEXICAL_OTHER_LANGUAGE_FACTOR = {OTHER}")
+    print(f"  KB_LEXICAL_NO_VERSION_CREDIT = {CREDIT}")
     by_model = extra
     for lang, t in thresholds.items():
         by_model.setdefault(model_for_language(lang), {})[lang] = t

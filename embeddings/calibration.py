@@ -14,8 +14,9 @@ from django.conf import settings
 NO_GOOD_MATCH_THRESHOLDS = {
     "all-MiniLM-L6-v2": {"en": 0.455, "nl": 0.63, "fr": 0.645, "default": 0.6},
     # Re-tuned in session 5 (chunk vectors mix e5's two roles; confidence is the blended
-    # best-3 score); "default" (a language without gold data) follows French.
-    "multilingual-e5-small-q4": {"en": 0.885, "nl": 0.885, "fr": 0.88, "default": 0.88},
+    # best-3 score) and session 6 (fr 0.88 -> 0.875: with the 2 % full-text share another
+    # article can come first); "default" (a language without gold data) follows French.
+    "multilingual-e5-small-q4": {"en": 0.885, "nl": 0.885, "fr": 0.875, "default": 0.875},
 }
 FALLBACK_THRESHOLD = 0.5
 

@@ -39,7 +39,12 @@ DEFAULTS = {
     # query only matches stray shared words there, so dense only (German -> English test
     # half Hit@1 72.8 against 51.6 at 0.9). French dense only too since session 5 (chosen
     # per model on the tune halves: an English-only article never matches French words).
-    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 1.0, "fr": 1.0, "default": 1.0},
+    # nl/fr 0.98 since session 6: e5's cosines for one query spread over a few hundredths,
+    # so a 2 % full-text share breaks its near-ties between the caller's-language articles
+    # (chosen on the nl+fr tune halves on a grid fine near 1, jointly with
+    # KB_LEXICAL_NO_VERSION_CREDIT; German, without content of its own, keeps dense only:
+    # bench/tune_search.py, docs/search-quality.md).
+    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.98, "fr": 0.98, "default": 1.0},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
@@ -53,6 +58,12 @@ DEFAULTS = {
     # per query language (shared words such as product names still match across languages,
     # but mostly it is noise: bench/tune_search.py chooses it on the tune halves).
     "KB_LEXICAL_OTHER_LANGUAGE_FACTOR": {"default": 1.0},
+    # Full text cannot judge an article that has no version in the question's language (a
+    # Dutch question's words never match an English-only article): such an article gets
+    # this share of the best full-text score instead of 0, so a word shared with some Dutch
+    # article about something else does not push the English-only answer down (session 6,
+    # chosen with the dense weight on the nl+fr tune halves by bench/tune_search.py).
+    "KB_LEXICAL_NO_VERSION_CREDIT": {"nl": 1.0, "fr": 1.0, "default": 0.0},
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
     "KB_LEARNED_CHUNK_WEIGHT": 1.0,
@@ -210,6 +221,9 @@ class RankingParams:
     lexical_other_factor: float = 1.0  # full-text share kept by other-language articles
     learned_votes: int | None = None  # None: KB_LEARNED_VOTES
     learned_vote_weight: float | None = None  # None: KB_LEARNED_VOTE_WEIGHT
+    # Share of the best full-text score given to articles without a version in the
+    # question's language (KB_LEXICAL_NO_VERSION_CREDIT).
+    no_version_credit: float = 0.0
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -224,6 +238,9 @@ class RankingParams:
         other = _setting("KB_LEXICAL_OTHER_LANGUAGE_FACTOR")
         if isinstance(other, dict):
             other = other.get(locale, other.get("default", 1.0))
+        credit = _setting("KB_LEXICAL_NO_VERSION_CREDIT")
+        if isinstance(credit, dict):
+            credit = credit.get(locale, credit.get("default", 0.0))
         return cls(
             dense,
             1.0 - dense,
@@ -231,6 +248,7 @@ class RankingParams:
             factor,
             dense_norm=_setting("KB_FUSION_DENSE_NORM"),
             lexical_other_factor=float(other),
+            no_version_credit=float(credit or 0.0),
         )
 
 
@@ -253,6 +271,9 @@ class Candidates:
     top_chunks_share: float = 0.0  # KB_DENSE_TOP_CHUNKS_SHARE of the query's model
     # page id -> its learned cosines among the dense candidates, best first (the votes)
     learned_scores: dict = field(default_factory=dict)
+    # Translation keys of the candidates that have a version in the caller's language the
+    # caller may see (None: not looked up, as when no full-text query ran).
+    own_version_keys: frozenset | None = None
 
     def dense(self, page_id, learned_weight=None, top_chunks_share=0.0):
         """The article's dense score: its best own chunk (blended with the mean of its best
@@ -317,6 +338,11 @@ def normalise_dense(
 def rank(candidates, params):
     """[(page id, score, is_fallback)] best first, one entry per article (translation key)."""
     lexical = normalise_lexical(candidates.lexical_by_page, params.lexical_norm)
+    if params.no_version_credit > 0.0 and lexical and candidates.own_version_keys is not None:
+        credit = params.no_version_credit * max(lexical.values())
+        for page_id, (key, _locale_id) in candidates.visible.items():
+            if key not in candidates.own_version_keys:
+                lexical[page_id] = max(lexical.get(page_id, 0.0), credit)
     dense = normalise_dense(
         candidates,
         params.learned_weight,
@@ -449,18 +475,29 @@ def gather(
             "pk", "translation_key", "locale_id"
         )
     }
+    caller_locale_id = _locale_ids().get(locale)
+    own_version_keys = None
+    if lexical_by_page and visible:
+        # One query: which candidates' articles the caller can read in their own language.
+        own_version_keys = frozenset(
+            articles.filter(
+                translation_key__in={key for key, _ in visible.values()},
+                locale_id=caller_locale_id,
+            ).values_list("translation_key", flat=True)
+        )
     return Candidates(
         {p: s for p, s in dense_by_page.items() if p in visible},
         best_chunk,
         {p: s for p, s in lexical_by_page.items() if p in visible},
         visible,
-        _locale_ids().get(locale),
+        caller_locale_id,
         model_id,
         {p: s for p, s in learned_by_page.items() if p in visible},
         _setting("KB_LEARNED_CHUNK_WEIGHT"),
         {p: s for p, s in top_chunks.items() if p in visible},
         top_chunks_share(model_id),
         {p: s for p, s in learned_scores.items() if p in visible},
+        own_version_keys,
     )
 
 

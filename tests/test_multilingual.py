@@ -148,6 +148,26 @@ def test_the_customers_own_language_version_is_shown_when_it_exists():
     assert hit.locale == "fr" and not hit.fallback
 
 
+@pytest.mark.parametrize(
+    "query, external_id",
+    [
+        ("elke maandag kan ik weer niet aanmelden, account op slot", "demo-account-locked"),
+        ("ik wil niet meer dat ze automatisch van mijn rekening halen", "demo-sepa-mandate"),
+    ],
+)
+def test_dutch_words_that_name_the_problem_break_the_multilingual_models_near_ties(
+    settings, query, external_id
+):
+    # e5's cosines for one question lie within a few hundredths of each other ("password
+    # reset" and "account locked" both ~0.89 here); a small full-text share (session 6) lets
+    # the words the caller used ("account op slot", "automatisch") decide between them.
+    hit, response = top_external_id(query, "nl")
+    assert hit.page.external_id == external_id, [h.page.external_id for h in response.hits]
+    settings.KB_FUSION_DENSE_WEIGHT = {"en": 0.9, "nl": 1.0, "fr": 1.0, "default": 1.0}
+    dense_only, _ = top_external_id(query, "nl")
+    assert dense_only.page.external_id != external_id
+
+
 def test_the_public_json_api_flags_an_unanswerable_dutch_question():
     client = Client()
     answered = client.get(
