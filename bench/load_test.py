@@ -214,15 +214,17 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    locust_cpu = own_cpu() - before[1]  # the editor (and py-spy) not reaped yet: locust alone
+    spy_cpu = 0.0
     if spy is not None:
         spy.wait(timeout=120)
-    locust_cpu = own_cpu() - before[1]  # the editor is not reaped yet: locust alone
+        spy_cpu = own_cpu() - before[1] - locust_cpu
     published = publisher.communicate(timeout=300)[0].strip()
-    editor_cpu = own_cpu() - before[1] - locust_cpu - editor_start_cpu
+    editor_cpu = own_cpu() - before[1] - locust_cpu - spy_cpu - editor_start_cpu
     published += f", backlog drained in {drain():.0f} s after the step"
     wall = time.perf_counter() - before[3]
     server_cpu = tree_cpu(server_pid) - before[2]
-    ours = locust_cpu + editor_cpu + server_cpu
+    ours = locust_cpu + editor_cpu + server_cpu + spy_cpu
     others = max(0.0, busy_cpu() - before[0] - ours)
     rows = {}
     with open(f"{prefix}_stats.csv") as fh:
@@ -236,7 +238,9 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
     cpu = (
         f"CPU-s over {wall:.0f} s: this run {ours:.0f} (gunicorn {server_cpu:.0f} = "
         f"{server_cpu * 1000 / max(1, served):.0f} ms per request of {served}, locust "
-        f"{locust_cpu:.0f}, editor {editor_cpu:.0f}), other processes {others:.0f} "
+        f"{locust_cpu:.0f}, editor {editor_cpu:.0f}"
+        + (f", py-spy {spy_cpu:.0f}" if spy is not None else "")
+        + f"), other processes {others:.0f} "
         f"(of {wall * (os.cpu_count() or 1):.0f}); load average {os.getloadavg()[0]:.1f}"
     )
     return rows, failures, published, cpu

@@ -8,7 +8,10 @@ serving requests count here (a stack through gunicorn's `handle_request`); the s
 those samples spent in each stage below is printed, the deepest matching stage winning
 (a stage inside another is not counted twice), then the functions where the time was
 spent (the innermost Python frame) across all request samples. Idle workers waiting for a
-connection and the replica's follower thread are counted apart.
+connection and the replica's follower thread are counted apart. At 50 samples a second,
+samples / 50 are thread-seconds: a request thread's seconds include time it was runnable
+but waiting for a core (py-spy counts it as active), so on a busy machine they exceed the
+request's CPU time.
 """
 
 import sys
@@ -42,7 +45,7 @@ def stage_of(frames):
     return found
 
 
-def summarise(path, top=15):
+def summarise(path, top=15, rate=50):
     path = Path(path)
     if not path.exists():
         return f"(no profile at {path}: py-spy could not attach?)"
@@ -68,8 +71,10 @@ def summarise(path, top=15):
     if not total:
         return "(no request samples)"
     out = [
-        f"worker wall time (py-spy, idle included): {total} samples serving requests, "
-        f"{idle} waiting for a connection, {follower} in the replica follower, {other} other",
+        f"worker wall time (py-spy, idle included): {total / rate:.0f} thread-s serving "
+        f"requests, {idle / rate:.0f} in gunicorn outside a request (the master, workers "
+        f"waiting for a connection), {follower / rate:.0f} in the replica follower, "
+        f"{other / rate:.0f} other",
         f"{'stage (deepest wins)':44} {'share':>6}",
     ]
     for label, count in stages.most_common():
