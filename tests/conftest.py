@@ -9,6 +9,7 @@ import warnings
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from articles.models import SolutionArticlePage
 
@@ -95,6 +96,22 @@ def users(db):
         name: User.objects.get(username=name)
         for name in ("operator", "secondline", "manager", "admin")
     }
+
+
+@pytest.fixture
+def manager(users):
+    """A test client logged in as the demo knowledge manager."""
+    client = Client()
+    client.force_login(users["manager"])
+    return client
+
+
+@pytest.fixture
+def operator(users):
+    """A test client logged in as the demo operator."""
+    client = Client()
+    client.force_login(users["operator"])
+    return client
 
 
 @pytest.fixture

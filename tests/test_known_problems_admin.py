@@ -23,20 +23,6 @@ DECLARE_LINK = re.compile(r'href="([^"]+)"[^>]*data-action="declare"')
 
 
 @pytest.fixture
-def manager(users):
-    client = Client()
-    client.force_login(users["manager"])
-    return client
-
-
-@pytest.fixture
-def operator(users):
-    client = Client()
-    client.force_login(users["operator"])
-    return client
-
-
-@pytest.fixture
 def e301():
     return KnownProblem.objects.get(title_en__startswith="TV decoder error E-301")
 

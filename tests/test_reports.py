@@ -90,20 +90,6 @@ def pct(part, whole):
 # -- making events through the real endpoints -------------------------------------------
 
 
-@pytest.fixture
-def manager(users):
-    client = Client()
-    client.force_login(users["manager"])
-    return client
-
-
-@pytest.fixture
-def operator(users):
-    client = Client()
-    client.force_login(users["operator"])
-    return client
-
-
 def operator_search(client, q, locale="en"):
     return client.get("/api/v1/search/", {"q": q, "locale": locale, "source": "console"}).json()
 
