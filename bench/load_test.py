@@ -3,6 +3,7 @@ the earlier test's 12 queries (the peer) in the same run.
 
     python bench/load_test.py [--seconds 75] [--peer-seconds 30] [--operators 50]
                               [--customers 10] [--publish-every 3] [--workers N]
+                              [--profile]
 
 Runs against a copy of var/db.sqlite3 and var/vector_index (after `make demo`), so the dev
 database is untouched. The user mix is stated in bench/locustfile.py: 50 logged-in
@@ -11,6 +12,11 @@ the public search and an article page, and one editor (a separate process) publi
 article revision every --publish-every seconds during both steps, so searches race
 against re-embedding, index writes and every worker's catch-up. Every response body is
 checked (a wrong one is an error). Only 127.0.0.1 is used; every step stops by itself.
+
+With --profile, py-spy samples every gunicorn worker during the honest step (wall time: idle
+and waiting threads included, 50 samples/s, not pausing the workers) and the report adds
+where a worker's request time went (bench/wall_profile.py); the raw stacks stay in
+var/load-profile.txt.
 """
 
 import argparse
@@ -151,6 +157,29 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
         raise SystemExit("the editor process did not start")
     drain()
     prefix = work / name
+    spy = None
+    if args.profile and pool_kind == "honest":
+        spy = subprocess.Popen(
+            [
+                str(Path(PY).with_name("py-spy")),
+                "record",
+                "--pid",
+                str(server_pid),
+                "--subprocesses",
+                "--idle",
+                "--nonblocking",
+                "--rate",
+                "50",
+                "--format",
+                "raw",
+                "--duration",
+                str(seconds),
+                "-o",
+                str(ROOT / "var" / "load-profile.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     before = (busy_cpu(), own_cpu(), tree_cpu(server_pid), time.perf_counter())
     editor_start_cpu = tree_cpu(publisher.pid)  # its start-up, counted when it is reaped
     publisher.stdin.write("go\n")
@@ -185,13 +214,17 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    locust_cpu = own_cpu() - before[1]  # the editor is not reaped yet: locust alone
+    locust_cpu = own_cpu() - before[1]  # the editor (and py-spy) not reaped yet: locust alone
+    spy_cpu = 0.0
+    if spy is not None:
+        spy.wait(timeout=120)
+        spy_cpu = own_cpu() - before[1] - locust_cpu
     published = publisher.communicate(timeout=300)[0].strip()
-    editor_cpu = own_cpu() - before[1] - locust_cpu - editor_start_cpu
+    editor_cpu = own_cpu() - before[1] - locust_cpu - spy_cpu - editor_start_cpu
     published += f", backlog drained in {drain():.0f} s after the step"
     wall = time.perf_counter() - before[3]
     server_cpu = tree_cpu(server_pid) - before[2]
-    ours = locust_cpu + editor_cpu + server_cpu
+    ours = locust_cpu + editor_cpu + server_cpu + spy_cpu
     others = max(0.0, busy_cpu() - before[0] - ours)
     rows = {}
     with open(f"{prefix}_stats.csv") as fh:
@@ -205,7 +238,9 @@ def run_step(name, pool_kind, seconds, args, env, work, server_pid):
     cpu = (
         f"CPU-s over {wall:.0f} s: this run {ours:.0f} (gunicorn {server_cpu:.0f} = "
         f"{server_cpu * 1000 / max(1, served):.0f} ms per request of {served}, locust "
-        f"{locust_cpu:.0f}, editor {editor_cpu:.0f}), other processes {others:.0f} "
+        f"{locust_cpu:.0f}, editor {editor_cpu:.0f}"
+        + (f", py-spy {spy_cpu:.0f}" if spy is not None else "")
+        + f"), other processes {others:.0f} "
         f"(of {wall * (os.cpu_count() or 1):.0f}); load average {os.getloadavg()[0]:.1f}"
     )
     return rows, failures, published, cpu
@@ -236,6 +271,7 @@ def main():
         help="seconds between one operator's questions (default 1 3: a stress pace)",
     )
     parser.add_argument("--workers", type=int, default=0, help="default: gunicorn.conf.py's")
+    parser.add_argument("--profile", action="store_true", help="py-spy on the workers")
     args = parser.parse_args()
     work = copy_database("kb-load-")  # sets DATABASE_URL, KB_VECTOR_INDEX_DIR, KB_VAR_DIR
     if (ROOT / "var" / "vector_index").exists():
@@ -330,6 +366,10 @@ def main():
         f"goal (issue 17): 0 errors and operator search p95 <= {GOAL_P95_MS} ms with the honest pool: "
         f"{errors} errors, p95 {p95:.0f} ms -> {'met' if errors == 0 and p95 <= GOAL_P95_MS else 'NOT met'}"
     )
+    if args.profile:
+        from wall_profile import summarise
+
+        print(summarise(ROOT / "var" / "load-profile.txt"))
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -2,7 +2,10 @@
 
 - KB_LOAD_OPERATORS operators (default 50), logged in (a session made before the run, so
   50 password hashes do not load the start), each typing a question from the pool while
-  the customer talks: the half-typed text, then the whole question, 1-3 s apart. The pool
+  the customer talks: the half-typed text, then the whole question, 1-3 s apart. Each
+  operator's first question comes at a random moment within one wait (operators' calls do
+  not all start in the same second; before, all 50 asked at once when the step started, and
+  at 10-30 s between questions that burst was a quarter of a 75 s step's searches). The pool
   (bench/query_pool.py, KB_LOAD_POOL=honest) is walked without repeats across all operators;
   KB_LOAD_POOL=old replays the earlier test's 12 English queries (the peer: cache hits).
 - KB_LOAD_CUSTOMERS customers (default 10): the public search API with a pool question in
@@ -21,6 +24,7 @@ import os
 import random
 import threading
 
+import gevent
 from locust import HttpUser, between, task
 from query_pool import OLD_POOL, build_pool
 
@@ -86,6 +90,7 @@ class Operator(HttpUser):
 
     def on_start(self):
         self.client.cookies.set("sessionid", SESSION)
+        gevent.sleep(self.wait_time())  # spread the first questions over one wait
 
     @task
     def search_while_typing(self):
@@ -98,6 +103,9 @@ class Operator(HttpUser):
 class Customer(HttpUser):
     fixed_count = int(os.environ.get("KB_LOAD_CUSTOMERS", 10))
     wait_time = between(2, 5)
+
+    def on_start(self):
+        gevent.sleep(self.wait_time())
 
     @task(2)
     def public_search(self):

@@ -1,13 +1,15 @@
 """CPU-seconds per operator search request, load-independent, and where they go.
 
-    .venv/bin/python bench/request_cpu.py [--questions 150] [--publish-every 0] [--profile]
+    .venv/bin/python bench/request_cpu.py [--questions 150] [--public-every 4]
+                                          [--publish-every 0] [--profile]
 
 In one process, on a copy of var/db.sqlite3 (migrated; settings kbsite.settings.bench: DEBUG
 off), warmed as a gunicorn worker is (search/warmup.py), a logged-in operator sends the load
 test's requests through Django's test client: for each of the first --questions questions of
 the honest pool (bench/query_pool.py, nl/fr/en), the half-typed text, then the whole question,
 to GET /api/v1/search/?limit=8 (the same view, middleware, serializer and search log as over
-HTTP, without the socket). The CPU time of the whole process (every thread: torch, FAISS,
+HTTP, without the socket); after every --public-every operator requests, a customer asks the
+same question on the public search API (the load test mixes both; 0: operators only). The CPU time of the whole process (every thread: torch, FAISS,
 the replica follower) is read around each request, so other processes on the machine do not
 inflate it; wall-clock p50/p95 are printed too, with the load average. The peer, in the
 same run: the earlier load test's 12 queries, whose query vectors are cached after a first
@@ -91,6 +93,12 @@ def time_stages():
 
     for module, attr, label in STAGES:
         wrap(importlib.import_module(module), attr, label)
+    # Encoding the active known problems' texts (a matrix rebuilt when they change).
+    wrap(
+        importlib.import_module("incidents.matching")._ProblemMatrix,
+        "refresh",
+        "known problems: encoding the problems",
+    )
     from embeddings.encoder import encoders
 
     for encoder in encoders():
@@ -102,6 +110,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=150)
     parser.add_argument("--publish-every", type=float, default=0.0)
+    parser.add_argument("--public-every", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
@@ -122,6 +131,11 @@ def main():
             requests.append(
                 (question["locale"], "/api/v1/search/?" + urllib.parse.urlencode(params))
             )
+            if args.public_every and len(requests) % (args.public_every + 1) == args.public_every:
+                params = {"q": q, "locale": question["locale"]}
+                requests.append(
+                    ("public", "/api/v1/public/search/?" + urllib.parse.urlencode(params))
+                )
 
     publisher = None
     if args.publish_every:
@@ -186,10 +200,13 @@ def main():
     )
     print(f"worker thread settings after warm-up: {thread_settings()}")
     print(
-        f"{len(requests)} requests ({len(pool)} questions, half-typed + whole), {errors} errors, "
+        f"{len(requests)} requests ({len(pool)} questions, half-typed + whole; public: a "
+        f"customer's search after every {args.public_every} operator requests), {errors} errors, "
         f"publishing every {args.publish_every:g} s"
         if args.publish_every
-        else f"{len(requests)} requests ({len(pool)} questions, half-typed + whole), {errors} errors, no publishing"
+        else f"{len(requests)} requests ({len(pool)} questions, half-typed + whole; public: a "
+        f"customer's search after every {args.public_every} operator requests), {errors} errors, "
+        "no publishing"
     )
     print(
         f"CPU ms per request: mean {total_cpu * 1000 / len(requests):.1f}, "

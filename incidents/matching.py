@@ -1,8 +1,11 @@
 """Which active known problems a question is about: by meaning, by error code, by service.
 
 There are only a handful of active problems at any time, so their texts are embedded into a
-small in-memory matrix (rebuilt when a problem is added, edited or resolved) and compared
-with the query vector directly; no FAISS index. Each language's title and title + customer
+small in-memory matrix per model (rebuilt when a problem is added, edited or resolved) and
+compared with the query vector directly; no FAISS index. The search APIs pass the model
+that served the search, whose query vector is then already in the process's query cache:
+the question is not encoded a second time (before: every nl/fr request also went through
+all-MiniLM-L6-v2, ~21 ms of CPU, bench/request_cpu.py). Each model has its own threshold. Each language's title and title + customer
 text are separate rows, and a problem scores its best row, so a Dutch question meets the
 Dutch text. An error code in the question ("E-301") that also appears in a problem's texts
 matches on its own: codes carry little meaning for the encoder but are exact for people.
@@ -17,15 +20,23 @@ from django.conf import settings
 
 from articles.models import Service
 from embeddings import vectors as embedding_vectors
-from embeddings.encoder import get_encoder, model_for_language, query_threads
+from embeddings.encoder import get_encoder, model_for_language, model_ids, query_threads
 
 from .models import LANGUAGES, KnownProblem
 from .texts import status_label
 
-# bench/known_problem_threshold.py: at 0.6, 6 of 17 outage questions without their error code
-# are missed and 7 of 227 other questions match some demo problem (in-sample: the
-# questions there are the ones the threshold was chosen on).
+# Per model (bench/known_problem_threshold.py: outage questions without their error code
+# against the demo gold and gap questions). all-MiniLM-L6-v2: 0.6, chosen in-sample (6 of 17
+# missed, 7 of 227 false); the split there also picks 0.6 on its tune half (test half: 4 of
+# 8 missed, 5 of 113 false). multilingual-e5-small-q4 (nl, fr, every other language): its
+# cosines sit higher (unrelated questions 0.77-0.94), 0.88 chosen on the tune half; test
+# half: 4 of 8 missed, 5 of 113 false, as MiniLM's.
 DEFAULT_THRESHOLD = 0.6
+THRESHOLD_E5 = 0.88
+DEFAULT_THRESHOLDS = {
+    "all-MiniLM-L6-v2": DEFAULT_THRESHOLD,
+    "multilingual-e5-small-q4": THRESHOLD_E5,
+}
 ERROR_CODE = re.compile(r"\b([A-Z]{1,4})[- ]?(\d{2,5})\b", re.IGNORECASE)
 
 
@@ -36,15 +47,24 @@ class Match:
     matched_by: str  # "meaning", "code" or "service"
 
 
-def threshold():
-    return getattr(settings, "KB_KNOWN_PROBLEM_THRESHOLD", DEFAULT_THRESHOLD)
+def threshold(model_id=None):
+    """The cosine a problem's best row must reach, for the model that compares: the
+    KB_KNOWN_PROBLEM_THRESHOLD setting (a number for every model, or {model id: number,
+    "default": number}), else the measured default of that model."""
+    model_id = model_id or matching_encoder().model_id
+    value = getattr(settings, "KB_KNOWN_PROBLEM_THRESHOLD", None)
+    if isinstance(value, dict):
+        value = value.get(model_id, value.get("default"))
+    if value is None:
+        value = DEFAULT_THRESHOLDS.get(model_id, DEFAULT_THRESHOLD)
+    return float(value)
 
 
-def matching_encoder():
-    """The model the threshold was measured with: KB_KNOWN_PROBLEM_MODEL, by default the one
-    serving English (all-MiniLM-L6-v2). Every language's text and every query go through it,
-    so one threshold applies; a model with another similarity scale needs its own threshold."""
-    model_id = getattr(settings, "KB_KNOWN_PROBLEM_MODEL", "") or model_for_language("en")
+def matching_encoder(model_id=None):
+    """The model that compares a question with the problems: the one that served the search
+    (its query vector is cached), else KB_KNOWN_PROBLEM_MODEL, else the one serving English."""
+    if model_id not in model_ids():
+        model_id = getattr(settings, "KB_KNOWN_PROBLEM_MODEL", "") or model_for_language("en")
     return get_encoder(model_id)
 
 
@@ -109,13 +129,19 @@ class _ProblemMatrix:
         return best
 
 
-_matrix = _ProblemMatrix()
+_matrices = {}  # model id -> _ProblemMatrix
+_matrices_lock = threading.Lock()
+
+
+def _matrix_for(model_id):
+    with _matrices_lock:
+        return _matrices.setdefault(model_id, _ProblemMatrix())
 
 
 def forget():
     """Drop the cached vectors (tests, or after the embedding model changed)."""
-    global _matrix
-    _matrix = _ProblemMatrix()
+    with _matrices_lock:
+        _matrices.clear()
 
 
 def _in_postcode(problem, postcode):
@@ -129,28 +155,33 @@ def _in_postcode(problem, postcode):
     return any(low <= number <= high for low, high in ranges)
 
 
-def matching_problems(query, *, channel="public", service=None, postcode=None, limit=3):
+def matching_problems(
+    query, *, channel="public", service=None, postcode=None, limit=3, model_id=None
+):
     """Active known problems the (cleaned) query is about, best first, that the channel may see.
 
     `channel` "operator" sees internal problems too; `service` (a slug, any language) adds
-    every active problem affecting that service."""
-    problems = list(
-        KnownProblem.objects.active()
-        .visible_to(channel)
-        .prefetch_related("services")
-        .order_by("pk")
-    )
+    every active problem affecting that service. `model_id`: the model that served the
+    search (its cached query vector is reused); by default KB_KNOWN_PROBLEM_MODEL or the
+    English one."""
+    # The matrix holds every active problem, whatever the channel: built per channel, public
+    # and operator searches took turns re-encoding it (load test, py-spy: with e5 passages
+    # that was 46 % of the workers' request time); what the channel may see is applied here.
+    active = list(KnownProblem.objects.active().prefetch_related("services").order_by("pk"))
+    visible = set(KnownProblem.objects.active().visible_to(channel).values_list("pk", flat=True))
+    problems = [p for p in active if p.pk in visible]
     if not problems:
         return []
-    encoder = matching_encoder()
-    _matrix.refresh(problems, encoder)
-    scores = _matrix.scores(encoder, query)
+    encoder = matching_encoder(model_id)
+    matrix = _matrix_for(encoder.model_id)
+    matrix.refresh(active, encoder)
+    scores = matrix.scores(encoder, query)
     codes = error_codes(query)
-    cutoff = threshold()
+    cutoff = threshold(encoder.model_id)
     found = []
     for problem in problems:
         score = scores.get(problem.pk, 0.0)
-        if codes and codes & _matrix.codes.get(problem.pk, set()):
+        if codes and codes & matrix.codes.get(problem.pk, set()):
             found.append(Match(problem, max(score, 1.0), "code"))
         elif score >= cutoff:
             found.append(Match(problem, score, "meaning"))
@@ -200,9 +231,14 @@ def services_in_language(problem, language):
     return sorted(result, key=lambda s: s.name)
 
 
-def known_problems_for_search(query, *, channel, language, service=None, postcode=None):
-    """`known_problems` of a search response: list of dicts, best match first."""
+def known_problems_for_search(
+    query, *, channel, language, service=None, postcode=None, model_id=None
+):
+    """`known_problems` of a search response: list of dicts, best match first. `model_id`:
+    the model that served the search, so its cached query vector is reused."""
     return [
         problem_summary(m.problem, language, m.score, m.matched_by)
-        for m in matching_problems(query, channel=channel, service=service, postcode=postcode)
+        for m in matching_problems(
+            query, channel=channel, service=service, postcode=postcode, model_id=model_id
+        )
     ]

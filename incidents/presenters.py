@@ -19,6 +19,10 @@ def problem_view(problem, language):
     }
 
 
-def public_matches(query, language):
-    """Problems a customer's question matches on the self-service search page."""
-    return [problem_view(m.problem, language) for m in matching_problems(query, channel="public")]
+def public_matches(query, language, model_id=None):
+    """Problems a customer's question matches on the self-service search page (`model_id`:
+    the model that served the search, whose cached query vector is reused)."""
+    return [
+        problem_view(m.problem, language)
+        for m in matching_problems(query, channel="public", model_id=model_id)
+    ]

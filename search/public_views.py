@@ -106,7 +106,7 @@ def search_page(request):
                 query_vector=service.cached_query_vector(response.query),
             )
             context.update(
-                known_problems=public_matches(response.query, locale),
+                known_problems=public_matches(response.query, locale, response.model_id),
                 search_id=search_id,
                 no_good_match=response.no_good_match,
                 results=[

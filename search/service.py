@@ -134,6 +134,7 @@ class SearchResponse:
     took_ms: float = 0.0
     mode: str = "hybrid"
     question_language: str = ""
+    model_id: str = ""  # the embedding model that encoded the query (its vector is cached)
 
 
 _SERVICE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,255}")
@@ -582,7 +583,12 @@ def search(
             )
         )
     response = SearchResponse(
-        query=query, locale=locale, hits=hits, mode=mode, question_language=language
+        query=query,
+        locale=locale,
+        hits=hits,
+        mode=mode,
+        question_language=language,
+        model_id=candidates.model_id,
     )
     response.confidence = confidence_of(candidates, ranked)
     response.no_good_match = response.confidence < threshold

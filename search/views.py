@@ -61,7 +61,7 @@ def public_search_api(request):
             return error(str(customer_message(exc)))
     data = response_to_dict(response, request)
     data["known_problems"] = known_problems_for_search(
-        response.query, channel="public", language=response.locale
+        response.query, channel="public", language=response.locale, model_id=response.model_id
     )
     data["search_id"] = events.log_search(
         response,
@@ -98,6 +98,7 @@ def operator_search_api(request):
         channel="operator",
         language=response.locale,
         service=request.GET.get("service") or None,
+        model_id=response.model_id,
     )
     channel = (
         SearchEvent.CHANNEL_OPERATOR
@@ -139,7 +140,7 @@ def integration_suggestions_api(request):
         return error(str(exc))
     data = response_to_dict(response, request, include_internal_details=True)
     data["known_problems"] = known_problems_for_search(
-        response.query, channel="operator", language=response.locale
+        response.query, channel="operator", language=response.locale, model_id=response.model_id
     )
     return JsonResponse(data)
 

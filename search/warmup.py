@@ -16,6 +16,7 @@ from django.db import connections
 from django.urls import get_resolver
 
 from embeddings import replica
+from embeddings.encoder import model_ids
 from embeddings.vectors import clear_query_cache
 from incidents.matching import matching_problems
 
@@ -62,7 +63,8 @@ def warm_up():
     # first use, and the first request would import every view module through the URLconf
     # (bench/first_search.py, busy machine: first search 1.1-3.8 s without these two, 0.3-0.7 s
     # with them).
-    matching_problems(WARM_QUERIES["en"], channel="operator")
+    for model_id in model_ids():  # the search APIs match with the model that served them
+        matching_problems(WARM_QUERIES["en"], channel="operator", model_id=model_id)
     get_resolver().url_patterns  # noqa: B018 (loads the URLconf and the views)
     # The warm-up queries must not sit in the query cache as if someone had asked them.
     clear_query_cache()

@@ -152,3 +152,43 @@ def test_a_dutch_question_while_the_console_says_english_is_searched_in_dutch(lo
     assert first_title(page) == battery.title
     assert "Question in NL" in page.locator("#status").inner_text()
     screenshot(page, "console-dutch-question-english-console-desktop")
+
+
+def test_typing_on_a_slow_server_sends_one_search_at_a_time_and_ends_on_the_whole_question(
+    login_browser, users, slow_search
+):
+    page = login_browser(users["operator"])
+    page.goto("/operator/")
+    page.evaluate(
+        """() => {
+      window.searchesInFlight = 0; window.mostInFlight = 0; window.searchesSent = [];
+      const realFetch = window.fetch;
+      window.fetch = async (url, options) => {
+        const isSearch = String(url).startsWith('/api/v1/search/');
+        if (isSearch) {
+          window.searchesSent.push(new URL(url, location.href).searchParams.get('q'));
+          window.mostInFlight = Math.max(window.mostInFlight, ++window.searchesInFlight);
+        }
+        try { return await realFetch(url, options); }
+        finally { if (isSearch) window.searchesInFlight--; }
+      };
+    }"""
+    )
+    # A slow server: the first search waits while the operator types on, a word at a time.
+    for text in [
+        "sim",
+        "sim card",
+        "sim card blocked",
+        "sim card blocked puk",
+        "sim card blocked puk code",
+    ]:
+        page.locator("#q").fill(text)
+        page.wait_for_timeout(250)  # longer than the console's pause before it searches
+    slow_search.set()
+    page.wait_for_function("() => window.searchesSent.at(-1) === 'sim card blocked puk code'")
+    page.wait_for_function("() => window.searchesInFlight === 0")
+    page.wait_for_selector("#results:not([aria-busy]) .hit")
+    assert page.evaluate("window.mostInFlight") == 1
+    # The texts typed while the first search ran were never asked: the newest one went next.
+    assert page.evaluate("window.searchesSent") == ["sim", "sim card blocked puk code"]
+    assert "PUK" in first_title(page) or "SIM" in first_title(page)

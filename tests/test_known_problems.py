@@ -89,6 +89,37 @@ def test_outage_described_without_the_code_matches_by_meaning(client, e301):
 
 
 @pytest.mark.model
+@pytest.mark.parametrize(
+    "locale,question",
+    [
+        ("nl", "alle tv-zenders zijn zwart op de decoder"),
+        ("fr", "toutes les chaînes télé sont noires sur le décodeur"),
+    ],
+)
+def test_dutch_and_french_outage_without_the_code_match_by_meaning_on_both_apis(
+    client, users, e301, locale, question
+):
+    # Compared in the space of the model that served the search (multilingual e5 for nl/fr),
+    # with that model's own threshold.
+    public = client.get("/api/v1/public/search/", {"q": question, "locale": locale}).json()
+    assert [(p["id"], p["matched_by"]) for p in public["known_problems"]] == [(e301.pk, "meaning")]
+    client.force_login(users["operator"])
+    operator = client.get("/api/v1/search/", {"q": question, "locale": locale}).json()
+    assert e301.pk in [p["id"] for p in operator["known_problems"]]
+    assert operator["known_problems"][0]["title"] == e301.title_in(locale)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "locale,question",
+    [("nl", "mijn printer staat offline"), ("fr", "mon imprimante est hors ligne")],
+)
+def test_unrelated_dutch_or_french_question_carries_no_known_problem(client, locale, question):
+    data = client.get("/api/v1/public/search/", {"q": question, "locale": locale}).json()
+    assert data["known_problems"] == []
+
+
+@pytest.mark.model
 def test_unrelated_question_carries_no_known_problem(client):
     data = client.get(
         "/api/v1/public/search/", {"q": "my printer says it is offline", "locale": "en"}

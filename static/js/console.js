@@ -9,6 +9,10 @@
   let lastNoArticle = null;
   // The question + filters the listed results answer (null while none), and the search in flight.
   let shownKey = null, pending = null;
+  // The search request on the wire. One at a time per console: while it runs, typing only
+  // moves the box on, and when it answers just the newest text is sent (the texts typed in
+  // between are never asked), so a fast typist on a slow server does not queue requests.
+  let inFlight = null;
   let openKey = null;  // translation key of the article on the card (same article, any language)
 
   function el(tag, attrs, ...children) {
@@ -40,9 +44,18 @@
       if (text.length < 2) { render([], false, null, keepCard); status.textContent = ""; return true; }
       let data;
       results.setAttribute("aria-busy", "true");
+      while (inFlight) {
+        await inFlight.catch(() => {});
+        if (seq !== requestSeq) return false;  // newer text came while waiting: not sent
+      }
       try {
-        const resp = await fetch("/api/v1/search/?" + params({ q: text, limit: 8 }), { credentials: "same-origin" });
-        data = await resp.json();
+        const request = fetch("/api/v1/search/?" + params({ q: text, limit: 8 }), { credentials: "same-origin" })
+          .then(async (resp) => ({ resp, data: await resp.json() }));
+        inFlight = request;
+        request.finally(() => { if (inFlight === request) inFlight = null; }).catch(() => {});
+        const answer = await request;
+        const resp = answer.resp;
+        data = answer.data;
         if (seq !== requestSeq) return false;
         if (!resp.ok) { status.textContent = data.error || resp.statusText; render([], false, null, keepCard); return false; }
       } catch (err) {
