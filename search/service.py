@@ -71,6 +71,16 @@ DEFAULTS = {
     # of its best TOP_CHUNKS chunks', per model (bench/model_choice.py, tune halves: e5's
     # single best chunk is noisy across languages; MiniLM neutral, so left at 0).
     "KB_DENSE_TOP_CHUNKS_SHARE": {"multilingual-e5-small-q4": 0.5, "default": 0.0},
+    # "best": an article ranks by its best-matching language version, and the caller's
+    # language version is the one shown; "own" (before session 7): by the score of the
+    # version shown, the caller's whenever it matched at all, so a Dutch question typed
+    # while the console says English ranked each article by its English version's weaker
+    # cross-language match (tune halves, console in English: nl Hit@1 58.8 -> 82.4, fr
+    # 56.2 -> 75.0 with the full-text side in the question's language; unchanged when the
+    # console's language is the question's: bench/xling_variants.py). Per model: MiniLM
+    # does not compare across languages (its cosine against a Dutch version is noise), so
+    # English keeps "own".
+    "KB_ARTICLE_SCORE_VERSION": {"multilingual-e5-small-q4": "best", "default": "own"},
     # Learned phrasings vote (kNN style): an article's dense score for ranking gains this
     # weight times the mean of its 2nd..Kth best learned cosines (K = KB_LEARNED_VOTES), so
     # several customer wordings near the query count for more than one. Ranking only: the
@@ -225,6 +235,10 @@ class RankingParams:
     # Share of the best full-text score given to articles without a version in the
     # question's language (KB_LEXICAL_NO_VERSION_CREDIT).
     no_version_credit: float = 0.0
+    # "own": an article ranks by the score of the version shown (the caller's language when
+    # it matched); "best": by its best-matching version; None: KB_ARTICLE_SCORE_VERSION
+    # of the query's model.
+    version_score: str | None = None
 
     @classmethod
     def for_mode(cls, mode, locale="en"):
@@ -272,7 +286,7 @@ class Candidates:
     top_chunks_share: float = 0.0  # KB_DENSE_TOP_CHUNKS_SHARE of the query's model
     # page id -> its learned cosines among the dense candidates, best first (the votes)
     learned_scores: dict = field(default_factory=dict)
-    # Translation keys of the candidates that have a version in the caller's language the
+    # Translation keys of the candidates that have a version in the question's language the
     # caller may see (None: not looked up, as when no full-text query ran).
     own_version_keys: frozenset | None = None
 
@@ -352,7 +366,7 @@ def rank(candidates, params):
         params.learned_votes,
         params.learned_vote_weight,
     )
-    by_article = {}
+    by_article, best_version = {}, {}
     for page_id, (key, locale_id) in candidates.visible.items():
         is_fallback = locale_id != candidates.caller_locale_id
         lexical_score = lexical.get(page_id, 0.0)
@@ -363,6 +377,7 @@ def rank(candidates, params):
         )
         if is_fallback:
             score *= params.fallback_factor
+        best_version[key] = max(best_version.get(key, score), score)
         current = by_article.get(key)
         # The caller's language version of an article wins whenever it matched at all.
         if (
@@ -371,6 +386,11 @@ def rank(candidates, params):
             or (current[2] == is_fallback and score > current[1])
         ):
             by_article[key] = (page_id, score, is_fallback)
+    if (params.version_score or version_score(candidates.model_id)) == "best":
+        # The article ranks by its best-matching version; the caller's version is shown.
+        by_article = {
+            key: (pid, best_version[key], fb) for key, (pid, _s, fb) in by_article.items()
+        }
     return sorted(by_article.values(), key=lambda item: item[1], reverse=True)
 
 
@@ -425,10 +445,22 @@ def _articles_for(user, channel, service):
 
 
 def gather(
-    query, *, user=None, channel="public", locale="en", service=None, mode="hybrid", model_id=None
+    query,
+    *,
+    user=None,
+    channel="public",
+    locale="en",
+    service=None,
+    mode="hybrid",
+    model_id=None,
+    language=None,
 ):
     """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller
-    may see. `model_id` overrides the model that serves the language (calibration)."""
+    may see. `locale`: the caller's language (the version to show); `language`: the one the
+    question is written in (default `locale`), which the full-text query's stop words and
+    stems and the articles its words can match (KB_LEXICAL_NO_VERSION_CREDIT) follow.
+    `model_id` overrides the model that serves the language (calibration)."""
+    language = language or locale
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
     dense_by_page, best_chunk, learned_by_page, own_scores, learned_scores = {}, {}, {}, {}, {}
@@ -463,7 +495,7 @@ def gather(
     lexical_by_page = {}
     if mode in ("hybrid", "lexical"):
         lexical_by_page = lexical_candidates(
-            query, lexical_scope, _setting("KB_LEXICAL_CANDIDATES"), locale
+            query, lexical_scope, _setting("KB_LEXICAL_CANDIDATES"), language
         )
     for page_id, scores in learned_scores.items():
         scores.sort(reverse=True)
@@ -479,11 +511,13 @@ def gather(
     caller_locale_id = _locale_ids().get(locale)
     own_version_keys = None
     if lexical_by_page and visible:
-        # One query: which candidates' articles the caller can read in their own language.
+        # One query: which candidates' articles exist in the question's language, the only
+        # ones its words can match (a Dutch question typed while the console says English
+        # still cannot match an English-only article's words).
         own_version_keys = frozenset(
             articles.filter(
                 translation_key__in={key for key, _ in visible.values()},
-                locale_id=caller_locale_id,
+                locale_id=_locale_ids().get(language),
             ).values_list("translation_key", flat=True)
         )
     return Candidates(
@@ -500,6 +534,14 @@ def gather(
         {p: s for p, s in learned_scores.items() if p in visible},
         own_version_keys,
     )
+
+
+def version_score(model_id):
+    """KB_ARTICLE_SCORE_VERSION for a model ({model id: "best" | "own", "default": ...})."""
+    value = _setting("KB_ARTICLE_SCORE_VERSION")
+    if isinstance(value, dict):
+        value = value.get(model_id, value.get("default", "own"))
+    return value
 
 
 def top_chunks_share(model_id):
@@ -541,6 +583,7 @@ def search(
         service=service,
         mode=mode,
         model_id=model_for_language(language or locale),
+        language=language or locale,
     )
     ranked = rank(candidates, RankingParams.for_mode(mode, language or locale))[:limit]
     # Everything the cards show (services, escalation team, locale) in three queries, not

@@ -2,6 +2,7 @@
 article), and word stems so that "imprimer" also finds "imprimante"."""
 
 import functools
+import unicodedata
 
 import Stemmer  # PyStemmer: the Snowball stemmers, as used by Lucene, PostgreSQL and bm25s
 
@@ -28,15 +29,34 @@ STOPWORDS = {
         son sa ses notre nos votre vos ce c cet cette ces ça cela y en est suis es sont était étaient être ai as a
         avons avez ont avait avoir fait faire peux peut pouvons pouvez peuvent dois doit veux veut ne n pas plus
         jamais rien au aux dans sur sous avec sans pour par chez entre vers depuis pendant avant après très trop
-        aussi encore déjà bonjour merci svp stp bien""".split()
+        aussi encore déjà bonjour merci svp stp bien à là été même""".split()
     ),
 }
 
 
+def fold(word):
+    """Lower case without accents: "Déjà" -> "deja". Callers often type French and Dutch
+    without them; the full-text index ignores them too (SQLite FTS5's default tokenizer)."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_FOLDED = {locale: {fold(w) for w in words} for locale, words in STOPWORDS.items()}
+
+
+def _is_stop(term, locale):
+    word = term.lower()
+    if word in STOPWORDS.get(locale, ()) or word in STOPWORDS["en"]:
+        return True
+    # Typed without accents ("ca", "deja", "apres"): compare with the stop words' folded
+    # forms. A word typed with accents is taken as written ("thé" is not "the").
+    return fold(word) == word and (word in _FOLDED.get(locale, ()) or word in _FOLDED["en"])
+
+
 def content_terms(terms, locale):
-    """Drop stop words of the query's language (and English); keep everything if nothing is left."""
-    stop = STOPWORDS.get(locale, set()) | STOPWORDS["en"]
-    kept = [t for t in terms if t.lower() not in stop]
+    """Drop stop words of the query's language (and English), also when typed without
+    accents; keep everything if nothing is left."""
+    kept = [t for t in terms if not _is_stop(t, locale)]
     return kept or terms
 
 

@@ -101,6 +101,19 @@ def test_other_forms_of_a_word_find_the_article(query, locale, expected, setting
     assert expected not in found()
 
 
+def test_french_function_words_typed_without_accents_are_not_searched():
+    # Callers type French without accents: "ca", "deja", "apres" are the stop words "ça",
+    # "déjà", "après"; "à" is one too (the index folds it to "a", a word in every article).
+    assert service.lexical_terms("ca ne marche deja plus apres la mise a jour", "fr") == [
+        "marche",
+        "mise",
+        "jour",
+    ]
+    assert service.lexical_terms("je n'arrive plus à imprimer", "fr") == ["arrive", "imprimer"]
+    # A word typed with its accents is taken as written: "thé" (tea) is not "the".
+    assert "thé" in service.lexical_terms("du thé renversé sur le clavier", "fr")
+
+
 @pytest.mark.parametrize("query", [q for q, _ in QUERIES[6:]])
 def test_query_syntax_characters_are_plain_words(query, caplog):
     caplog.set_level(logging.ERROR, logger="kb.search")

@@ -125,6 +125,39 @@ def test_a_question_in_another_language_than_the_consoles_is_served_in_its_own(
     assert not data["no_good_match"]
 
 
+@pytest.mark.parametrize(
+    "query, spoken, external_id",
+    [
+        (
+            "ik wil mijn domiciliëring naar een ander rekeningnummer overzetten",
+            "nl",
+            "demo-sepa-mandate",
+        ),
+        (
+            "we gaan verhuizen, wat moet ik doen met mijn internetaansluiting",
+            "nl",
+            "demo-move-house",
+        ),
+        ("nous déménageons le mois prochain, que faire pour internet", "fr", "demo-move-house"),
+    ],
+)
+def test_a_question_typed_while_the_console_says_english_ranks_each_article_by_its_best_version(
+    settings, query, spoken, external_id
+):
+    # Session 7: the article has a Dutch (French) version that matches the question well
+    # and an English one the multilingual model matches a few hundredths lower. The
+    # console's language (English) decides which version is shown, not how the article
+    # ranks; before, the English version's weaker cross-language score ranked it, and
+    # Dutch- or French-only articles about something else came first.
+    hit, response = top_external_id(query, "en")
+    assert response.question_language == spoken
+    assert hit.page.external_id == external_id, [h.page.external_id for h in response.hits]
+    assert hit.locale == "en"  # the console's language version is the one shown
+    settings.KB_ARTICLE_SCORE_VERSION = "own"
+    before, _ = top_external_id(query, "en")
+    assert before.page.external_id != external_id
+
+
 def test_a_short_or_mixed_question_keeps_the_stated_language():
     assert service.search("VPN", channel="operator", locale="fr").question_language == "fr"
     assert service.search("wifi", channel="operator", locale="nl").question_language == "nl"
