@@ -180,6 +180,15 @@ def best_version(q, c, confidence="shown"):
     return ranked, conf
 
 
+def shown_confidence(q, c, version="best"):
+    """Ranked by the best version (or the shown one: "own", before session 7), confidence
+    from the version shown (the caller's when it matched)."""
+    ranked, _conf = production(q, c, version_score=version)
+    if not ranked:
+        return ranked, 0.0
+    return ranked, c.dense(ranked[0][0], None, c.top_chunks_share)
+
+
 def background_confidence(q, c, lo, hi):
     """Production ranking; confidence = the top article's dense score minus the mean dense
     score of the articles ranked lo..hi by dense score (this query's background: e5 scores
@@ -259,9 +268,10 @@ VARIANTS = {
     "dense only": lambda q, c: production(q, c, dense_weight=1.0, lexical_weight=0.0),
     "conf minus background 2-10": lambda q, c: background_confidence(q, c, 2, 10),
     "conf minus background 10-30": lambda q, c: background_confidence(q, c, 10, 30),
-    "rank by own version (before)": lambda q, c: production(q, c, version_score="own"),
+    "rank by own version (before)": lambda q, c: shown_confidence(q, c, "own"),
     "rank by best version": best_version,
     "best version + conf versions": lambda q, c: best_version(q, c, "versions"),
+    "best version + conf shown (not kept)": lambda q, c: shown_confidence(q, c),
 }
 
 

@@ -405,11 +405,23 @@ def confidence_of(candidates, ranked, learned_weight=None):
     the top hit's dense score (fused scores are per-query relative): its best chunk's
     cosine, blended with its best 3 chunks' mean where the model ranks that way
     (KB_DENSE_TOP_CHUNKS_SHARE; e5: chosen over the best chunk alone on the tune halves,
-    no-good-match AUROC nl 0.814 vs 0.804, fr 0.823 both, bench/model_choice.py)."""
+    no-good-match AUROC nl 0.814 vs 0.804, fr 0.823 both, bench/model_choice.py).
+    Where an article ranks by its best-matching version (KB_ARTICLE_SCORE_VERSION "best"),
+    so does its confidence: a Dutch question answered by an article shown in English (the
+    console's language) is as sure as its Dutch version's match, the match the Dutch
+    threshold was calibrated on (session 7, tune halves with the console in English:
+    answered Dutch questions flagged 12 of 17 -> 6 of 17, French 7 of 16 -> 1 of 16,
+    unanswerable ones flagged as before: bench/xling_variants.py)."""
     if not ranked:
         return 0.0
     share = candidates.top_chunks_share
-    return round(max(0.0, float(candidates.dense(ranked[0][0], learned_weight, share))), 4)
+    top = ranked[0][0]
+    pages = [top]
+    if version_score(candidates.model_id) == "best":
+        key = candidates.visible.get(top, (None,))[0]
+        pages = [pid for pid, (k, _loc) in candidates.visible.items() if k == key] or [top]
+    best = max(float(candidates.dense(pid, learned_weight, share)) for pid in pages)
+    return round(max(0.0, best), 4)
 
 
 def _snippet(text, title, limit=220):

@@ -153,6 +153,10 @@ def test_a_question_typed_while_the_console_says_english_ranks_each_article_by_i
     assert response.question_language == spoken
     assert hit.page.external_id == external_id, [h.page.external_id for h in response.hits]
     assert hit.locale == "en"  # the console's language version is the one shown
+    # As sure as with the console in the question's language (the match that ranked it).
+    _same_hit, same_console = top_external_id(query, spoken)
+    assert response.confidence == same_console.confidence
+    assert not response.no_good_match
     settings.KB_ARTICLE_SCORE_VERSION = "own"
     before, _ = top_external_id(query, "en")
     assert before.page.external_id != external_id
