@@ -162,6 +162,37 @@ def test_a_question_typed_while_the_console_says_english_ranks_each_article_by_i
     assert before.page.external_id != external_id
 
 
+@pytest.mark.parametrize(
+    "query, spoken, external_id",
+    [
+        ("mijn vpn verbinding valt steeds weg na een paar minuten", "nl", "demo-vpn-disconnects"),
+        (
+            "hoe krijg ik toegang tot de gemeenschappelijke mailbox van de boekhouding",
+            "nl",
+            "demo-shared-mailbox-access",
+        ),
+        ("la batterie de mon portable se vide très vite", "fr", "demo-laptop-battery"),
+    ],
+)
+def test_the_full_text_side_follows_the_questions_language_not_the_consoles(
+    query, spoken, external_id
+):
+    # English-only articles, a Dutch or French question, the console still in English. The
+    # full-text query's stop words, stems and its credit for articles the question's words
+    # cannot match (KB_LEXICAL_NO_VERSION_CREDIT) follow the question's language (session 7).
+    hit, response = top_external_id(query, "en")
+    assert response.question_language == spoken
+    assert hit.page.external_id == external_id, [h.page.external_id for h in response.hits]
+    # Before, they followed the console's English: the credit went to the Dutch- or
+    # French-only articles, and another article came first.
+    before = service.gather(
+        query, channel="operator", locale="en", model_id=model_for_language(spoken), language="en"
+    )
+    ranked = service.rank(before, service.RankingParams.for_mode("hybrid", spoken))
+    first = SolutionArticlePage.objects.get(pk=ranked[0][0])
+    assert first.external_id != external_id
+
+
 def test_a_short_or_mixed_question_keeps_the_stated_language():
     assert service.search("VPN", channel="operator", locale="fr").question_language == "fr"
     assert service.search("wifi", channel="operator", locale="nl").question_language == "nl"
