@@ -410,7 +410,7 @@ def confidence_of(candidates, ranked, learned_weight=None):
     so does its confidence: a Dutch question answered by an article shown in English (the
     console's language) is as sure as its Dutch version's match, the match the Dutch
     threshold was calibrated on (session 7, tune halves with the console in English:
-    answered Dutch questions flagged 12 of 17 -> 6 of 17, French 7 of 16 -> 1 of 16,
+    answered Dutch questions flagged 12 of 17 -> 6 of 17, French 7 of 16 -> 2 of 16,
     unanswerable ones flagged as before: bench/xling_variants.py)."""
     if not ranked:
         return 0.0
