@@ -425,10 +425,20 @@ def _articles_for(user, channel, service):
 
 
 def gather(
-    query, *, user=None, channel="public", locale="en", service=None, mode="hybrid", model_id=None
+    query,
+    *,
+    user=None,
+    channel="public",
+    locale="en",
+    service=None,
+    mode="hybrid",
+    model_id=None,
+    own_versions=True,
 ):
     """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller
-    may see. `model_id` overrides the model that serves the language (calibration)."""
+    may see. `model_id` overrides the model that serves the language (calibration).
+    `own_versions=False` skips looking up which candidates exist in the caller's language
+    (one query), for a ranking that gives no KB_LEXICAL_NO_VERSION_CREDIT (English)."""
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
     dense_by_page, best_chunk, learned_by_page, own_scores, learned_scores = {}, {}, {}, {}, {}
@@ -478,7 +488,7 @@ def gather(
     }
     caller_locale_id = _locale_ids().get(locale)
     own_version_keys = None
-    if lexical_by_page and visible:
+    if own_versions and lexical_by_page and visible:
         # One query: which candidates' articles the caller can read in their own language.
         own_version_keys = frozenset(
             articles.filter(
@@ -533,6 +543,7 @@ def search(
             f"Unknown service {service[:60]!r}: give the slug of a service in the catalogue."
         )
     limit = max(1, min(int(limit), 50))
+    params = RankingParams.for_mode(mode, language or locale)
     candidates = gather(
         query,
         user=user,
@@ -541,8 +552,9 @@ def search(
         service=service,
         mode=mode,
         model_id=model_for_language(language or locale),
+        own_versions=params.no_version_credit > 0.0,
     )
-    ranked = rank(candidates, RankingParams.for_mode(mode, language or locale))[:limit]
+    ranked = rank(candidates, params)[:limit]
     # Everything the cards show (services, escalation team, locale) in three queries, not
     # two or three more per hit.
     pages = (
