@@ -42,35 +42,56 @@ def keystrokes(text, rng):
     return out
 
 
-def simulate(keys, pause, latency):
-    """(searches sent, ms from the last keystroke to the whole question's results)."""
+def simulate(keys, pause_after, latency, skip_shown):
+    """(searches sent, ms from the last keystroke to the whole question's results).
+
+    `pause_after(text)`: the pause after a keystroke that left `text` in the box; a search
+    is for the trimmed text. `skip_shown`: a text whose results are already listed (or on
+    the wire) is not asked again ("printer" then a space); otherwise only the one on the
+    wire is skipped, as before this change."""
     fires = []  # (time, text): pauses that ended with no keystroke meanwhile
     for (t, text), nxt in zip(keys, keys[1:] + [(float("inf"), None)], strict=True):
+        pause = pause_after(text)
         if nxt[0] > t + pause and len(text.strip()) >= MIN_CHARS:
-            fires.append((t + pause, text))
-    sent, busy_until, queued, last_text, done_at = 0, 0.0, None, None, None
-    events = list(fires)
+            fires.append((t + pause, text.strip()))
+    whole = keys[-1][1].strip()
+    sent, busy_until, queued, shown, on_wire, done_at = 0, 0.0, None, None, None, None
     i = 0
     # Walk the fires in time; a fire during a search waits for it, a newer fire replaces it.
-    while i < len(events) or queued is not None:
-        next_fire = events[i][0] if i < len(events) else float("inf")
+    while i < len(fires) or queued is not None:
+        next_fire = fires[i][0] if i < len(fires) else float("inf")
         if queued is not None and busy_until <= next_fire:
             start, text = busy_until, queued
             queued = None
+            shown, on_wire = on_wire, None
         else:
-            start, text = events[i]
+            start, text = fires[i]
             i += 1
+            if start >= busy_until and on_wire is not None:
+                shown, on_wire = on_wire, None
+            if text == on_wire or (skip_shown and text == shown):
+                continue
             if start < busy_until:
                 queued = text  # waits; a newer pause ending replaces it
                 continue
-        if text == last_text:
-            continue  # the same question is already answered or on the wire
         sent += 1
-        last_text = text
+        on_wire = text
         busy_until = start + latency
-        if text == keys[-1][1]:
+        if text == whole:
             done_at = busy_until
-    return sent, (done_at - keys[-1][0]) if done_at is not None else float("nan")
+    if done_at is None:  # the whole question was already listed
+        done_at = keys[-1][0]
+    return sent, done_at - keys[-1][0]
+
+
+POLICIES = [
+    ("before: 150 ms after every key", lambda text: 150, False),
+    ("250 ms after every key", lambda text: 250, True),
+    ("300 ms after every key", lambda text: 300, True),
+    ("150 ms after a word, 400 ms mid-word", lambda text: 150 if text.endswith(" ") else 400, True),
+    ("150 ms after a word, 500 ms mid-word", lambda text: 150 if text.endswith(" ") else 500, True),
+    ("150 ms after a word, 600 ms mid-word", lambda text: 150 if text.endswith(" ") else 600, True),
+]
 
 
 def main():
@@ -87,15 +108,17 @@ def main():
         f"# console searches while typing (simulation; {len(pool)} pool questions, "
         f"{chars / len(pool):.0f} characters on average; server answers in {args.latency:g} ms)"
     )
-    print(f"{'pause ms':>8} {'searches/question':>18} {'per char':>9} {'results after last key ms p50/p95':>35}")
-    for pause in PAUSES_MS:
-        runs = [simulate(keys, pause, args.latency) for keys in typed]
+    print(
+        f"{'console':40} {'searches/question':>17} {'per char':>8} {'whole question listed after last key, ms p50 / p95':>52}"
+    )
+    for name, pause_after, skip_shown in POLICIES:
+        runs = [simulate(keys, pause_after, args.latency, skip_shown) for keys in typed]
         sent = [s for s, _ in runs]
         delays = sorted(d for _, d in runs)
         p95 = delays[int(0.95 * (len(delays) - 1))]
         print(
-            f"{pause:8} {statistics.mean(sent):18.1f} {sum(sent) / chars:9.2f} "
-            f"{statistics.median(delays):27.0f} / {p95:.0f}"
+            f"{name:40} {statistics.mean(sent):17.1f} {sum(sent) / chars:8.2f} "
+            f"{statistics.median(delays):44.0f} / {p95:.0f}"
         )
 
 
