@@ -15,6 +15,10 @@ inflate it; wall-clock p50/p95 are printed too, with the load average. The peer,
 same run: the earlier load test's 12 queries, whose query vectors are cached after a first
 pass (what a request costs without encoding), and the ratio of the two.
 
+Database statements per request are counted too (every statement the request's connection
+runs: the session, the search, the known problems, the log write); --show-queries prints
+those of one warm English and one Dutch operator request.
+
 With --publish-every S, another process publishes an article revision every S seconds (as
 the load test's editor does), so the requests also pay this worker's share of catching up
 with published changes. With --profile, cProfile's top functions by cumulative time.
@@ -40,6 +44,7 @@ setup("kbsite.settings.bench")
 
 import numpy as np  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from load_test import PUBLISHER  # noqa: E402
 from query_pool import OLD_POOL, build_pool  # noqa: E402
@@ -106,12 +111,30 @@ def time_stages():
     return totals
 
 
+class StatementCounter:
+    """A database execute wrapper: counts the statements run (and keeps their SQL)."""
+
+    def __init__(self, keep=False):
+        self.count, self.keep, self.sql = 0, keep, []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        if self.keep:
+            self.sql.append(" ".join(str(sql).split()))
+        return execute(sql, params, many, context)
+
+    def take(self):
+        count, self.count = self.count, 0
+        return count
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=150)
     parser.add_argument("--publish-every", type=float, default=0.0)
     parser.add_argument("--public-every", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--show-queries", action="store_true")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
     args = parser.parse_args()
@@ -120,6 +143,8 @@ def main():
     from search.warmup import warm_up
 
     warmed = warm_up()
+    for total in stages.values():  # the warm-up's own encoding is not a request's
+        total[:] = [0, 0.0]
     client = Client()
     client.force_login(get_user_model().objects.get(username="operator"))
     pool = build_pool()[: args.questions]
@@ -155,17 +180,22 @@ def main():
 
         profiler = cProfile.Profile()
     cpu, wall, errors = [], [], 0
-    by_locale = {}
+    by_locale, statements = {}, {}
+    counter = StatementCounter()
     load_before = os.getloadavg()[0]
     started_cpu, started_wall = time.process_time(), time.perf_counter()
     for locale, path in requests:
         c0, w0 = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
-        response = client.get(path)
+        with connection.execute_wrapper(counter):
+            response = client.get(path)
         if profiler:
             profiler.disable()
         c1, w1 = time.process_time(), time.perf_counter()
+        statements.setdefault(locale if locale == "public" else "operator", []).append(
+            counter.take()
+        )
         if response.status_code != 200:
             errors += 1
         cpu.append((c1 - c0) * 1000)
@@ -216,6 +246,12 @@ def main():
     )
     for locale, values in sorted(by_locale.items()):
         print(f"  {locale}: {len(values)} requests, CPU ms mean {np.mean(values):.1f}")
+    for kind, counts in sorted(statements.items()):
+        print(
+            f"database statements per {kind} search request: mean {np.mean(counts):.1f}, "
+            f"min {min(counts)}, max {max(counts)} (the replica's generation check, at most "
+            "every KB_REPLICA_CHECK_SECONDS, falls in some)"
+        )
     print(
         f"-> 2 cores saturate at about {2000 / (total_cpu * 1000 / len(requests)):.0f} "
         "requests/s of this mix (CPU alone)"
@@ -231,6 +267,21 @@ def main():
     )
     for name, (calls, seconds) in stage_totals.items():
         print(f"  {name:44} {calls:5} calls {seconds * 1000 / len(requests):7.1f}")
+    if args.show_queries:
+        for text, locale in [
+            ("my printer says it is offline", "en"),
+            ("mijn printer zegt dat hij offline is", "nl"),
+        ]:
+            path = "/api/v1/search/?" + urllib.parse.urlencode(
+                {"q": text, "locale": locale, "limit": 8, "source": "console"}
+            )
+            client.get(path)  # warm: the query vector cached, the replica checked
+            listing = StatementCounter(keep=True)
+            with connection.execute_wrapper(listing):
+                client.get(path)
+            print(f"statements of one warm operator search ({locale}): {len(listing.sql)}")
+            for number, sql in enumerate(listing.sql, start=1):
+                print(f"  {number:2}. {sql[:150]}")
     if profiler:
         import io
         import pstats

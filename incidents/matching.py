@@ -168,8 +168,7 @@ def matching_problems(
     # and operator searches took turns re-encoding it (load test, py-spy: with e5 passages
     # that was 46 % of the workers' request time); what the channel may see is applied here.
     active = list(KnownProblem.objects.active().prefetch_related("services").order_by("pk"))
-    visible = set(KnownProblem.objects.active().visible_to(channel).values_list("pk", flat=True))
-    problems = [p for p in active if p.pk in visible]
+    problems = [p for p in active if p.is_visible_to(channel)]  # no second query
     if not problems:
         return []
     encoder = matching_encoder(model_id)

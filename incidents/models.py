@@ -44,7 +44,8 @@ class KnownProblemQuerySet(models.QuerySet):
         return self.filter(is_public=True)
 
     def visible_to(self, channel):
-        """What a channel may see: customers and the public API only public problems."""
+        """What a channel may see: customers and the public API only public problems
+        (the same rule as KnownProblem.is_visible_to, for a loaded problem)."""
         return self if channel == "operator" else self.public()
 
 
@@ -174,6 +175,10 @@ class KnownProblem(index.Indexed, ClusterableModel):
 
     def workaround_in(self, language):
         return self._text("workaround", language)
+
+    def is_visible_to(self, channel):
+        """KnownProblemQuerySet.visible_to for one loaded problem (no query)."""
+        return channel == "operator" or self.is_public
 
     @property
     def is_active(self):

@@ -5,7 +5,7 @@ import time
 
 from django.db.models.signals import post_delete, post_save
 from django.http.request import split_domain_port
-from wagtail.models import Site
+from wagtail.models import Page, Site
 from wagtail.rich_text import expand_db_html
 
 from articles.models import ServiceLevel
@@ -62,19 +62,50 @@ _sites = {}  # (hostname, port) -> (monotonic time, Site field values or None)
 _sites_lock = threading.Lock()
 
 
+# Every page URL also needs the sites' root paths, which Wagtail keeps in Django's cache: the
+# database cache by default, so one more query per search request. Kept here the same way.
+_root_paths = {}  # "paths" -> (monotonic time, [SiteRootPath])
+
+
 def _forget_sites(**_kwargs):
     with _sites_lock:
         _sites.clear()
+        _root_paths.clear()
+
+
+def _forget_root_paths(sender, instance, **_kwargs):
+    # A site's root page renamed or moved here changes its root path at once.
+    if isinstance(instance, Page) and instance.depth is not None and instance.depth <= 2:
+        _forget_sites()
 
 
 post_save.connect(_forget_sites, sender=Site, dispatch_uid="kb-search-site-cache")
 post_delete.connect(_forget_sites, sender=Site, dispatch_uid="kb-search-site-cache")
+post_save.connect(_forget_root_paths, dispatch_uid="kb-search-site-root-paths")
+
+
+def site_root_paths():
+    """Site.get_site_root_paths() from the per-process cache (SITE_CACHE_SECONDS)."""
+    now = time.monotonic()
+    with _sites_lock:
+        cached = _root_paths.get("paths")
+    if cached is not None and now - cached[0] <= SITE_CACHE_SECONDS:
+        return cached[1]
+    paths = Site.get_site_root_paths()
+    with _sites_lock:
+        _root_paths["paths"] = (now, paths)
+    return paths
 
 
 def remember_site(request):
     """Give the request its Wagtail site (what `Site.find_for_request` would find) from the
     per-process cache; a fresh Site instance per request, so nothing is shared between them."""
-    if request is None or hasattr(request, "_wagtail_site"):
+    if request is None:
+        return
+    if not hasattr(request, "_wagtail_cached_site_root_paths"):
+        # Where Page.get_url(request=...) looks first (wagtail.models.Page._get_site_root_paths).
+        request._wagtail_cached_site_root_paths = site_root_paths()
+    if hasattr(request, "_wagtail_site"):
         return
     key = (split_domain_port(request._get_raw_host())[0], request.get_port())
     now = time.monotonic()

@@ -466,12 +466,15 @@ def gather(
     mode="hybrid",
     model_id=None,
     language=None,
+    own_versions=True,
 ):
     """Retrieve dense and lexical candidates for a cleaned query, limited to what the caller
     may see. `locale`: the caller's language (the version to show); `language`: the one the
     question is written in (default `locale`), which the full-text query's stop words and
     stems and the articles its words can match (KB_LEXICAL_NO_VERSION_CREDIT) follow.
-    `model_id` overrides the model that serves the language (calibration)."""
+    `model_id` overrides the model that serves the language (calibration).
+    `own_versions=False` skips looking up which candidates exist in the question's language
+    (one query), for a ranking that gives no KB_LEXICAL_NO_VERSION_CREDIT (English)."""
     language = language or locale
     languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
     articles, lexical_scope, allowed_visibility = _articles_for(user, channel, service)
@@ -522,7 +525,7 @@ def gather(
     }
     caller_locale_id = _locale_ids().get(locale)
     own_version_keys = None
-    if lexical_by_page and visible:
+    if own_versions and lexical_by_page and visible:
         # One query: which candidates' articles exist in the question's language, the only
         # ones its words can match (a Dutch question typed while the console says English
         # still cannot match an English-only article's words).
@@ -587,6 +590,7 @@ def search(
             f"Unknown service {service[:60]!r}: give the slug of a service in the catalogue."
         )
     limit = max(1, min(int(limit), 50))
+    params = RankingParams.for_mode(mode, language or locale)
     candidates = gather(
         query,
         user=user,
@@ -596,8 +600,9 @@ def search(
         mode=mode,
         model_id=model_for_language(language or locale),
         language=language or locale,
+        own_versions=params.no_version_credit > 0.0,
     )
-    ranked = rank(candidates, RankingParams.for_mode(mode, language or locale))[:limit]
+    ranked = rank(candidates, params)[:limit]
     # Everything the cards show (services, escalation team, locale) in three queries, not
     # two or three more per hit.
     pages = (

@@ -183,7 +183,7 @@ def test_typing_on_a_slow_server_sends_one_search_at_a_time_and_ends_on_the_whol
         "sim card blocked puk code",
     ]:
         page.locator("#q").fill(text)
-        page.wait_for_timeout(250)  # longer than the console's pause before it searches
+        page.wait_for_timeout(450)  # longer than the console's pause (250 ms) before it searches
     slow_search.set()
     page.wait_for_function("() => window.searchesSent.at(-1) === 'sim card blocked puk code'")
     page.wait_for_function("() => window.searchesInFlight === 0")
@@ -192,3 +192,35 @@ def test_typing_on_a_slow_server_sends_one_search_at_a_time_and_ends_on_the_whol
     # The texts typed while the first search ran were never asked: the newest one went next.
     assert page.evaluate("window.searchesSent") == ["sim", "sim card blocked puk code"]
     assert "PUK" in first_title(page) or "SIM" in first_title(page)
+
+
+COUNT_SEARCHES = """() => {
+  window.searchesSent = [];
+  const realFetch = window.fetch;
+  window.fetch = (url, options) => {
+    if (String(url).startsWith('/api/v1/search/'))
+      window.searchesSent.push(new URL(url, location.href).searchParams.get('q'));
+    return realFetch(url, options);
+  };
+}"""
+
+
+def test_steady_typing_searches_when_the_operator_pauses_not_at_every_key(login_browser, users):
+    """Keys 100 ms apart (a steady typist) send no search until the pause after the last
+    one; a space after a word already listed asks nothing more."""
+    page = login_browser(users["operator"])
+    page.goto("/operator/")
+    page.evaluate(COUNT_SEARCHES)
+    question = "my printer says it is offline"
+    page.locator("#q").press_sequentially(question, delay=100)
+    page.wait_for_function(f"() => window.searchesSent.at(-1) === {question!r}")
+    page.wait_for_selector("#results:not([aria-busy]) .hit")
+    assert "rinter" in first_title(page)
+    sent = page.evaluate("window.searchesSent")
+    # 29 keys: a search per key before; now only where the machine stalled the typing.
+    assert len(sent) <= 5, sent
+    page.locator("#q").press("End")
+    page.locator("#q").press_sequentially(" ")
+    page.wait_for_timeout(700)
+    assert page.evaluate("window.searchesSent.length") == len(sent)
+    assert "stale" not in (page.locator("#results").get_attribute("class") or "")
