@@ -16,7 +16,8 @@ How a rise is found, every run of the `early_warning` job (search/jobs.py):
    one, an operator's searches count once per wording, each recorded call counts. Its
    *expected* rate is the same rule over the history (up to HISTORY_DAYS before the
    window): the topic's hourly rate times the seasonal factor of this hour (all unresolved
-   requests in this weekday class and hour against the average hour), at least a floor for
+   requests in this weekday class and hour against the average hour, without that slot's
+   busiest hour in the history: an earlier outage), at least a floor for
    topics never seen before (`min_rate`, times the seasonal factor with `seasonal_floor`).
 3. Each of `windows` (10 and 20 minutes) is tested: a rise when the observed count is at
    least `min_count`, at least `min_ratio` times the expected count (rate x window), and
