@@ -16,7 +16,8 @@ How a rise is found, every run of the `early_warning` job (search/jobs.py):
    one, an operator's searches count once per wording, each recorded call counts. Its
    *expected* rate is the same rule over the history (up to HISTORY_DAYS before the
    window): the topic's hourly rate times the seasonal factor of this hour (all unresolved
-   requests in this weekday class and hour against the average hour), at least a floor for
+   requests in this weekday class and hour against the average hour, without that slot's
+   busiest hour in the history: an earlier outage), at least a floor for
    topics never seen before (`min_rate`, times the seasonal factor with `seasonal_floor`).
 3. Each of `windows` (10 and 20 minutes) is tested: a rise when the observed count is at
    least `min_count`, at least `min_ratio` times the expected count (rate x window), and
@@ -98,6 +99,17 @@ class Params:
     # requests of the topic (both within `similarity` of its centre); 0.95 raised the same
     # outages on the tuning seeds, later for some (docs/reports.md, "Early warning").
     pair_similarity: float | None = 0.0
+    # Every text of the window may seed a topic, not only groups of two or more: two wordings
+    # of one problem (two languages) can be further apart than the grouping distance while
+    # both are within `similarity` of the problem's centre in the history (the refinement
+    # below finds that centre from one of them).
+    single_seeds: bool = False
+    # The texts of the window's group that seeded a topic stay the topic's (in the window and
+    # in the history) even when the refined centre moved a little too far from one of them.
+    keep_seed: bool = False
+    # The seasonal factor leaves out the busiest hour of its slot in the history (an earlier
+    # outage at 4 a.m. made every later 4 a.m. look busy): a trimmed mean.
+    trim_season: bool = True
 
     @property
     def least_count(self):
@@ -182,6 +194,8 @@ class Stream:
         self.times = [i.at for i in self.items]
         self.rows = np.array([key_index[i.key] for i in self.items], dtype="int64")
         self.slots = np.array([_slot(i.at) for i in self.items], dtype="int64")
+        # The hour each request fell in (hours since the epoch): the cells of a slot.
+        self.cells = np.array([int(i.at.timestamp() // 3600) for i in self.items], dtype="int64")
         self.vectors = vectors
         self.log_start = log_start or (self.times[0] if self.times else None)
         self._slot_hours = {}
@@ -224,21 +238,34 @@ class Stream:
         return hours
 
 
-def _seasonal_factor(stream, lo, hi, since, until, slot):
+# The trimmed seasonal factor leaves out the busiest hour only when the slot has at least
+# this many hours of history.
+TRIM_LEAST_HOURS = 3
+
+
+def _seasonal_factor(stream, lo, hi, since, until, slot, trim=False):
     """This slot's rate of all unresolved requests against the average hour, with one
-    pseudo-hour at the average rate so a thin history pulls towards 1."""
+    pseudo-hour at the average rate so a thin history pulls towards 1. `trim`: without the
+    slot's busiest hour (an earlier outage in this slot is not this hour's usual rate)."""
     hours = stream.slot_hours(since, until)
     total_hours = hours.sum()
     total = hi - lo
     if total == 0 or total_hours == 0:
         return 1.0
     mean_rate = total / total_hours
-    count = np.bincount(stream.slots[lo:hi], minlength=72)[slot]
-    return float((count + mean_rate) / (hours[slot] + 1) / mean_rate)
+    in_slot = stream.slots[lo:hi] == slot
+    count, slot_hours = int(in_slot.sum()), hours[slot]
+    if trim and count and slot_hours >= TRIM_LEAST_HOURS:
+        _cells, per_hour = np.unique(stream.cells[lo:hi][in_slot], return_counts=True)
+        count -= int(per_hour.max())
+        slot_hours -= 1
+    return float((count + mean_rate) / (slot_hours + 1) / mean_rate)
 
 
-def detect(stream, now, *, model_id, known=(), params=PARAMS):
-    """The rises at `now`: new ones, and those that refresh or repeat a known warning."""
+def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
+    """The rises at `now`: new ones, and those that refresh or repeat a known warning.
+
+    `trace`: a list to append one dict per tested topic to (the bench's --explain)."""
     outcome = Outcome()
     window = datetime.timedelta(minutes=params.window_minutes)
     w_lo, w_hi = stream.span(now - window, now + datetime.timedelta(microseconds=1))
@@ -248,9 +275,11 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     window_rows = stream.rows[w_lo:w_hi]
     distinct, weights = np.unique(window_rows, return_counts=True)
     labels = stream.window_labels(distinct, weights, params.distance(model_id))
-    # Seeds: every group of two or more requests, largest first (refined below).
+    # Seeds: every group of two or more requests (every group with `single_seeds`), largest
+    # first (refined below).
     sizes = {c: int(weights[labels == c].sum()) for c in set(labels.tolist())}
-    clusters = sorted((c for c, n in sizes.items() if n >= 2), key=lambda c: (-sizes[c], c))
+    least = 1 if params.single_seeds else 2
+    clusters = sorted((c for c, n in sizes.items() if n >= least), key=lambda c: (-sizes[c], c))
     if not clusters:
         return outcome
     centroids = []
@@ -272,7 +301,8 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
     text_vectors = stream.vectors[texts]
     slot = _slot(now)
     taken = []
-    for centroid in centroids:
+    for cluster, centroid in zip(clusters, centroids, strict=True):
+        seed_rows = distinct[labels == cluster]
         # The window's group may be one wording or language of a problem: move its centre to
         # the mean of everything close to it, window and history (twice), so that the topic
         # counted now and the topic counted in the history are the same whole problem.
@@ -285,6 +315,8 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         if any(float(centroid @ other) >= cutoff for other in taken):
             continue  # two groups of one topic: one rise
         close = text_vectors @ centroid >= cutoff
+        if params.keep_seed:
+            close |= np.isin(texts, seed_rows)
         close_rows = set(texts[close & in_window].tolist())
         seen, matched, matched_rows = set(), [], []
         for index, row in enumerate(window_rows.tolist()):
@@ -297,6 +329,10 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
                 seen.add(item.actor)
             matched.append(item)
             matched_rows.append(row)
+        record = None
+        if trace is not None:
+            record = {"seed_rows": seed_rows.tolist(), "centroid": centroid, "matched": matched}
+            trace.append(record)
         if len(matched) < params.least_count:
             continue
         topic_history = int(counts[close & ~in_window].sum())
@@ -305,11 +341,15 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS):
         # a topic never seen is likelier at 10 a.m. on a Monday than at 3 a.m.).
         factor = 1.0
         if history_hours > 0 and (topic_history or params.seasonal_floor):
-            factor = _seasonal_factor(stream, h_lo, h_hi, history_start, now - window, slot)
+            factor = _seasonal_factor(
+                stream, h_lo, h_hi, history_start, now - window, slot, params.trim_season
+            )
         rate = params.min_rate * (factor if params.seasonal_floor else 1.0)
         if history_hours > 0 and topic_history:
             rate = max(rate, topic_history / history_hours * factor)
         test = _test(stream, matched, matched_rows, rate, now, params)
+        if record is not None:
+            record.update(rate=rate, factor=factor, topic_history=topic_history, test=test)
         if test is None:
             continue
         minutes, observed, expected, p_value = test

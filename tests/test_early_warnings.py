@@ -234,6 +234,20 @@ def test_two_people_with_one_problem_at_night_are_raised_within_ten_minutes(offi
     assert warning.topic.lower() == "no dial tone on the office phone"
 
 
+def test_an_earlier_night_outage_does_not_make_every_night_look_busy(office_hours):
+    """A week ago twenty people asked about the printer between 3 and 4 a.m. (an outage then):
+    that hour is not what 3 a.m. usually brings, so two people with the phone problem at
+    3 a.m. tonight are still raised within 10 minutes (the seasonal factor leaves out its
+    slot's busiest hour)."""
+    rise = _weekday_at(3)
+    earlier = rise - datetime.timedelta(days=7)
+    _log([(earlier + datetime.timedelta(minutes=3 * i), *STEADY[i % 3]) for i in range(20)])
+    _two_people(rise, "No dial tone on the office phone")
+    raised = _minute_by_minute(rise, 12)
+    assert len(raised) == 1 and 6 <= raised[0] <= 10, raised
+    assert EarlyWarning.objects.get().observed == 2
+
+
 def test_two_people_with_one_problem_in_office_hours_are_normal_traffic(office_hours):
     """The same two people at 10 a.m. on a weekday, when such questions come in anyway:
     nothing is raised (two are not improbable then)."""
