@@ -57,6 +57,11 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--held-out", type=int, default=11, help="articles unpublished for AUROC")
     parser.add_argument("--skip-holdout", action="store_true")
+    parser.add_argument(
+        "--per-article-none",
+        action="store_true",
+        help="no banking77 curve (e.g. only --crosslingual); the setting is w 1.0, no votes",
+    )
     return parser.parse_args()
 
 
@@ -191,7 +196,7 @@ def main():
         f"{len(halves['B'])}), {len(calls)} replay lines; demo gold {len(demo)} queries",
         file=sys.stderr,
     )
-    for n in args.per_article:
+    for n in [] if args.per_article_none else args.per_article:
         for wrong in args.wrong if n else [0.0]:
             forget_learning()
             summary = replay(first_per_article(n), wrong_share=wrong, seed=args.seed) if n else None
@@ -220,14 +225,19 @@ def main():
             )
 
     learned_points = [k for k in results if k[0]]
+    plain = (1.0, "5:0")
     # Ties go to the simpler setting: weight nearest 1, then no votes.
-    chosen = max(
-        grid,
-        key=lambda w: (
-            round(float(np.mean([results[k][w]["A"] for k in learned_points])), 6),
-            -abs(w[0] - 1.0),
-            w[1].endswith(":0"),
-        ),
+    chosen = (
+        plain
+        if not learned_points
+        else max(
+            grid,
+            key=lambda w: (
+                round(float(np.mean([results[k][w]["A"] for k in learned_points])), 6),
+                -abs(w[0] - 1.0),
+                w[1].endswith(":0"),
+            ),
+        )
     )
     print(
         "Learned-chunk weight and votes (K:weight), mean Hit@1 on half A over the learned "
@@ -248,7 +258,6 @@ def main():
             f"{n:>13} {wrong:>6.0%} {point['active']:>10} {p['B']:>8.1f} {both:>9.1f} "
             f"{p['demo_auroc']:>10.3f} {p['demo_hit1']:>10.1f}"
         )
-    plain = (1.0, "5:0")
     if plain in grid and plain != chosen:
         print("\nFor comparison, learned weight 1.0 without votes: Hit@1 B / demo AUROC")
         for (n, wrong), point in results.items():

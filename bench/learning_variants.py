@@ -11,10 +11,14 @@ the visible articles, plus each searchable learned phrasing encoded as its chunk
 query. Hybrid fusion as search.service.rank (dense weight 0.9 for English, lexical / max).
 
 Variants of an article's dense score (O: its own chunks' cosines, L: its learned ones):
-  max      max(max O, w * max L)                      (today's rule, w = learned weight)
+  max      max(max O, w * max L)                      (the rule, w = learned weight; learned
+           phrasings embedded as "Title: wording", as until session 7)
   meanK    mean of the K best of O and w * L
   votK/b   max(...) + b * (sum of the K best learned cosines - ...) see vote()
   cent/b   max(max O, w * max L, b * cosine to the centroid of the article's learned vectors)
+  plain    the max rule with each learned phrasing embedded as the wording alone (no "Title: ";
+           production since session 7, KB_LEARNED_CHUNK_TITLE = False)
+  both max the max rule over both forms of each learned phrasing
 Tuned on half A (even lines); half B printed for the chosen variants only.
 """
 
@@ -116,7 +120,9 @@ def main():
             memo.update(zip(missing, encoder.encode_passages(missing), strict=True))
         return np.stack([memo[t] for t in batch])
 
-    def learned_matrix(statuses):
+    def learned_matrix(statuses, plain=False):
+        """Cosines of every gold query with each learned phrasing of the given statuses, as
+        its chunk is embedded ("Title: wording"; plain=True: the wording alone)."""
         items = list(
             LearnedPhrasing.objects.filter(
                 status__in=statuses, article_id__in=list(visible)
@@ -124,7 +130,7 @@ def main():
         )
         if not items:
             return np.zeros((len(gold), len(pages), 1), "float32") - 1, {}
-        vecs = encode_passages([phrasing_text(titles[a], t) for a, t in items])
+        vecs = encode_passages([t if plain else phrasing_text(titles[a], t) for a, t in items])
         sims = qv @ vecs.T
         counts = defaultdict(int)
         for a, _ in items:
@@ -226,6 +232,12 @@ def main():
             sets = {"active": (LearnedPhrasing.ACTIVE,)}
             if args.all_candidates:
                 sets["candidates too"] = (LearnedPhrasing.ACTIVE, LearnedPhrasing.CANDIDATE)
+            why = LearnedPhrasing.objects.filter(status=LearnedPhrasing.CANDIDATE)
+            print(
+                f"   not searchable: {why.filter(sources__lt=2).count()} with one source, "
+                f"{why.filter(sources__gte=2).count()} confirmed but out-voted by another "
+                f"article or over the cap"
+            )
             for label, statuses in sets.items():
                 learned, cent = learned_matrix(statuses)
                 print(
@@ -233,7 +245,18 @@ def main():
                     f"{summary['learning']['active']} active "
                     f"({time.perf_counter() - started:.0f} s)"
                 )
-                for name, dense in variants(learned, cent).items():
+                found = variants(learned, cent)
+                plain, _ = learned_matrix(statuses, plain=True)
+                present = plain[:, :, 0] > -1
+                for w in (0.9, 0.95, 1.0, 1.05):
+                    found[f"plain max w{w}"] = np.maximum(
+                        own[:, :, 0], np.where(present, w * plain[:, :, 0], -1)
+                    )
+                both = np.maximum(learned, plain)  # per phrasing, the better of the two forms
+                found["both max"] = np.maximum(
+                    own[:, :, 0], np.where(both[:, :, 0] > -1, both[:, :, 0], -1)
+                )
+                for name, dense in found.items():
                     line = f"  {name:<16} A {hit1(dense, half['A']):6.2f}"
                     if name in args.report:  # half B only for variants chosen on A
                         line += f"  B {hit1(dense, half['B']):6.2f}"

@@ -59,7 +59,13 @@ DEFAULTS = {
     "KB_LEARNING_COMPETE_SIMILARITY": 0.92,
     "KB_LEARNING_BURST_SECONDS": 600,
     "KB_LEARNED_MAX_PER_ARTICLE": 40,
+    # Embed a learned phrasing as "Title: wording" (True) or as the wording alone (False,
+    # session 7: chosen on banking77 half A, bench/learning_variants.py; learned_chunk_specs).
+    "KB_LEARNED_CHUNK_TITLE": False,
     "KB_LEARNING_HALF_LIFE_DAYS": 90,
+    # Experimental, off (0): a wording this close (cosine) to one of the article's own issue
+    # phrasings counts the article's author as one more independent source.
+    "KB_LEARNING_OWN_CONFIRM_SIMILARITY": 0.0,
 }
 # A customer's "helpful: yes" counts for the public search of the same session just before it.
 HELPFUL_SEARCH_WINDOW = datetime.timedelta(minutes=30)
@@ -307,6 +313,12 @@ def _recompute_statuses(encoder, new_vectors, touched_articles, now):
     chosen = [i for i, p in enumerate(candidates) if p.article_id in affected_articles]
     if not chosen:
         return set()
+    own_confirm = setting("KB_LEARNING_OWN_CONFIRM_SIMILARITY")
+    own_vectors = (
+        _own_phrasing_vectors(encoder, {candidates[i].article_id for i in chosen})
+        if own_confirm
+        else {}
+    )
     rows = list(
         PhrasingEvidence.objects.filter(model_id=encoder.model_id, phrasing__isnull=False)
         .exclude(phrasing__status=LearnedPhrasing.RETIRED)
@@ -327,7 +339,11 @@ def _recompute_statuses(encoder, new_vectors, touched_articles, now):
         phrasing = candidates[index]
         mine = members == phrasing.pk
         confirming = np.nonzero((sims[row] >= support) & (articles == phrasing.article_id) | mine)
-        own = len({sources[j] for j in confirming[0]})
+        confirmed_by = {sources[j] for j in confirming[0]}
+        mine_own = own_vectors.get(phrasing.article_id)
+        if mine_own is not None and float((mine_own @ matrix[index]).max()) >= own_confirm:
+            confirmed_by.add(f"article:{phrasing.article_id}")
+        own = len(confirmed_by)
         by_article = defaultdict(set)
         for j in np.nonzero((sims[row] >= compete) | mine)[0]:
             by_article[int(articles[j])].add(votes[j])
@@ -351,6 +367,26 @@ def _recompute_statuses(encoder, new_vectors, touched_articles, now):
             phrasing.status = status
     LearnedPhrasing.objects.bulk_update(updates, ["status", "sources", "competing_calls"])
     return changed
+
+
+_OWN_VECTORS = {}
+
+
+def _own_phrasing_vectors(encoder, article_ids):
+    """{article id: matrix of its own issue phrasings' vectors} (query role, like evidence)."""
+    from articles.models import SolutionArticlePage
+
+    out = {}
+    pages = SolutionArticlePage.objects.filter(pk__in=list(article_ids))
+    for page_id, issue in pages.values_list("pk", "issue"):
+        texts = [line.strip() for line in (issue or "").splitlines() if line.strip()]
+        missing = [t for t in texts if (encoder.model_id, t) not in _OWN_VECTORS]
+        if missing:
+            for text, vector in zip(missing, encoder.encode_queries(missing), strict=True):
+                _OWN_VECTORS[(encoder.model_id, text)] = vector
+        if texts:
+            out[page_id] = np.stack([_OWN_VECTORS[(encoder.model_id, t)] for t in texts])
+    return out
 
 
 def apply_learning(reindex=True, now=None):
@@ -386,7 +422,11 @@ def reindex_articles(article_ids):
 
 def learned_chunk_specs(page, first_position):
     """Extra chunk specs for an article: its searchable learned phrasings (kind "learned",
-    match only), prefixed with the title like issue phrasings. Wordings already in the issue
+    match only). A customer's wording is embedded as it was typed, without the "Title: "
+    prefix the article's own phrasings carry (KB_LEARNED_CHUNK_TITLE off): it is compared
+    with what the next caller types, and the title pulls every learned chunk of an article
+    towards the same point (banking77 half A, bench/learning_variants.py: 86.4 without the
+    title against 85.65 with it at 10 calls per article). Wordings already in the issue
     field (for example after promotion) are left out."""
     if not hasattr(page, "issue_phrasings") or page.pk is None:
         return []
@@ -395,13 +435,13 @@ def learned_chunk_specs(page, first_position):
     ).order_by("pk")
     own = {normalise(p) for p in page.issue_phrasings}
     title = page.title.strip()
+    with_title = bool(setting("KB_LEARNED_CHUNK_TITLE"))
     specs = []
     for text in texts.values_list("text", flat=True):
         if normalise(text) in own:
             continue
-        specs.append(
-            ChunkSpec(first_position + len(specs), LEARNED_KIND, phrasing_text(title, text))
-        )
+        embedded = phrasing_text(title, text) if with_title else text
+        specs.append(ChunkSpec(first_position + len(specs), LEARNED_KIND, embedded))
     return specs
 
 
