@@ -110,6 +110,24 @@ class Params:
     # The seasonal factor leaves out the busiest hour of its slot in the history (an earlier
     # outage at 4 a.m. made every later 4 a.m. look busy): a trimmed mean.
     trim_season: bool = True
+    # Today's level of the topic (session 8): a topic's rate varies from day to day (a busy
+    # day for the decoder is not an outage). Its requests in the `recent_hours` before the
+    # window (up to RECENT_GAP_HOURS before it, so that an outage's own first requests do not
+    # raise its bar) against what its usual rate and the hours' seasonal factors expect there
+    # update its rate today, a gamma-Poisson update with `recent_shape` pseudo-requests of
+    # prior: level = (shape + seen) / (shape + expected). `recent_lower`: a quiet day may
+    # lower the expected rate too (otherwise the level is at least 1). None: off.
+    recent_hours: float | None = None
+    recent_shape: float = 6.0
+    recent_lower: bool = False
+    # The topic's centre weighs each language's wordings alike (session 8) instead of by how
+    # often each was asked (the history's majority language pulled the centre away from the
+    # others' wordings).
+    balance_languages: bool = False
+    # The floor as a prior worth this many hours of history at `min_rate` (session 8): the
+    # expected rate is (topic's requests + min_rate x floor_hours) / (history hours +
+    # floor_hours), instead of the larger of the topic's rate and the floor. None: the larger.
+    floor_hours: float | None = None
 
     @property
     def least_count(self):
@@ -197,9 +215,14 @@ class Stream:
         # The hour each request fell in (hours since the epoch): the cells of a slot.
         self.cells = np.array([int(i.at.timestamp() // 3600) for i in self.items], dtype="int64")
         self.vectors = vectors
+        # The language of each text (row of `vectors`): the first request's that used it.
+        self.row_locales = np.full(len(vectors), "", dtype=object)
+        for item, row in zip(reversed(self.items), self.rows[::-1].tolist(), strict=True):
+            self.row_locales[row] = item.locale
         self.log_start = log_start or (self.times[0] if self.times else None)
         self._slot_hours = {}
         self._labels = {}
+        self._factors = {}
 
     def window_labels(self, distinct, weights, distance):
         """The window's distinct texts grouped by meaning (the gap report's clustering at
@@ -241,6 +264,9 @@ class Stream:
 # The trimmed seasonal factor leaves out the busiest hour only when the slot has at least
 # this many hours of history.
 TRIM_LEAST_HOURS = 3
+# Today's level (Params.recent_hours) is read from the hours ending this long before the
+# window: an outage's requests that came before its window was counted do not count there.
+RECENT_GAP_HOURS = 1.0
 
 
 def _seasonal_factor(stream, lo, hi, since, until, slot, trim=False):
@@ -260,6 +286,54 @@ def _seasonal_factor(stream, lo, hi, since, until, slot, trim=False):
         count -= int(per_hour.max())
         slot_hours -= 1
     return float((count + mean_rate) / (slot_hours + 1) / mean_rate)
+
+
+def _hour(moment):
+    return int(moment.timestamp() // 3600)
+
+
+def _seasonal_factors(stream, lo, hi, since, until, trim=False):
+    """The seasonal factor of every slot at once (as `_seasonal_factor`), cached on the
+    stream: the 72 factors barely move from one run to the next."""
+    cache = stream._factors
+    cache_key = (lo, hi, _hour(since), _hour(until), trim)
+    factors = cache.get(cache_key)
+    if factors is not None:
+        return factors
+    hours = stream.slot_hours(since, until)
+    total_hours, total = hours.sum(), hi - lo
+    if total == 0 or total_hours == 0:
+        factors = np.ones(72)
+    else:
+        mean_rate = total / total_hours
+        slots = stream.slots[lo:hi]
+        counts = np.bincount(slots, minlength=72).astype("float64")
+        slot_hours = hours.copy()
+        if trim:
+            _cells, first, per_hour = np.unique(
+                stream.cells[lo:hi], return_index=True, return_counts=True
+            )
+            busiest = np.zeros(72)
+            np.maximum.at(busiest, slots[first], per_hour)
+            trimmed = (counts > 0) & (slot_hours >= TRIM_LEAST_HOURS)
+            counts[trimmed] -= busiest[trimmed]
+            slot_hours[trimmed] -= 1
+        factors = (counts + mean_rate) / (slot_hours + 1) / mean_rate
+    if len(cache) > 256:
+        cache.clear()
+    cache[cache_key] = factors
+    return factors
+
+
+def _recent_span(stream, now, window, history_start, params):
+    """[start, end) of the hours that tell today's level; None when off or empty."""
+    if params.recent_hours is None:
+        return None
+    end = now - window - datetime.timedelta(hours=RECENT_GAP_HOURS)
+    start = max(history_start, end - datetime.timedelta(hours=params.recent_hours))
+    if end <= start:
+        return None
+    return start, end
 
 
 def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
@@ -299,7 +373,25 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
     counts = np.concatenate([weights, h_counts]).astype("float32")
     in_window = np.arange(len(texts)) < len(distinct)
     text_vectors = stream.vectors[texts]
+    text_langs = stream.row_locales[texts] if params.balance_languages else None
     slot = _slot(now)
+    recent = _recent_span(stream, now, window, history_start, params)
+    if recent is not None and history_hours > 0:
+        # How often each text was asked in the recent hours, and what the hours expect of a
+        # topic whose rate is one an average hour (the sum of their seasonal factors).
+        r_lo, r_hi = stream.span(*recent)
+        r_distinct, r_counts = np.unique(stream.rows[r_lo:r_hi], return_counts=True)
+        recent_counts = np.zeros(len(texts))
+        at = np.searchsorted(r_distinct, texts)
+        found = (at < len(r_distinct)) & ~in_window
+        found[found] = r_distinct[at[found]] == texts[found]
+        recent_counts[found] = r_counts[at[found]]
+        factors = _seasonal_factors(
+            stream, h_lo, h_hi, history_start, now - window, params.trim_season
+        )
+        recent_weight = float(stream.slot_hours(*recent) @ factors)
+    else:
+        recent = None
     taken = []
     for cluster, centroid in zip(clusters, centroids, strict=True):
         seed_rows = distinct[labels == cluster]
@@ -310,7 +402,14 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
             close = text_vectors @ centroid >= cutoff
             if not close.any():
                 break
-            centroid = (text_vectors[close] * counts[close, None]).sum(axis=0)
+            weights = counts[close]
+            if params.balance_languages:
+                # Each language's wordings weigh as much as another's: the history's majority
+                # language does not pull the centre away from the others' wordings.
+                langs = text_langs[close]
+                totals = {lang: weights[langs == lang].sum() for lang in set(langs.tolist())}
+                weights = weights / np.array([totals[lang] for lang in langs.tolist()])
+            centroid = (text_vectors[close] * weights[:, None]).sum(axis=0)
             centroid /= np.linalg.norm(centroid) + 1e-12
         if any(float(centroid @ other) >= cutoff for other in taken):
             continue  # two groups of one topic: one rise
@@ -344,12 +443,38 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
             factor = _seasonal_factor(
                 stream, h_lo, h_hi, history_start, now - window, slot, params.trim_season
             )
-        rate = params.min_rate * (factor if params.seasonal_floor else 1.0)
-        if history_hours > 0 and topic_history:
-            rate = max(rate, topic_history / history_hours * factor)
+        floor = params.min_rate * (factor if params.seasonal_floor else 1.0)
+        own = topic_history / history_hours * factor if history_hours > 0 else 0.0
+        rate = max(floor, own)
+        if params.floor_hours is not None and history_hours > 0:
+            # The floor as a prior worth `floor_hours` hours: a topic with a long history
+            # of its own is expected at about its own rate, a new one at about the floor.
+            floor = (topic_history + params.min_rate * params.floor_hours) / (
+                history_hours + params.floor_hours
+            )
+            floor *= factor if params.seasonal_floor else 1.0
+            own = 0.0
+            rate = floor
+        level = 1.0
+        if recent is not None:
+            # Today's level: the topic's recent requests against its usual rate (per average
+            # hour, the floor included) over the recent hours' seasonal weight. A busy day
+            # raises the floor too; a quiet one lowers only the topic's own rate (the floor
+            # stands for a topic never seen).
+            usual = max(params.min_rate, topic_history / history_hours)
+            seen = float(recent_counts[close].sum())
+            level = (params.recent_shape + seen) / (params.recent_shape + usual * recent_weight)
+            if level >= 1.0:
+                rate *= level
+            elif params.recent_lower:
+                rate = max(floor, own * level)
+            else:
+                level = 1.0
         test = _test(stream, matched, matched_rows, rate, now, params)
         if record is not None:
-            record.update(rate=rate, factor=factor, topic_history=topic_history, test=test)
+            record.update(
+                rate=rate, factor=factor, topic_history=topic_history, test=test, level=level
+            )
         if test is None:
             continue
         minutes, observed, expected, p_value = test
