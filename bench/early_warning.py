@@ -82,9 +82,7 @@ BEFORE_STEP = 2
 # The committed detector of session 6 (before the trimmed seasonal factor): the base of the
 # grid's earlier rows, so that they keep printing what they printed then.
 # Session 7's detector (the committed one before session 8's options), and session 6's.
-SESSION7 = replace(
-    PARAMS, recent_hours=None, recent_lower=False, balance_languages=False, floor_hours=None
-)
+SESSION7 = replace(PARAMS, recent_hours=None, floor_hours=None)
 SESSION6 = replace(SESSION7, trim_season=False)
 HANDLED_AFTER = datetime.timedelta(minutes=45)
 GOAL_MINUTES = 10
@@ -627,17 +625,12 @@ def grid():
     rows.append(("s7a: trim floor 0.6", replace(trim, min_rate=0.6), STEP))
     # Session 8 (on TUNING_SEEDS + MORE_TUNING, `--misses` read the late outages): today's
     # level of the topic (a gamma-Poisson update from the recent hours), alone and with the
-    # false-alert room it frees spent on alpha; the language-balanced centre.
+    # false-alert room it frees spent on alpha; the floor as a prior worth 24 or 96 hours.
     s7 = SESSION7
     rows.append(("s8: committed (session 7)", s7, STEP))
     level = replace(s7, recent_hours=12.0)
     rows.append(("s8: level 12h", level, STEP))
-    rows.append(("s8: level 12h lower", replace(level, recent_lower=True), STEP))
     rows.append(("s8: level 12h a=0.001", replace(level, alpha=1e-3), STEP))
-    rows.append(
-        ("s8: level 12h lower a=0.001", replace(level, recent_lower=True, alpha=1e-3), STEP)
-    )
-    rows.append(("s8: balanced", replace(s7, balance_languages=True), STEP))
     for hours in (24.0, 96.0):
         shrink = replace(s7, floor_hours=hours)
         rows.append((f"s8: floor prior {hours:g}h", shrink, STEP))

@@ -115,15 +115,10 @@ class Params:
     # window (up to RECENT_GAP_HOURS before it, so that an outage's own first requests do not
     # raise its bar) against what its usual rate and the hours' seasonal factors expect there
     # update its rate today, a gamma-Poisson update with `recent_shape` pseudo-requests of
-    # prior: level = (shape + seen) / (shape + expected). `recent_lower`: a quiet day may
-    # lower the expected rate too (otherwise the level is at least 1). None: off.
+    # prior: level = (shape + seen) / (shape + expected), at least 1 (a quiet day does not
+    # lower the bar). None: off.
     recent_hours: float | None = None
     recent_shape: float = 6.0
-    recent_lower: bool = False
-    # The topic's centre weighs each language's wordings alike (session 8) instead of by how
-    # often each was asked (the history's majority language pulled the centre away from the
-    # others' wordings).
-    balance_languages: bool = False
     # The floor as a prior worth this many hours of history at `min_rate` (session 8): the
     # expected rate is (topic's requests + min_rate x floor_hours) / (history hours +
     # floor_hours), instead of the larger of the topic's rate and the floor. None: the larger.
@@ -215,10 +210,6 @@ class Stream:
         # The hour each request fell in (hours since the epoch): the cells of a slot.
         self.cells = np.array([int(i.at.timestamp() // 3600) for i in self.items], dtype="int64")
         self.vectors = vectors
-        # The language of each text (row of `vectors`): the first request's that used it.
-        self.row_locales = np.full(len(vectors), "", dtype=object)
-        for item, row in zip(reversed(self.items), self.rows[::-1].tolist(), strict=True):
-            self.row_locales[row] = item.locale
         self.log_start = log_start or (self.times[0] if self.times else None)
         self._slot_hours = {}
         self._labels = {}
@@ -373,7 +364,6 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
     counts = np.concatenate([weights, h_counts]).astype("float32")
     in_window = np.arange(len(texts)) < len(distinct)
     text_vectors = stream.vectors[texts]
-    text_langs = stream.row_locales[texts] if params.balance_languages else None
     slot = _slot(now)
     recent = _recent_span(stream, now, window, history_start, params)
     if recent is not None and history_hours > 0:
@@ -402,14 +392,7 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
             close = text_vectors @ centroid >= cutoff
             if not close.any():
                 break
-            weights = counts[close]
-            if params.balance_languages:
-                # Each language's wordings weigh as much as another's: the history's majority
-                # language does not pull the centre away from the others' wordings.
-                langs = text_langs[close]
-                totals = {lang: weights[langs == lang].sum() for lang in set(langs.tolist())}
-                weights = weights / np.array([totals[lang] for lang in langs.tolist()])
-            centroid = (text_vectors[close] * weights[:, None]).sum(axis=0)
+            centroid = (text_vectors[close] * counts[close, None]).sum(axis=0)
             centroid /= np.linalg.norm(centroid) + 1e-12
         if any(float(centroid @ other) >= cutoff for other in taken):
             continue  # two groups of one topic: one rise
@@ -443,33 +426,27 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
             factor = _seasonal_factor(
                 stream, h_lo, h_hi, history_start, now - window, slot, params.trim_season
             )
-        floor = params.min_rate * (factor if params.seasonal_floor else 1.0)
-        own = topic_history / history_hours * factor if history_hours > 0 else 0.0
-        rate = max(floor, own)
+        season = factor if params.seasonal_floor else 1.0
+        own = topic_history / history_hours if history_hours > 0 else 0.0
+        # `usual`: the topic's expected rate at an average hour; `rate`: at this hour.
+        usual = max(params.min_rate, own)
+        rate = max(params.min_rate * season, own * factor)
         if params.floor_hours is not None and history_hours > 0:
             # The floor as a prior worth `floor_hours` hours: a topic with a long history
             # of its own is expected at about its own rate, a new one at about the floor.
-            floor = (topic_history + params.min_rate * params.floor_hours) / (
+            usual = (topic_history + params.min_rate * params.floor_hours) / (
                 history_hours + params.floor_hours
             )
-            floor *= factor if params.seasonal_floor else 1.0
-            own = 0.0
-            rate = floor
+            rate = usual * season
         level = 1.0
         if recent is not None:
-            # Today's level: the topic's recent requests against its usual rate (per average
-            # hour, the floor included) over the recent hours' seasonal weight. A busy day
-            # raises the floor too; a quiet one lowers only the topic's own rate (the floor
-            # stands for a topic never seen).
-            usual = max(params.min_rate, topic_history / history_hours)
+            # Today's level: the topic's recent requests against its usual rate over the
+            # recent hours' seasonal weight. A busy day raises the bar (the floor too); a
+            # quiet one leaves it.
             seen = float(recent_counts[close].sum())
             level = (params.recent_shape + seen) / (params.recent_shape + usual * recent_weight)
-            if level >= 1.0:
-                rate *= level
-            elif params.recent_lower:
-                rate = max(floor, own * level)
-            else:
-                level = 1.0
+            level = max(level, 1.0)
+            rate *= level
         test = _test(stream, matched, matched_rows, rate, now, params)
         if record is not None:
             record.update(
