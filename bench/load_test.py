@@ -36,7 +36,9 @@ var/load-profile.txt.
 import argparse
 import csv
 import json
+import math
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -48,6 +50,7 @@ from pathlib import Path
 
 import psutil
 from _django import copy_database
+from console_typing import keystrokes
 from query_pool import QUERY_CACHE_ENTRIES, build_pool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,14 +271,35 @@ def run_step(name, pool_kind, typing, seconds, args, env, work, server_pid):
 
 def mix(seconds, operators, tally):
     """The operators' measured mix of one step, from locustfile.py's tally."""
-    whole = max(1, tally["whole"])
-    per_min = tally["whole"] * 60 / seconds
+    finished = max(1, tally["finished"])
+    listed = sorted(tally["listed_ms"])
+    per_min = tally["started"] * 60 / seconds
     return (
-        f"{operators} operators, {per_min:.1f} questions/min ({per_min / operators:.2f} per "
-        f"operator), {tally['searches'] / whole:.1f} searches per question ({tally['searches']} "
-        f"searches, {tally['whole']} whole questions of {tally['questions']} started; "
-        f"typing: {tally['typing']}), {tally['distinct']} distinct texts"
+        f"{operators} operators ({tally['typing']}), {per_min:.1f} questions/min started "
+        f"({per_min / operators:.2f} per operator), "
+        f"{tally['finished_searches'] / finished:.1f} searches per finished question "
+        f"({tally['finished']} finished; first key to last answer "
+        f"{tally['question_s'] / finished:.1f} s on average), {tally['searches']} searches "
+        f"sent, {tally['distinct']} distinct texts"
+        + (
+            f"; whole question listed after the last key p50 {percentile(listed, 50):.0f} ms, "
+            f"p95 {percentile(listed, 95):.0f} ms"
+            if listed
+            else ""
+        )
     )
+
+
+def percentile(values, pct):
+    """Nearest-rank percentile of a sorted list."""
+    return values[max(0, math.ceil(pct / 100 * len(values)) - 1)]
+
+
+def typing_seconds():
+    """Mean seconds to type a pool question by bench/console_typing.py's model (seed 7)."""
+    rng = random.Random(7)
+    pool = build_pool()
+    return sum(keystrokes(q["query"], rng)[-1][0] for q in pool) / 1000 / len(pool)
 
 
 def main():
@@ -375,6 +399,15 @@ def main():
         f"the next), {args.customers} customers, one editor publishing every "
         f"{args.publish_every:g} s"
     )
+    # The main step's pace by the flags (two searches per question: no typing time).
+    typing = typing_seconds() if args.typing == "console" else 0.0
+    cycle = typing + sum(args.operator_wait) / 2
+    print(
+        f"pace (expected): typing a pool question takes {typing:.1f} s by the typing model "
+        f"(bench/console_typing.py), so one question every {cycle:.0f} s per operator, "
+        f"{60 / cycle:.2f} per minute, {args.operators * 60 / cycle:.1f} for the "
+        f"{args.operators} (the mix lines below are measured)"
+    )
     print(
         f"{'step':15} {'endpoint':25} {'requests':>8} {'errors':>6} {'req/s':>6} "
         f"{'p50 ms':>6} {'p95 ms':>6} {'p99 ms':>6}"
@@ -403,7 +436,7 @@ def main():
                 f"{ratio:.1f}x"
             )
     print(
-        f"{steps[0][0]}: {steps[0][6]['questions']} questions started of {len(build_pool())} "
+        f"{steps[0][0]}: {steps[0][6]['started']} questions started of {len(build_pool())} "
         f"in the pool (query cache: {QUERY_CACHE_ENTRIES} per worker)"
     )
     errors = sum(int(r["Failure Count"]) for r in honest.values() if r["Name"] != "Aggregated")

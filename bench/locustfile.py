@@ -24,8 +24,9 @@ Every body is checked; a wrong one counts as a failure (an error in the report):
 without results/no_good_match; for the whole question, no results when it has an article,
 or, for a question made from an article's own phrasing, that article missing from the
 results; an article page without its title. When KB_LOAD_TALLY names a file, the operators'
-tally (questions started and whole-question searches sent, searches, distinct texts, typing
-time) is written there as JSON when locust exits.
+tally (questions started and finished, searches sent in all and per finished question,
+distinct texts, seconds from a question's first key to its last answer, ms from its last key
+until its results were listed) is written there as JSON when locust exits.
 """
 
 import itertools
@@ -64,7 +65,18 @@ MEAN_TYPING_S = (
     if TYPING == "console"
     else 0.0
 )
-TALLY = {"questions": 0, "whole": 0, "searches": 0, "typing_s": 0.0}
+# Questions started and finished (the last answer came), searches sent (all, and those of
+# the finished questions), and seconds from a finished question's first key to its last answer.
+# `listed_ms`: per finished typed question, ms from its last key until its results were
+# listed (the console's feel: the pause, any search still on the wire, then its own).
+TALLY = {
+    "started": 0,
+    "finished": 0,
+    "searches": 0,
+    "finished_searches": 0,
+    "question_s": 0.0,
+    "listed_ms": [],
+}
 _texts = set()
 ARTICLE_PATH = "/en/printers-hardware/office-printer-shows-as-offline/"
 
@@ -134,7 +146,6 @@ class Operator(HttpUser):
 
     def send(self, question, text, whole):
         TALLY["searches"] += 1
-        TALLY["whole"] += whole
         _texts.add((text, question["locale"]))
         name = "operator search" if whole else "operator search (typing)"
         params = {"limit": 8}
@@ -147,21 +158,27 @@ class Operator(HttpUser):
     @task
     def ask(self):
         question = next_question()
-        TALLY["questions"] += 1
+        TALLY["started"] += 1
+        started = time.monotonic()
         if TYPING == "two":
             q = question["query"]
             self.send(question, q[: max(3, len(q) // 2)], False)
             self.send(question, q, True)
-            return
-        keys = keystrokes(question["query"], self.typist)
-        started = time.monotonic()
-        type_question(
-            keys,
-            lambda text, whole: self.send(question, text, whole),
-            clock=lambda: (time.monotonic() - started) * 1000,
-            sleep=lambda ms: gevent.sleep(ms / 1000),
-        )
-        TALLY["typing_s"] += time.monotonic() - started
+            sent = 2
+        else:
+            keys = keystrokes(question["query"], self.typist)
+            sent = len(
+                type_question(
+                    keys,
+                    lambda text, whole: self.send(question, text, whole),
+                    clock=lambda: (time.monotonic() - started) * 1000,
+                    sleep=lambda ms: gevent.sleep(ms / 1000),
+                )
+            )
+            TALLY["listed_ms"].append((time.monotonic() - started) * 1000 - keys[-1][0])
+        TALLY["finished"] += 1
+        TALLY["finished_searches"] += sent
+        TALLY["question_s"] += time.monotonic() - started
 
 
 class Customer(HttpUser):
