@@ -21,10 +21,14 @@ half of the requests it counted are the outage's; any other new warning is a fal
     python bench/early_warning.py --without-pair       # session 5's detector (no pair rule)
     python bench/early_warning.py --seeds 13 14 15 16 17 18   # the fresh held-out seeds
     python bench/early_warning.py --tune               # the grid, on the tuning seeds
+    python bench/early_warning.py --misses             # why reachable outages were late (tuning)
+    python bench/early_warning.py --seeds 19 20 21 22 23 24   # session 8's never-run seeds
 
 The split: TUNING_SEEDS (1, 11, 12) chose the parameters; HELD_OUT (2-10) and FRESH (13-18)
 only report them (2, 3 and 4 were the held-out seeds of the first version, 5-10 were added
-with the speed-up, 13-18 after the last design change).
+with the speed-up, 13-18 after the last design change). Session 8 added MORE_TUNING (25-30,
+tuning only) and NEVER_RUN (19-24, run once with HELD_OUT and FRESH; `--final` runs the three
+in one process, session 8 ran them as three `--seeds` commands at once for time).
 
 "The rise" is the outage's start: the moment its topic's rate jumps. The first request of the
 outage comes a little later (at 16 an hour, on average 3.75 minutes later), and the detector
