@@ -121,15 +121,17 @@ def _sqlite(terms, queryset, content_types, k, prefixes=()):
 
 # The field weights of PostgreSQL's per-word rank: "wagtail" (the D, C, B, A weights Wagtail
 # derives from the search fields' boosts: an article's issue A, its cause and resolution D,
-# about 1 % of A) or "uniform" (every field alike, as SQLite's bm25() counts them).
-POSTGRES_FIELD_WEIGHTS = "wagtail"
+# about 1 % of A) or "uniform" (every field alike, as SQLite's bm25() counts them). Uniform,
+# chosen on the demo gold's tune half (bench/postgres_lexical.py --hybrid, tune_search): with
+# Wagtail's weights a word in the resolution hardly counts, and the idf cannot lift it.
+POSTGRES_FIELD_WEIGHTS = "uniform"
 # Each word's rank weighted by its BM25 idf (False: every word alike, Wagtail's ts_rank order).
 POSTGRES_IDF = True
 UNIFORM_WEIGHTS = "{1,1,1,1}"
 
 
 def _postgres(
-    terms, queryset, content_types, k, config, prefixes=(), idf=True, field_weights="wagtail"
+    terms, queryset, content_types, k, config, prefixes=(), idf=True, field_weights="uniform"
 ):
     """BM25-style ranking over Wagtail's PostgreSQL index: each query word's own ts_rank,
     weighted by the word's inverse document frequency.
@@ -137,14 +139,15 @@ def _postgres(
     Hand-written because neither PostgreSQL nor Wagtail offers a rank with word rarity:
     `ts_rank` and `ts_rank_cd` score a document from its own vector alone (an OR query's
     ts_rank is the mean of its words' ranks), and BM25 needs extensions (ParadeDB's
-    pg_search, VectorChord-bm25) that a stock server does not have. Wagtail's own score,
-    ts_rank(title) × title_norm + ts_rank(body) with the backend's field weights, is kept
-    word by word, so the term-frequency saturation and the title boost are Wagtail's; each
-    word's part is multiplied by the idf SQLite's FTS5 bm25() uses,
-    max(ln((N − n + 0.5) / (n + 0.5)), 1e-6), N the candidate pages' index entries and n
-    those the word matches. Without it "automatisch", in many articles, outweighed
-    "rekening" and "halen", which name the SEPA problem (docs/search-quality.md,
-    "PostgreSQL"). One statement: the counts come from the same scan as the matches.
+    pg_search, VectorChord-bm25) that a stock server does not have. Wagtail's score,
+    ts_rank(title) × title_norm + ts_rank(body), is kept word by word (ts_rank's saturating
+    term frequency, the title boost), with every field weighted alike by default, as FTS5
+    counts them (POSTGRES_FIELD_WEIGHTS); each word's part is multiplied by the idf SQLite's
+    FTS5 bm25() uses, max(ln((N − n + 0.5) / (n + 0.5)), 1e-6), N the candidate pages' index
+    entries (FTS5: the whole table) and n those the word matches. Without it, "arrive", in
+    many French articles, outweighed "imprimer", which names the problem
+    (docs/search-quality.md, "PostgreSQL"). One statement: the counts come from the same
+    scan as the matches.
     """
     # PostgreSQL only: this module needs psycopg, which SQLite installs may lack.
     from modelsearch.backends.database.postgres.weights import get_sql_weights

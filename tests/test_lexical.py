@@ -8,6 +8,7 @@ from django.db import connection
 
 from articles.models import CategoryPage, SolutionArticlePage
 from search import lexical, service
+from search.stopwords import stem_prefixes
 from tests.conftest import publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
@@ -106,6 +107,25 @@ def test_other_forms_of_a_word_find_the_article(query, locale, expected, setting
     assert expected in found()
     settings.KB_LEXICAL_STEMS = False  # the exact words alone miss it
     assert expected not in found()
+
+
+def test_a_rare_word_that_names_the_problem_outweighs_a_common_one():
+    # The issue's example: "arrive" is in many French articles ("je n'arrive pas à me
+    # connecter"), "imprimer" and its stem only in the printer article. SQLite's bm25 weighs
+    # words by rarity; PostgreSQL's ts_rank did not, and put the password reset, the wifi
+    # and the scan-to-email articles first (the printer article fourth).
+    query, locale = "je n'arrive plus à imprimer", "fr"
+    response = service.search(query, channel="public", locale=locale, mode="lexical", limit=3)
+    top = response.hits[0]
+    assert (top.page.external_id, top.locale) == ("demo-printer-offline", "fr"), [
+        (h.page.external_id, h.locale) for h in response.hits
+    ]
+    if connection.vendor == "postgresql":
+        # The same query with every word weighted alike (the rank before): another article.
+        terms = service.lexical_terms(query, locale)
+        prefixes = stem_prefixes(terms, locale)
+        before = lexical.ranked_pages(terms, scope(False), 3, prefixes, idf=False)
+        assert next(iter(before)) != top.page.pk, external_ids(before)
 
 
 def test_french_function_words_typed_without_accents_are_not_searched():
