@@ -66,9 +66,9 @@ def ranked_pages(terms, queryset, k, prefixes=(), *, idf=None, field_weights=Non
     or any word starting with one of `prefixes` (words only: no quotes or operators), best
     first; None when the backend is unknown.
 
-    PostgreSQL only, for comparisons (bench/postgres_lexical.py): idf=False ranks as Wagtail's
-    ts_rank did (every word alike); idf and field_weights ("wagtail" or "uniform") override
-    POSTGRES_IDF and POSTGRES_FIELD_WEIGHTS."""
+    PostgreSQL only, for comparisons (bench/postgres_lexical.py): idf and field_weights
+    ("wagtail" or "uniform") override POSTGRES_IDF and POSTGRES_FIELD_WEIGHTS; idf=False with
+    field_weights="wagtail" orders pages as Wagtail's ts_rank did before session 8."""
     kind, backend = recognised_backend(queryset)
     if kind is None or not terms:
         return None
