@@ -70,7 +70,6 @@ STAGES = [
     ("search.service", "lexical_candidates", "    lexical query"),
     ("search.service", "dense_candidates", "    dense (catch-up check + encode + FAISS)"),
     ("embeddings.replica", "catch_up", "      replica catch_up (files)"),
-    ("search.service", "_keep_comparison_vector", "  comparison vector (no good match)"),
 ]
 
 
@@ -134,6 +133,7 @@ def main():
     parser.add_argument("--publish-every", type=float, default=0.0)
     parser.add_argument("--public-every", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile-out", help="with --profile: also save the cProfile stats here")
     parser.add_argument("--show-queries", action="store_true")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime")
@@ -289,6 +289,8 @@ def main():
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
         stats.print_stats(args.top)
+        if args.profile_out:
+            stats.dump_stats(args.profile_out)
         print(out.getvalue())
     shutil.rmtree(WORKDIR, ignore_errors=True)
 

@@ -129,6 +129,37 @@ class _ProblemMatrix:
         return best
 
 
+class _ActiveProblems:
+    """The active problems with their services, kept per process and read again only when the
+    active set changed: each search asks for a light signature (one narrow query, no model
+    objects) instead of loading every problem and its services (two queries and the model
+    objects, ~1-2 ms of CPU per search request, bench/request_cpu.py). Saving a problem
+    (texts, status, services: they are saved with it) moves its updated_at."""
+
+    FIELDS = ("pk", "updated_at", "status", "is_public", "postcodes")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.signature = None
+        self.problems = []
+
+    def get(self):
+        signature = tuple(KnownProblem.objects.active().order_by("pk").values_list(*self.FIELDS))
+        with self.lock:
+            if signature == self.signature:
+                return self.problems
+        problems = list(KnownProblem.objects.active().prefetch_related("services").order_by("pk"))
+        with self.lock:
+            self.problems = problems
+            self.signature = tuple(tuple(getattr(p, f) for f in self.FIELDS) for p in problems)
+        return problems
+
+    def clear(self):
+        with self.lock:
+            self.signature, self.problems = None, []
+
+
+_active = _ActiveProblems()
 _matrices = {}  # model id -> _ProblemMatrix
 _matrices_lock = threading.Lock()
 
@@ -142,6 +173,7 @@ def forget():
     """Drop the cached vectors (tests, or after the embedding model changed)."""
     with _matrices_lock:
         _matrices.clear()
+    _active.clear()
 
 
 def _in_postcode(problem, postcode):
@@ -167,7 +199,7 @@ def matching_problems(
     # The matrix holds every active problem, whatever the channel: built per channel, public
     # and operator searches took turns re-encoding it (load test, py-spy: with e5 passages
     # that was 46 % of the workers' request time); what the channel may see is applied here.
-    active = list(KnownProblem.objects.active().prefetch_related("services").order_by("pk"))
+    active = _active.get()
     problems = [p for p in active if p.is_visible_to(channel)]  # no second query
     if not problems:
         return []

@@ -6,6 +6,7 @@ each set by an environment variable (kbsite/settings/base.py). Every job is idem
 two workers, or a restart that runs everything again at once, do no harm.
 """
 
+import datetime
 import logging
 import signal
 import sys
@@ -13,6 +14,7 @@ import time
 
 from django.db import close_old_connections, connection
 from django.db.utils import OperationalError
+from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -20,9 +22,11 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from articles.reminders import send_review_reminders
 from articles.retention import prune_flags
+from embeddings.encoder import comparison_model_id, get_encoder
 from embeddings.indexing import process_pending
 from incidents.webhooks import deliver_due
 from insights.early_warning import run_early_warning
+from insights.gaps import REFINEMENT_WINDOW, collect_items, embed_texts
 from insights.learning import apply_learning
 from insights.retention import prune, prune_contact_requests, prune_feedback_comments
 
@@ -81,6 +85,32 @@ def learning():
     )
 
 
+# Each run looks back this far (the job keeps no state: a restarted worker, or two, are fine).
+GAP_VECTORS_LOOKBACK = datetime.timedelta(hours=1)
+
+
+def gap_vectors(now=None):
+    """Unresolved demand (unanswered searches, 'no article' calls, 'not helpful' comments)
+    gets its comparison-model vector here, before the gap report or early warning needs it.
+
+    A search the comparison model served (nl, fr) kept its vector when it was logged; an
+    English one (MiniLM) was encoded with the comparison model on the request until session
+    8 (~30 ms of CPU on a busy machine, bench/request_cpu.py). Only what the report counts
+    is encoded: searches the same person refined (search-as-you-type prefixes) are not, so
+    an item waits until REFINEMENT_WINDOW has passed (its refinement would have arrived).
+    Texts already encoded cost one lookup. What this job misses (the worker was down longer
+    than the look-back, a contact request hours after its search) the report encodes itself."""
+    now = now or timezone.now()
+    until = now - REFINEMENT_WINDOW
+    # Refinement is judged against every search up to now; items are taken up to `until`.
+    items = collect_items(until - GAP_VECTORS_LOOKBACK, now)
+    keys = sorted({item.key for item in items if item.created_at < until})
+    encoded = 0
+    if keys:
+        _vectors, encoded = embed_texts(keys, get_encoder(comparison_model_id()))
+    return f"{encoded} of {len(keys)} unresolved texts encoded for the gap report"
+
+
 JOBS = {
     "prune_search_logs": prune_search_logs,
     "drain_index_updates": drain_index_updates,
@@ -89,6 +119,7 @@ JOBS = {
     "deliver_webhooks": deliver_webhooks,
     "early_warning": early_warning,
     "learning": learning,
+    "gap_vectors": gap_vectors,
 }
 
 

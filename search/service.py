@@ -653,19 +653,8 @@ def search(
     response.confidence = confidence_of(candidates, ranked)
     response.no_good_match = response.confidence < threshold
     response.took_ms = round((time.perf_counter() - started) * 1000, 2)
-    if response.no_good_match and mode != "lexical":
-        _keep_comparison_vector(query, candidates.model_id)
+    # An unanswered search feeds the gap report and early warning, which compare in the
+    # comparison model's space. When that model served it, the log keeps its cached vector
+    # (cached_query_vector); otherwise (English) the worker's "gap_vectors" job encodes it
+    # off the request (search/jobs.py): it cost an e5 encoding here, bench/request_cpu.py.
     return response
-
-
-def _keep_comparison_vector(query, model_id):
-    """An unanswered search feeds the gap report, which clusters in the comparison model's
-    space: when another model served the query, encode it there too (once, cached), so the
-    event log can keep the vector and the report never encodes it again. Flagged searches
-    only; never fails the search."""
-    try:
-        comparison = comparison_model_id()
-        if comparison != model_id:
-            query_vector(query, comparison)
-    except Exception:
-        logger.exception("could not encode an unanswered query for the gap report")

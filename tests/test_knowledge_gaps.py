@@ -367,26 +367,35 @@ def test_knowledge_gaps_report_with_demo_events_in_a_browser(login_browser, user
 
 
 def test_unanswered_searches_keep_their_vector_so_the_report_encodes_nothing_new(users):
+    import datetime
+
     import numpy as np
+    from django.utils import timezone
 
     from embeddings.encoder import comparison_model_id, get_encoder
-    from insights.gaps import embed_texts, normalise
+    from insights.gaps import REFINEMENT_WINDOW, embed_texts, normalise
     from insights.models import QueryVector
+    from search import jobs
+    from textutils.redaction import redact
 
     customer = Client()
-    # Two coffee queries, one of them with a phone number the redaction removes. The report
-    # clusters in the cased multilingual model's space on the lowercased text, so only a query
-    # typed in lower case is its own key and can keep its vector.
-    for query in [COFFEE[0].lower()] + COFFEE[3:]:
+    # Two coffee queries, one of them with a phone number the redaction removes.
+    for query in [COFFEE[0]] + COFFEE[3:]:
         assert _public_search(customer, query)["no_good_match"]
-    # The clean query's vector was kept when the search was logged; the redacted one was not:
-    # no vector of a text that held personal data is ever stored.
-    assert QueryVector.objects.count() == 1
-    vectors, encoded_now = embed_texts([normalise(COFFEE[0].lower())])
-    assert encoded_now == 0 and vectors.shape[0] == 1
-    # ... and it is the vector the report would have computed itself.
-    expected = get_encoder(comparison_model_id()).encode_queries([normalise(COFFEE[0])])[0]
-    assert np.allclose(vectors[0], expected, atol=1e-5)
+    # English searches are served by MiniLM: the request does not encode them a second time in
+    # the comparison model; the worker's gap_vectors job does, from the logged (redacted) text.
+    assert QueryVector.objects.count() == 0
+    later = timezone.now() + REFINEMENT_WINDOW + datetime.timedelta(seconds=1)
+    assert jobs.gap_vectors(now=later).startswith("2 of 2")
+    assert QueryVector.objects.count() == 2
+    keys = [normalise(COFFEE[0]), normalise(redact(COFFEE[3]))]
+    assert "0475" not in keys[1]  # no vector of a text that held personal data is stored
+    vectors, encoded_now = embed_texts(keys)
+    assert encoded_now == 0 and vectors.shape[0] == 2
+    # ... and they are the vectors the report would have computed itself.
+    expected = get_encoder(comparison_model_id()).encode_queries(keys)
+    assert np.allclose(vectors, expected, atol=1e-5)
     # An answered search feeds no gap, so nothing is kept for it.
     assert not _public_search(customer, "my printer is offline")["no_good_match"]
-    assert QueryVector.objects.count() == 1
+    assert jobs.gap_vectors(now=later).startswith("0 of 2")
+    assert QueryVector.objects.count() == 2

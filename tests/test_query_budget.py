@@ -100,6 +100,9 @@ def test_a_known_problem_in_the_answer_costs_no_query_per_search_channel(operato
 
 def test_an_internal_only_problem_stays_off_the_public_api(operator, client):
     e301 = KnownProblem.objects.get(title_en__startswith="TV decoder error E-301")
+    # The active problems are kept per process between searches: a change must show at once.
+    public = client.get(PUBLIC_URL, {"q": "my tv decoder shows E-301"}).json()
+    assert e301.pk in [p["id"] for p in public["known_problems"]]
     e301.is_public = False
     e301.save()
     params = {"q": "my tv decoder shows E-301", "locale": "en"}
@@ -143,3 +146,30 @@ def test_search_urls_need_no_cache_lookup_per_request(operator):
     assert not [s for s in sql if "kb_cache" in s], listing(sql)
     hit = response.json()["results"][0]
     assert operator.get(hit["url"]).status_code == 200
+
+
+def test_a_resolved_problem_leaves_the_next_search_at_once(client):
+    e301 = KnownProblem.objects.get(title_en__startswith="TV decoder error E-301")
+    params = {"q": "my tv decoder shows E-301"}
+    assert e301.pk in [p["id"] for p in client.get(PUBLIC_URL, params).json()["known_problems"]]
+    e301.status = KnownProblem.STATUS_RESOLVED
+    e301.save()
+    assert e301.pk not in [p["id"] for p in client.get(PUBLIC_URL, params).json()["known_problems"]]
+
+
+def test_a_renamed_article_has_its_new_url_in_the_next_search(operator):
+    """Hit URLs are kept per host between searches: a page whose slug changed gets its new
+    URL at once (the key holds the page's url_path)."""
+    from articles.models import SolutionArticlePage
+    from tests.conftest import publish
+
+    params = {"q": "my printer says it is offline", "locale": "en", "source": "console"}
+    hit = operator.get(OPERATOR_URL, params).json()["results"][0]
+    page = SolutionArticlePage.objects.get(pk=hit["id"])
+    page.slug = page.slug + "-renamed"
+    page = publish(page)
+    again = operator.get(OPERATOR_URL, params).json()["results"][0]
+    assert again["id"] == hit["id"]
+    assert again["url"] != hit["url"] and again["url"].rstrip("/").endswith("-renamed")
+    assert again["url"] == page.get_url()
+    assert operator.get(again["url"]).status_code == 200

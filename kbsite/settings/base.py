@@ -215,6 +215,8 @@ KB_WORKER_PERIODS = {
     "early_warning": env_int("KB_PERIOD_EARLY_WARNING", 60),
     # Solved calls' wordings become learned phrasings here, not in the outcome request.
     "learning": env_int("KB_PERIOD_LEARNING", 60),
+    # Unanswered English searches' comparison-model vectors, encoded off the request.
+    "gap_vectors": env_int("KB_PERIOD_GAP_VECTORS", 60),
 }
 # Extra regular expressions for customer numbers, redacted from logged queries.
 KB_CUSTOMER_NUMBER_PATTERNS = [
