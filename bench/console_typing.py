@@ -27,6 +27,7 @@ from query_pool import build_pool
 
 PAUSES_MS = [150, 200, 250, 300, 400]
 MIN_CHARS = 2  # the console searches from two characters on
+CONSOLE_PAUSE_MS = 250  # static/js/console.js PAUSE_MS
 
 
 def keystrokes(text, rng):
@@ -42,6 +43,18 @@ def keystrokes(text, rng):
     return out
 
 
+def pause_ends(keys, pause_after):
+    """[(time ms, trimmed text)]: the pauses after a keystroke that ended with no keystroke
+    meanwhile, i.e. when the console's timer runs its search (before the two-character
+    check). `pause_after(text)`: the pause after a keystroke that left `text` in the box."""
+    ends = []
+    for (t, text), nxt in zip(keys, keys[1:] + [(float("inf"), None)], strict=True):
+        pause = pause_after(text)
+        if nxt[0] > t + pause:
+            ends.append((t + pause, text.strip()))
+    return ends
+
+
 def simulate(keys, pause_after, latency, skip_shown):
     """(searches sent, ms from the last keystroke to the whole question's results).
 
@@ -49,11 +62,8 @@ def simulate(keys, pause_after, latency, skip_shown):
     is for the trimmed text. `skip_shown`: a text whose results are already listed (or on
     the wire) is not asked again ("printer" then a space); otherwise only the one on the
     wire is skipped, as before this change."""
-    fires = []  # (time, text): pauses that ended with no keystroke meanwhile
-    for (t, text), nxt in zip(keys, keys[1:] + [(float("inf"), None)], strict=True):
-        pause = pause_after(text)
-        if nxt[0] > t + pause and len(text.strip()) >= MIN_CHARS:
-            fires.append((t + pause, text.strip()))
+    # (time, text): pauses that ended with no keystroke meanwhile
+    fires = [(t, text) for t, text in pause_ends(keys, pause_after) if len(text) >= MIN_CHARS]
     whole = keys[-1][1].strip()
     sent, busy_until, queued, shown, on_wire, done_at = 0, 0.0, None, None, None, None
     i = 0

@@ -1,31 +1,46 @@
 """Locust users for bench/load_test.py. The mix (fixed counts, not weights):
 
 - KB_LOAD_OPERATORS operators (default 50), logged in (a session made before the run, so
-  50 password hashes do not load the start), each typing a question from the pool while
-  the customer talks: the half-typed text, then the whole question, 1-3 s apart. Each
-  operator's first question comes at a random moment within one wait (operators' calls do
-  not all start in the same second; before, all 50 asked at once when the step started, and
-  at 10-30 s between questions that burst was a quarter of a 75 s step's searches). The pool
-  (bench/query_pool.py, KB_LOAD_POOL=honest) is walked without repeats across all operators;
-  KB_LOAD_POOL=old replays the earlier test's 12 English queries (the peer: cache hits).
+  50 password hashes do not load the start), each typing questions from the pool while the
+  customer talks. KB_LOAD_TYPING=console (the default) types each question a key at a time
+  by bench/console_typing.py's typing model and sends the searches the operator console
+  (static/js/console.js) would send: 250 ms after a key with no key meanwhile, one search
+  on the wire, only the newest text when it answers, never the question already listed
+  (bench/console_operator.py); ~25 searches per question. KB_LOAD_TYPING=two is the earlier
+  test's operator: the half-typed text, then the whole question, back to back. Every search
+  is an "operator search (typing)" except the whole question's ("operator search").
+  KB_LOAD_OPERATOR_WAIT="MIN,MAX": seconds from the end of one question (its results
+  listed) to the start of the next (load_test.py --operator-wait states the default's
+  source). Each operator's first question starts at a random moment within one
+  question's cycle, so the calls do not all start in the same second. The pool
+  (bench/query_pool.py, KB_LOAD_POOL=honest) is walked without repeats across all
+  operators; KB_LOAD_POOL=old replays the earlier test's 12 English queries (cache hits).
 - KB_LOAD_CUSTOMERS customers (default 10): the public search API with a pool question in
   its language, or an article page, every 2-5 s.
 - An editor publishing an article revision every few seconds runs as a separate process
   (load_test.py), not here.
 
 Every body is checked; a wrong one counts as a failure (an error in the report): not JSON or
-without results/no_good_match; no results for a question that has an article; for a question
-made from an article's own phrasing, that article missing from the results; an article page
-without its title.
+without results/no_good_match; for the whole question, no results when it has an article,
+or, for a question made from an article's own phrasing, that article missing from the
+results; an article page without its title. When KB_LOAD_TALLY names a file, the operators'
+tally (questions started and finished, searches sent in all and per finished question,
+distinct texts, seconds from a question's first key to its last answer, ms from its last key
+until its results were listed) is written there as JSON when locust exits.
 """
 
 import itertools
+import json
 import os
 import random
+import statistics
 import threading
+import time
 
 import gevent
-from locust import HttpUser, between, task
+from console_operator import type_question
+from console_typing import keystrokes
+from locust import HttpUser, between, events, task
 from query_pool import OLD_POOL, build_pool
 
 POOL_KIND = os.environ.get("KB_LOAD_POOL", "honest")
@@ -36,6 +51,33 @@ else:
 _next_query = itertools.cycle(POOL)
 _pool_lock = threading.Lock()
 SESSION = os.environ.get("KB_LOAD_SESSION", "")
+TYPING = os.environ.get("KB_LOAD_TYPING", "console")
+OPERATOR_WAIT = tuple(
+    float(x) for x in os.environ.get("KB_LOAD_OPERATOR_WAIT", "60,180").split(",")
+)
+_typist_seeds = itertools.count(1)
+# Seconds one question takes to type by the model (its mean over the first pool questions):
+# part of an operator's cycle, for spreading the first questions.
+MEAN_TYPING_S = (
+    statistics.mean(
+        keystrokes(q["query"], random.Random(n))[-1][0] / 1000 for n, q in enumerate(POOL[:200])
+    )
+    if TYPING == "console"
+    else 0.0
+)
+# Questions started and finished (the last answer came), searches sent (all, and those of
+# the finished questions), and seconds from a finished question's first key to its last answer.
+# `listed_ms`: per finished typed question, ms from its last key until its results were
+# listed (the console's feel: the pause, any search still on the wire, then its own).
+TALLY = {
+    "started": 0,
+    "finished": 0,
+    "searches": 0,
+    "finished_searches": 0,
+    "question_s": 0.0,
+    "listed_ms": [],
+}
+_texts = set()
 ARTICLE_PATH = "/en/printers-hardware/office-printer-shows-as-offline/"
 
 
@@ -66,6 +108,7 @@ def check_search(response, question, complete):
 
 
 def search(client, path, question, name, complete, **params):
+    """One search, its body checked; True when it answered HTTP 200."""
     with client.get(
         path,
         params={"q": question["query"], "locale": question["locale"], **params},
@@ -77,27 +120,65 @@ def search(client, path, question, name, complete, **params):
             response.failure(problem)
         else:
             response.success()
+        return response.status_code == 200
+
+
+@events.quitting.add_listener
+def write_tally(environment, **kwargs):
+    path = os.environ.get("KB_LOAD_TALLY")
+    if path:
+        with open(path, "w") as fh:
+            json.dump({**TALLY, "distinct": len(_texts), "typing": TYPING}, fh)
 
 
 class Operator(HttpUser):
-    """A logged-in operator typing a question while the customer talks."""
+    """A logged-in operator typing questions while the customer talks."""
 
     fixed_count = int(os.environ.get("KB_LOAD_OPERATORS", 50))
-    # Seconds between one operator's questions (load_test.py --operator-wait).
-    wait_time = between(
-        *(float(x) for x in os.environ.get("KB_LOAD_OPERATOR_WAIT", "1,3").split(","))
-    )
+    # From the end of one question to the start of the next (load_test.py --operator-wait).
+    wait_time = between(*OPERATOR_WAIT)
 
     def on_start(self):
         self.client.cookies.set("sessionid", SESSION)
-        gevent.sleep(self.wait_time())  # spread the first questions over one wait
+        self.typist = random.Random(next(_typist_seeds))
+        # A random moment within one question's cycle (typing, then the wait).
+        gevent.sleep(random.uniform(0, MEAN_TYPING_S + sum(OPERATOR_WAIT) / 2))
+
+    def send(self, question, text, whole):
+        TALLY["searches"] += 1
+        _texts.add((text, question["locale"]))
+        name = "operator search" if whole else "operator search (typing)"
+        params = {"limit": 8}
+        if TYPING == "console":
+            params["source"] = "console"  # as the console sends it (logged as an operator search)
+        return search(
+            self.client, "/api/v1/search/", {**question, "query": text}, name, whole, **params
+        )
 
     @task
-    def search_while_typing(self):
+    def ask(self):
         question = next_question()
-        half = {**question, "query": question["query"][: max(3, len(question["query"]) // 2)]}
-        search(self.client, "/api/v1/search/", half, "operator search (typing)", False, limit=8)
-        search(self.client, "/api/v1/search/", question, "operator search", True, limit=8)
+        TALLY["started"] += 1
+        started = time.monotonic()
+        if TYPING == "two":
+            q = question["query"]
+            self.send(question, q[: max(3, len(q) // 2)], False)
+            self.send(question, q, True)
+            sent = 2
+        else:
+            keys = keystrokes(question["query"], self.typist)
+            sent = len(
+                type_question(
+                    keys,
+                    lambda text, whole: self.send(question, text, whole),
+                    clock=lambda: (time.monotonic() - started) * 1000,
+                    sleep=lambda ms: gevent.sleep(ms / 1000),
+                )
+            )
+            TALLY["listed_ms"].append((time.monotonic() - started) * 1000 - keys[-1][0])
+        TALLY["finished"] += 1
+        TALLY["finished_searches"] += sent
+        TALLY["question_s"] += time.monotonic() - started
 
 
 class Customer(HttpUser):

@@ -16,13 +16,28 @@ its own, apart); `--per-language` chooses per language. The no-good-match thresh
 per (model, language) on the demo tune half (best balanced accuracy). Everything printed
 under "test half" is out-of-sample; "tune half" figures are in-sample.
 
-Needs the articles of each gold file imported and indexed in the dev database.
+Needs the articles of each gold file imported and indexed in the dev database, or in the
+one `--database-url` names (e.g. PostgreSQL, whose full-text rank differs from SQLite's:
+`--database-url postgres://kb:kb@127.0.0.1:5432/kb_NAME`; its FAISS files then live in
+var/vector_index-<database name> unless KB_VECTOR_INDEX_DIR says otherwise).
 """
 
 import argparse
+import os
 import sys
+from pathlib import Path
+from urllib.parse import urlparse
 
-from _django import setup
+from _django import ROOT, setup
+
+# Read before Django is set up: the settings take the database from DATABASE_URL.
+_database = argparse.ArgumentParser(add_help=False)
+_database.add_argument("--database-url")
+_url = _database.parse_known_args()[0].database_url
+if _url:
+    os.environ["DATABASE_URL"] = _url
+    _name = Path(urlparse(_url).path).stem or "db"  # kb_pg8, or pg8 for var/pg8.sqlite3
+    os.environ.setdefault("KB_VECTOR_INDEX_DIR", str(ROOT / "var" / f"vector_index-{_name}"))
 
 setup()
 
@@ -131,6 +146,10 @@ def main():
     parser.add_argument("gold", nargs="+")
     parser.add_argument("--channel", default="operator")
     parser.add_argument(
+        "--database-url",
+        help="measure on this database (dj-database-url form) instead of the dev database",
+    )
+    parser.add_argument(
         "--dense-norm",
         choices=NORMS,
         default=service.DEFAULTS["KB_FUSION_DENSE_NORM"],
@@ -162,7 +181,9 @@ def main():
         return (model_for_language(lang), lang in content_languages)
 
     from django.conf import settings
+    from django.db import connection
 
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
     content_languages = {code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES}
     if args.no_stems:
         settings.KB_LEXICAL_STEMS = False

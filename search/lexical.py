@@ -7,15 +7,16 @@ with `pk IN (matching entries)` and then scores every result with a correlated F
 subquery (the MATCH runs once more per candidate page), and it materialises whole page
 objects when we only need (page id, score).
 
-`ranked_pages()` asks the same index the same question in one statement: the same full-text
-expression and the same score as Wagtail's query (SQLite: bm25 of the FTS5 row × (title
-norm + 1); PostgreSQL: ts_rank of the title vector × title norm + ts_rank of the body vector,
-with the backend's weights), restricted to the entries of the candidate pages, best first.
+`ranked_pages()` asks the same index the same question in one statement, restricted to the
+entries of the candidate pages, best first. SQLite: the same full-text expression and the
+same score as Wagtail's query (bm25 of the FTS5 row × (title norm + 1)). PostgreSQL: the same
+pages match, but Wagtail's ts_rank has no word rarity, so each word's rank is weighted by
+its BM25 idf (`_postgres`), which makes the two backends rank alike.
 For any other backend or database it returns None and the caller uses `.search()`.
 """
 
 from django.db import connections, router
-from django.db.models import CharField, F, IntegerField
+from django.db.models import CharField
 from django.db.models.functions import Cast
 from wagtail.search.backends import get_search_backend
 
@@ -60,10 +61,14 @@ def _object_ids(queryset):
     )
 
 
-def ranked_pages(terms, queryset, k, prefixes=()):
+def ranked_pages(terms, queryset, k, prefixes=(), *, idf=None, field_weights=None):
     """{page id: score magnitude} for up to k pages of `queryset` matching any of `terms`
     or any word starting with one of `prefixes` (words only: no quotes or operators), best
-    first; None when the backend is unknown."""
+    first; None when the backend is unknown.
+
+    PostgreSQL only, for comparisons (bench/postgres_lexical.py): idf and field_weights
+    ("wagtail" or "uniform") override POSTGRES_IDF and POSTGRES_FIELD_WEIGHTS; idf=False with
+    field_weights="wagtail" orders pages as Wagtail's ts_rank did before session 8."""
     kind, backend = recognised_backend(queryset)
     if kind is None or not terms:
         return None
@@ -74,7 +79,16 @@ def ranked_pages(terms, queryset, k, prefixes=()):
     if kind == SQLITE:
         rows = _sqlite(terms, queryset, content_types, k, prefixes)
     else:
-        rows = _postgres(terms, queryset, content_types, k, backend.config, prefixes)
+        rows = _postgres(
+            terms,
+            queryset,
+            content_types,
+            k,
+            backend.config,
+            prefixes,
+            idf=POSTGRES_IDF if idf is None else idf,
+            field_weights=field_weights or POSTGRES_FIELD_WEIGHTS,
+        )
     # SQLite's bm25() is negative (lower is better), PostgreSQL's rank positive: use magnitude.
     return {int(object_id): abs(float(score or 0.0)) for object_id, score in rows}
 
@@ -105,31 +119,83 @@ def _sqlite(terms, queryset, content_types, k, prefixes=()):
         return cursor.fetchall()
 
 
-def _postgres(terms, queryset, content_types, k, config, prefixes=()):
-    # PostgreSQL only: these modules need psycopg, which SQLite installs may lack.
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
-    from django.db.models.expressions import CombinedExpression
+# The field weights of PostgreSQL's per-word rank: "wagtail" (the D, C, B, A weights Wagtail
+# derives from the search fields' boosts: an article's issue A, its cause and resolution D,
+# about 1 % of A) or "uniform" (every field alike, as SQLite's bm25() counts them). Uniform,
+# chosen on the demo gold's tune half (bench/postgres_lexical.py --hybrid, tune_search): with
+# Wagtail's weights a word in the resolution hardly counts, and the idf cannot lift it.
+POSTGRES_FIELD_WEIGHTS = "uniform"
+# Each word's rank weighted by its BM25 idf (False: every word alike, Wagtail's ts_rank order).
+POSTGRES_IDF = True
+UNIFORM_WEIGHTS = "{1,1,1,1}"
+
+
+def _postgres(
+    terms, queryset, content_types, k, config, prefixes=(), idf=True, field_weights="uniform"
+):
+    """BM25-style ranking over Wagtail's PostgreSQL index: each query word's own ts_rank,
+    weighted by the word's inverse document frequency.
+
+    Hand-written because neither PostgreSQL nor Wagtail offers a rank with word rarity:
+    `ts_rank` and `ts_rank_cd` score a document from its own vector alone (an OR query's
+    ts_rank is the mean of its words' ranks), and BM25 needs extensions (ParadeDB's
+    pg_search, VectorChord-bm25) that a stock server does not have. Wagtail's score,
+    ts_rank(title) × title_norm + ts_rank(body), is kept word by word (ts_rank's saturating
+    term frequency, the title boost), with every field weighted alike by default, as FTS5
+    counts them (POSTGRES_FIELD_WEIGHTS); each word's part is multiplied by the idf SQLite's
+    FTS5 bm25() uses, max(ln((N − n + 0.5) / (n + 0.5)), 1e-6), N the candidate pages' index
+    entries (FTS5: the whole table) and n those the word matches. Without it, "arrive", in
+    many French articles, outweighed "imprimer", which names the problem
+    (docs/search-quality.md, "PostgreSQL"). One statement: the counts come from the same
+    scan as the matches.
+    """
+    # PostgreSQL only: this module needs psycopg, which SQLite installs may lack.
     from modelsearch.backends.database.postgres.weights import get_sql_weights
 
-    entry_model = _index_model()
+    entry = _index_model()._meta.db_table
 
-    # The raw tsquery Wagtail builds for PlainText(operator="or"): quoted lexemes joined by |.
+    # Each operand as Wagtail writes it for PlainText: a quoted lexeme (a prefix gets :*),
+    # so nothing in it is tsquery syntax; one tsquery per operand instead of their OR.
     def quote(text):
         return "'{}'".format(text.replace("'", "''").replace("\\", "\\\\"))
 
-    lexemes = " | ".join([quote(t) for t in terms] + [quote(p) + ":*" for p in prefixes])
-    tsquery = SearchQuery(lexemes, search_type="raw", config=config)
-    weights = get_sql_weights()
-    score = SearchRank(F("title"), tsquery, weights=weights) * F("title_norm") + SearchRank(
-        F("body"), tsquery, weights=weights
+    operands = [quote(t) for t in terms] + [quote(p) + ":*" for p in prefixes]
+    scope_sql, scope_params = _object_ids(queryset).query.sql_with_params()
+    placeholders = ", ".join(["%s"] * len(content_types))
+    # The index's own configuration (SEARCH_CONFIG; unset: the server's default).
+    to_tsquery = "to_tsquery(%s::regconfig, u.operand)" if config else "to_tsquery(u.operand)"
+    # idf=False: every word weighs 1, so the sum orders pages as the mean over the words,
+    # which is what ts_rank of their OR computes: Wagtail's old order.
+    idf_sql = (
+        "GREATEST(ln((n.n - count(*) + 0.5)::float8 / (count(*) + 0.5)), 1e-6)" if idf else "1.0"
     )
-    vector = CombinedExpression(F("title"), "||", F("body"), output_field=SearchVectorField())
-    return list(
-        entry_model._default_manager.using(queryset.db)
-        .filter(content_type_id__in=content_types, object_id__in=_object_ids(queryset))
-        .annotate(_kb_vector=vector)
-        .filter(_kb_vector=tsquery)
-        .annotate(_kb_score=score)
-        .order_by(F("_kb_score").desc(), Cast("object_id", IntegerField()).desc())
-        .values_list("object_id", "_kb_score")[:k]
-    )
+    sql = f"""
+        WITH operand AS (
+            SELECT u.i, {to_tsquery} AS q
+            FROM unnest(%s::text[]) WITH ORDINALITY AS u(operand, i)
+        ), candidate AS (
+            SELECT e."object_id", e."title", e."body", e."title_norm" FROM "{entry}" e
+            WHERE e."content_type_id" IN ({placeholders}) AND e."object_id" IN ({scope_sql})
+        ), hit AS (
+            SELECT c."object_id", o.i,
+                   ts_rank(%s::real[], c."title", o.q) * c."title_norm"
+                   + ts_rank(%s::real[], c."body", o.q) AS tf
+            FROM candidate c JOIN operand o ON c."title" @@ o.q OR c."body" @@ o.q
+        ), idf AS (
+            SELECT h.i,
+                   {idf_sql} AS w
+            FROM hit h CROSS JOIN (SELECT count(*) AS n FROM candidate) n
+            GROUP BY h.i, n.n
+        )
+        SELECT h."object_id", sum(idf.w * h.tf) AS score
+        FROM hit h JOIN idf ON idf.i = h.i
+        GROUP BY h."object_id"
+        ORDER BY score DESC, CAST(h."object_id" AS integer) DESC
+        LIMIT %s
+    """
+    weights = get_sql_weights() if field_weights == "wagtail" else UNIFORM_WEIGHTS
+    params = [config] if config else []
+    params += [operands, *content_types, *scope_params, weights, weights, int(k)]
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

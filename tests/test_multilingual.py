@@ -9,7 +9,6 @@ import os
 
 import numpy as np
 import pytest
-from django.db import connection
 from django.test import Client
 
 from articles.models import SolutionArticlePage
@@ -158,10 +157,6 @@ def test_a_question_typed_while_the_console_says_english_ranks_each_article_by_i
     _same_hit, same_console = top_external_id(query, spoken)
     assert response.confidence == same_console.confidence
     assert not response.no_good_match
-    if connection.vendor == "postgresql" and spoken == "fr":
-        # PostgreSQL's full-text rank (no IDF) happens to rescue this French question under
-        # the old rule too; the contrast below was measured on SQLite.
-        return
     settings.KB_ARTICLE_SCORE_VERSION = "own"
     before, _ = top_external_id(query, "en")
     assert before.page.external_id != external_id
@@ -234,11 +229,6 @@ def test_dutch_words_that_name_the_problem_break_the_multilingual_models_near_ti
     # e5's cosines for one question lie within a few hundredths of each other ("password
     # reset" and "account locked" both ~0.89 here); a small full-text share (session 6) lets
     # the words the caller used ("account op slot", "automatisch") decide between them.
-    if connection.vendor == "postgresql" and external_id == "demo-sepa-mandate":
-        # Known gap: PostgreSQL's ts_rank has no inverse document frequency, so the common
-        # "automatisch" in the laptop article outscores "rekening"/"halen" in the SEPA one and
-        # the full-text share cannot break this tie there (SQLite's bm25 can).
-        pytest.xfail("PostgreSQL full-text rank has no IDF (known gap, closing note)")
     hit, response = top_external_id(query, "nl")
     assert hit.page.external_id == external_id, [h.page.external_id for h in response.hits]
     settings.KB_FUSION_DENSE_WEIGHT = {"en": 0.9, "nl": 1.0, "fr": 1.0, "default": 1.0}
