@@ -15,6 +15,11 @@ numbers), averaged over every point of the curve; the figures reported are on ha
 line numbers) and on all queries. No-good-match AUROC: the demo gold set (its unanswerable
 queries) searched with the banking77 learning in place, and banking77 itself with 11 of its
 77 articles unpublished (their gold queries have no answer; their replayed calls are dropped).
+
+Since session 8 the learned share in the confidence (KB_LEARNED_CONFIDENCE_WEIGHT; ranking
+keeps the learned-chunk weight) is compared with --confidence-weights: chosen on the demo
+gold's committed `tune` half and on half A of banking77 with articles held out, reported on
+the demo `test` half and half B (the script's last table).
 """
 
 import argparse
@@ -44,6 +49,15 @@ def parse_args():
         default=["5:0", "5:0.1"],
         help="learned votes K:weight to try with every weight (search.service, K:0 = off)",
     )
+    parser.add_argument(
+        "--confidence-weights",
+        nargs="+",
+        default=["1"],
+        help="shares of a learned cosine in the confidence (no-good-match) to compare, each X "
+        "(every model) or X/Y (English model X, multilingual model Y); chosen on the demo "
+        "gold's tune half and banking77 half A with articles held out (session 8)",
+    )
+    parser.add_argument("--dump", help="pickle the gathered demo and hold-out rows here")
     parser.add_argument(
         "--setting", action="append", default=[], help="learning setting NAME=VALUE for the run"
     )
@@ -170,8 +184,16 @@ def main():
         return rows
 
     grid = [(w, v) for v in args.votes for w in args.weights]
+    english_model = model_for_language("en")
 
-    def measure(rows, config, ext=ext):
+    def confidence_weight(label, model_id):
+        """--confidence-weights label: "X" for every model, "X/Y": English model X, else Y."""
+        parts = label.split("/")
+        return float(parts[0] if model_id == english_model or len(parts) == 1 else parts[1])
+
+    def measure(rows, config, ext=ext, confidence=None):
+        """Hit@1 and no-good-match AUROC of `rows` ranked with `config`; `confidence`: a
+        --confidence-weights label for the confidence (None: the production setting)."""
         weight, vote = config if isinstance(config, tuple) else (config, "5:0")
         votes, vote_weight = vote.split(":")
         hit1 = n = 0
@@ -181,7 +203,8 @@ def main():
             params.learned_weight = weight
             params.learned_votes, params.learned_vote_weight = int(votes), float(vote_weight)
             ranked = service.rank(c, params)
-            conf = service.confidence_of(c, ranked, weight)
+            share = None if confidence is None else confidence_weight(confidence, c.model_id)
+            conf = service.confidence_of(c, ranked, share)
             if not q.relevant:
                 neg.append(conf)
                 continue
@@ -189,6 +212,36 @@ def main():
             n += 1
             hit1 += bool(ranked) and ext.get(ranked[0][0]) in q.relevant
         return {"hit1": 100 * hit1 / max(n, 1), "auroc": auroc(pos, neg), "n": n}
+
+    def demo_figures(rows, config):
+        """The demo gold set per committed split (tune = choose, test = report) and in all:
+        Hit@1 and, per confidence label, the no-good-match AUROC."""
+        out = {}
+        for split in ("tune", "test", "all"):
+            part = [r for r in rows if split == "all" or r[0].split == split]
+            out[split] = {"hit1": measure(part, config)["hit1"]}
+            for label in args.confidence_weights:
+                out[split][label] = measure(part, config, confidence=label)["auroc"]
+            if split == "tune":  # per language, to see where a change comes from
+                for code in ("en", "nl", "fr"):
+                    lang = [r for r in part if r[0].locale == code]
+                    out[split][f"hit1 {code}"] = measure(lang, config)["hit1"]
+                    for label in args.confidence_weights:
+                        out[split][f"{label} {code}"] = measure(lang, config, confidence=label)[
+                            "auroc"
+                        ]
+        return out
+
+    dumped = {}
+
+    def keep(key, rows):
+        """With --dump, the gathered rows so far (for exploring other confidence rules)."""
+        dumped[key] = rows
+        if args.dump:
+            import pickle
+
+            with open(args.dump, "wb") as fh:
+                pickle.dump(dumped, fh)
 
     results = {}
     print(
@@ -207,12 +260,14 @@ def main():
                 "active": LearnedPhrasing.objects.filter(status=LearnedPhrasing.ACTIVE).count(),
                 "replayed": summary["recorded"] if summary else 0,
             }
+            keep(("demo", n, wrong), demo_rows)
             for w in grid:
                 point[w] = {
                     "A": measure(rows["A"], w)["hit1"],
                     "B": measure(rows["B"], w)["hit1"],
                     "demo_auroc": measure(demo_rows, w)["auroc"],
                     "demo_hit1": measure(demo_rows, w)["hit1"],
+                    "demo": demo_figures(demo_rows, w),
                 }
             results[(n, wrong)] = point
             print(json.dumps({"point": [n, wrong], **{str(k): v for k, v in point.items()}}))
@@ -321,6 +376,7 @@ def main():
                 print(f"{n:>13} {wrong:>6.0%} {active:>10} {cells[0]:>13} {cells[1]:>13}")
                 sys.stdout.flush()
 
+    holdout = {}
     if not args.skip_holdout:
         # Unanswerable banking77 queries: unpublish some articles, keep their gold queries.
         import random
@@ -347,9 +403,93 @@ def main():
             forget_learning()
             if n:
                 replay(first_per_article(n, allowed), wrong_share=wrong, seed=args.seed)
-            m = measure(gathered(queries), chosen)
+            hrows = gathered(queries)
+            keep(("holdout", n, wrong), hrows)
+            m = measure(hrows, chosen)
+            # Per half of the gold queries: A chooses the confidence weight, B reports.
+            holdout[(n, wrong)] = {
+                label: {
+                    half: measure(part, chosen, confidence=label)["auroc"]
+                    for half, part in (("A", hrows[0::2]), ("B", hrows[1::2]), ("all", hrows))
+                }
+                for label in args.confidence_weights
+            }
             print(f"{n:>13} {wrong:>6.0%} {m['auroc']:>6.3f} {m['hit1']:>6.1f}")
+            print(json.dumps({"holdout": [n, wrong], **holdout[(n, wrong)]}))
+            sys.stdout.flush()
+    if (0, 0.0) in results and learned_points:
+        choose_confidence(args.confidence_weights, results, chosen, holdout)
     print(f"\n({time.perf_counter() - started:.0f} s; work copy {workdir})", file=sys.stderr)
+
+
+def choose_confidence(labels, results, chosen, holdout):
+    """The learned share in the confidence: among the labels whose no-good-match AUROC does
+    not drop below no learning at any learned point, on the demo gold's tune half and on
+    banking77 half A with articles held out (when measured), the one with the highest mean
+    of those AUROCs; if none, the one whose worst drop is smallest. Then reported on the demo
+    test half and banking77 half B."""
+    import numpy as np
+
+    base = results[(0, 0.0)][chosen]["demo"]
+    points = [k for k in results if k[0]]
+    held = [k for k in holdout if k[0]]
+
+    def tune(label):
+        demo = [results[k][chosen]["demo"]["tune"][label] for k in points]
+        hold = [holdout[k][label]["A"] for k in held]
+        drops = [d - base["tune"][label] for d in demo]
+        drops += [h - holdout[(0, 0.0)][label]["A"] for h in hold] if (0, 0.0) in holdout else []
+        value = np.mean([np.mean(demo)] + ([np.mean(hold)] if hold else []))
+        return min(drops), float(value)
+
+    scores = {label: tune(label) for label in labels}
+    ok = [label for label in labels if scores[label][0] >= 0]
+    pick = (
+        max(ok, key=lambda label: scores[label][1])
+        if ok
+        else max(labels, key=lambda label: scores[label][0])
+    )
+    print(
+        "\nLearned share in the confidence (X: every model; X/Y: English model X, multilingual "
+        "Y), TUNING figures: no-good-match AUROC on the demo tune half (no learning "
+        f"{base['tune'][labels[0]]:.3f}) per learned point"
+        + (", and on banking77 half A with articles held out" if held else "")
+        + "; worst drop against no learning; mean:"
+    )
+    print(
+        f"{'label':>10} "
+        + " ".join(f"{f'demo {n}/{w:.0%}':>12}" for n, w in points)
+        + "".join(f" {f'held A {n}/{w:.0%}':>14}" for n, w in held)
+        + f" {'worst':>7} {'mean':>6}"
+    )
+    for label in labels:
+        print(
+            f"{label:>10} "
+            + " ".join(f"{results[k][chosen]['demo']['tune'][label]:>12.3f}" for k in points)
+            + "".join(f" {holdout[k][label]['A']:>14.3f}" for k in held)
+            + f" {scores[label][0]:>+7.3f} {scores[label][1]:>6.3f}"
+            + ("  <- chosen" if label == pick else "")
+        )
+    shown = [pick] + (["1"] if pick != "1" and "1" in labels else [])
+    print(
+        f"\nREPORT (not used for choosing): demo TEST half, AUROC at confidence {' / '.join(shown)}"
+        ", and Hit@1 (ranking unchanged); banking77 half B Hit@1"
+        + (" and, articles held out, half B AUROC" if held else "")
+        + ":"
+    )
+    print(f"{'calls/article':>13} {'wrong':>6} {'demo test AUROC':>17} {'Hit@1':>6} {'B Hit@1':>8}")
+    for (n, wrong), point in results.items():
+        test = point[chosen]["demo"]["test"]
+        print(
+            f"{n:>13} {wrong:>6.0%} {' / '.join(f'{test[s]:.3f}' for s in shown):>17} "
+            f"{test['hit1']:>6.1f} {point[chosen]['B']:>8.1f}"
+        )
+    if holdout:
+        print(f"{'held out':>13} {'wrong':>6} {'B AUROC':>17}")
+        for (n, wrong), by_label in holdout.items():
+            cells = " / ".join(f"{by_label[s]['B']:.3f}" for s in shown)
+            print(f"{n:>13} {wrong:>6.0%} {cells:>17}")
+    return pick
 
 
 if __name__ == "__main__":

@@ -67,6 +67,11 @@ DEFAULTS = {
     # A learned phrasing's similarity counts for this share of an own phrasing's
     # (bench/learning_curve.py: tuned on one half of banking77, reported on the other).
     "KB_LEARNED_CHUNK_WEIGHT": 1.0,
+    # ... and this share in the confidence (the no-good-match flag), per model; ranking
+    # keeps KB_LEARNED_CHUNK_WEIGHT. In e5 space any short wording sits close to any short
+    # question, so there a learned wording ranks but does not make a search confident
+    # (chosen on the demo tune half and banking77 half A: bench/learning_curve.py, session 8).
+    "KB_LEARNED_CONFIDENCE_WEIGHT": {"multilingual-e5-small-q4": 0.0, "default": 1.0},
     # An article's dense score for ranking: (1 - s) * its best chunk's cosine + s * the mean
     # of its best TOP_CHUNKS chunks', per model (bench/model_choice.py, tune halves: e5's
     # single best chunk is noisy across languages; MiniLM neutral, so left at 0).
@@ -411,10 +416,14 @@ def confidence_of(candidates, ranked, learned_weight=None):
     console's language) is as sure as its Dutch version's match, the match the Dutch
     threshold was calibrated on (session 7, tune halves with the console in English:
     answered Dutch questions flagged 12 of 17 -> 6 of 17, French 7 of 16 -> 2 of 16,
-    unanswerable ones flagged as before: bench/xling_variants.py)."""
+    unanswerable ones flagged as before: bench/xling_variants.py).
+    A learned phrasing's cosine counts for KB_LEARNED_CONFIDENCE_WEIGHT of the query's
+    model (`learned_weight` overrides it)."""
     if not ranked:
         return 0.0
     share = candidates.top_chunks_share
+    if learned_weight is None:
+        learned_weight = learned_confidence_weight(candidates.model_id)
     top = ranked[0][0]
     pages = [top]
     if version_score(candidates.model_id) == "best":
@@ -557,6 +566,14 @@ def version_score(model_id):
     if isinstance(value, dict):
         value = value.get(model_id, value.get("default", "own"))
     return value
+
+
+def learned_confidence_weight(model_id):
+    """KB_LEARNED_CONFIDENCE_WEIGHT for a model ({model id: weight, "default": weight})."""
+    value = _setting("KB_LEARNED_CONFIDENCE_WEIGHT")
+    if isinstance(value, dict):
+        value = value.get(model_id, value.get("default", 1.0))
+    return float(value)
 
 
 def top_chunks_share(model_id):
