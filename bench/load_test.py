@@ -4,7 +4,7 @@ query pool as the console sends it, against a peer in the same run.
     python bench/load_test.py [--seconds 300] [--peer two-requests|old-queries|none]
                               [--peer-seconds S] [--operators 50] [--customers 10]
                               [--operator-wait 60 180] [--typing console|two]
-                              [--publish-every 3] [--workers N] [--profile]
+                              [--publish-every 3] [--editor-nice 0] [--workers N] [--profile]
 
 Runs against a copy of var/db.sqlite3 and var/vector_index (after `make demo`), so the dev
 database is untouched. The user mix is stated in bench/locustfile.py: 50 logged-in
@@ -163,6 +163,9 @@ def run_step(name, pool_kind, typing, seconds, args, env, work, server_pid):
     publisher = subprocess.Popen(
         [PY, "-c", PUBLISHER, str(seconds), str(args.publish_every)],
         cwd=ROOT,
+        # --editor-nice: the editor's publishes (Wagtail's save and the re-embedding) at a
+        # lower CPU priority, as a kb-worker unit with Nice= runs a deployment's re-embedding.
+        preexec_fn=(lambda: os.nice(args.editor_nice)) if args.editor_nice else None,
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -322,6 +325,12 @@ def main():
     parser.add_argument("--customers", type=int, default=10)
     parser.add_argument("--publish-every", type=float, default=3.0)
     parser.add_argument(
+        "--editor-nice",
+        type=int,
+        default=0,
+        help="run the editor's process at this niceness (0: as the server; see --help of nice)",
+    )
+    parser.add_argument(
         "--operator-wait",
         type=float,
         nargs=2,
@@ -398,6 +407,7 @@ def main():
         f"{args.operator_wait[0]:g}-{args.operator_wait[1]:g} s from one question's results to "
         f"the next), {args.customers} customers, one editor publishing every "
         f"{args.publish_every:g} s"
+        + (f" at niceness {args.editor_nice}" if args.editor_nice else "")
     )
     # The main step's pace by the flags (two searches per question: no typing time).
     typing = typing_seconds() if args.typing == "console" else 0.0
