@@ -123,6 +123,22 @@ class Params:
     # expected rate is (topic's requests + min_rate x floor_hours) / (history hours +
     # floor_hours), instead of the larger of the topic's rate and the floor. None: the larger.
     floor_hours: float | None = None
+    # Session 9: the cooldown scoped to the warning's own topic. A rise close to an earlier
+    # warning's centre is that warning only when the warning's title (its most frequent
+    # wording, what second line saw) is within `similarity` of the rise's centre too: a
+    # warning raised on a few requests of one topic plus the first of a neighbouring one has
+    # a centre between them, and without this the neighbour's outage only refreshes it (and
+    # after a dismissal waits out the cooldown).
+    scoped_cooldown: bool = False
+    # The title's cosine to the rise's centre the scoped cooldown needs (None: `similarity`).
+    scoped_similarity: float | None = None
+    # Session 9: a dismissed warning's topic re-arms when the rise counts at least this many
+    # times the requests the warning last counted (a rise well above the level that was judged
+    # no problem). None: off.
+    rearm_ratio: float | None = None
+    # Session 9: the share of `alpha` each window gets (in the order of `windows`, summing to
+    # 1) instead of equal shares. None: equal (Bonferroni).
+    window_alpha: tuple | None = None
 
     @property
     def least_count(self):
@@ -174,6 +190,7 @@ class Rise:
     centroid: np.ndarray
     topic_history: int = 0  # the topic's requests in the history (for the bench's log)
     window_minutes: int = 0  # the window whose count raised it
+    label_vector: np.ndarray | None = None  # the label's vector (the scoped cooldown)
 
 
 @dataclass
@@ -184,6 +201,8 @@ class Known:
     centroid: np.ndarray
     last_seen_at: datetime.datetime
     status: str = EarlyWarning.STATUS_OPEN
+    label_vector: np.ndarray | None = None  # its title's vector (Params.scoped_cooldown)
+    observed: int = 0  # the requests it last counted (Params.rearm_ratio)
 
 
 @dataclass
@@ -458,7 +477,19 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
         taken.append(centroid)
         rise = _describe(matched, centroid, observed, expected, p_value, topic_history)
         rise.window_minutes = minutes
+        rise.label_vector = next(
+            stream.vectors[row]
+            for item, row in zip(matched, matched_rows, strict=True)
+            if item.text[:200] == rise.label
+        )
         match = _known_match(rise, known, now, cutoff, params)
+        if (
+            match is not None
+            and params.rearm_ratio is not None
+            and match.status == EarlyWarning.STATUS_DISMISSED
+            and rise.observed >= params.rearm_ratio * max(match.observed, 1)
+        ):
+            match = None  # well above what was dismissed: a new warning
         if match is None:
             outcome.new.append(rise)
         elif match.status == EarlyWarning.STATUS_OPEN:
@@ -484,8 +515,10 @@ def _test(stream, matched, matched_rows, rate, now, params):
     Each window is tested at alpha / len(windows), so the family stays at alpha. A count
     below `min_count` is tested only for a near-identical pair (the pair rule)."""
     best = None
-    alpha = params.alpha / len(params.windows)
+    shares = params.window_alpha or [1 / len(params.windows)] * len(params.windows)
+    alphas = dict(zip(params.windows, shares, strict=True))
     for minutes in sorted(params.windows):
+        alpha = params.alpha * alphas[minutes]
         since = now - datetime.timedelta(minutes=minutes)
         rows = [row for item, row in zip(matched, matched_rows, strict=True) if item.at >= since]
         observed = len(rows)
@@ -510,6 +543,13 @@ def _known_match(rise, known, now, cutoff, params):
             continue
         if warning.centroid is None:
             continue
+        if (
+            params.scoped_cooldown
+            and warning.label_vector is not None
+            and float(rise.centroid @ warning.label_vector)
+            < (params.scoped_similarity if params.scoped_similarity is not None else cutoff)
+        ):
+            continue  # its title is another topic: the rise is not what it warned about
         sim = float(rise.centroid @ warning.centroid)
         if sim >= best_sim:
             best, best_sim = warning, sim
@@ -609,15 +649,34 @@ def _oldest_event():
     return next(iter(first), None)
 
 
-def _known_warnings(now, params):
+def _known_warnings(now, params, encoder=None):
     recent = now - datetime.timedelta(hours=params.cooldown_hours)
-    rows = EarlyWarning.objects.filter(
-        Q(status=EarlyWarning.STATUS_OPEN) | Q(last_seen_at__gte=recent)
+    rows = list(
+        EarlyWarning.objects.filter(
+            Q(status=EarlyWarning.STATUS_OPEN) | Q(last_seen_at__gte=recent)
+        )
     )
+    titles = {}
+    if params.scoped_cooldown and encoder is not None and rows:
+        # The titles' vectors (the scoped cooldown): the same cached query vectors as the
+        # requests' (a title is one of them, so it is usually encoded already).
+        keys = sorted({normalise(w.topic) for w in rows} - {""})
+        vectors, _encoded = embed_texts(keys, encoder)
+        titles = dict(zip(keys, vectors, strict=True))
     known = []
     for warning in rows:
         centroid = Chunk.decode(warning.centroid) if warning.centroid else None
-        known.append(Known(warning, centroid, warning.last_seen_at, warning.status))
+        label_vector = titles.get(normalise(warning.topic))
+        known.append(
+            Known(
+                warning,
+                centroid,
+                warning.last_seen_at,
+                warning.status,
+                label_vector=label_vector,
+                observed=warning.observed,
+            )
+        )
     return known
 
 
@@ -669,7 +728,11 @@ def run_early_warning(now=None, params=PARAMS, encoder=None):
     vectors, _encoded = embed_texts(keys, encoder)
     stream = Stream(items, vectors, {k: i for i, k in enumerate(keys)}, log_start=_oldest_event())
     outcome = detect(
-        stream, now, model_id=encoder.model_id, known=_known_warnings(now, params), params=params
+        stream,
+        now,
+        model_id=encoder.model_id,
+        known=_known_warnings(now, params, encoder),
+        params=params,
     )
     for warning, rise in outcome.refreshed:
         early_warnings.refresh_warning(
