@@ -23,12 +23,17 @@ half of the requests it counted are the outage's; any other new warning is a fal
     python bench/early_warning.py --tune               # the grid, on the tuning seeds
     python bench/early_warning.py --misses             # why reachable outages were late (tuning)
     python bench/early_warning.py --seeds 19 20 21 22 23 24   # session 8's never-run seeds
+    python bench/early_warning.py --final [--session7] # session 9's held-out run (4 groups)
 
 The split: TUNING_SEEDS (1, 11, 12) chose the parameters; HELD_OUT (2-10) and FRESH (13-18)
 only report them (2, 3 and 4 were the held-out seeds of the first version, 5-10 were added
 with the speed-up, 13-18 after the last design change). Session 8 added MORE_TUNING (25-30,
 tuning only) and NEVER_RUN (19-24, run once with HELD_OUT and FRESH; `--final` runs the three
-in one process, session 8 ran them as three `--seeds` commands at once for time).
+in one process, session 8 ran them as three `--seeds` commands at once for time). Session 9
+added FRESH9 (31-36, never run before its one held-out run, `--final`, which runs the four
+held-out groups with the committed detector or, with --session7, the one before session 9).
+The last column, *repeat*, counts warnings about an outage already raised (not false alerts,
+but second line sees one problem twice).
 
 "The rise" is the outage's start: the moment its topic's rate jumps. The first request of the
 outage comes a little later (at 16 an hour, on average 3.75 minutes later), and the detector
@@ -80,6 +85,8 @@ HELD_OUT = [2, 3, 4, 5, 6, 7, 8, 9, 10]
 FRESH = [13, 14, 15, 16, 17, 18]
 # Never run before session 8's final held-out run (`--final`: HELD_OUT, FRESH and these).
 NEVER_RUN = [19, 20, 21, 22, 23, 24]
+# Never run before session 9's held-out run (`--final` runs them as a fourth group).
+FRESH9 = [31, 32, 33, 34, 35, 36]
 # The detector before the speed-up (one 20-minute window, floor 0.25 per window, every 2 min).
 BEFORE = Params(windows=(20,), alpha=1e-4, min_rate=0.75, seasonal_floor=False)
 BEFORE_STEP = 2
@@ -91,6 +98,7 @@ SESSION7 = replace(
     recent_hours=None,
     floor_hours=None,
     scoped_cooldown=False,
+    scoped_similarity=None,
     rearm_ratio=None,
     window_alpha=None,
 )
@@ -674,6 +682,9 @@ def grid():
     for title in (0.88, 0.86):
         params = replace(scoped, scoped_similarity=title)
         rows.append((f"s9: scoped title {title:g}", params, STEP))
+    for least in (50, 100):
+        params = replace(scoped, scoped_similarity=0.88, own_rate_least=least)
+        rows.append((f"s9: scoped title 0.88 own rate >= {least}", params, STEP))
     rows.append(("s9: scoped a=0.001", replace(scoped, alpha=1e-3), STEP))
     rows.append(("s9: scoped 5/10/20", replace(scoped, windows=(5, 10, 20)), STEP))
     rows.append(("s9: scoped a 10 min 0.8", replace(scoped, window_alpha=(0.8, 0.2)), STEP))
@@ -721,7 +732,7 @@ def main():
     parser.add_argument(
         "--final",
         action="store_true",
-        help="session 8's one held-out run: seeds 2-10, 13-18 and 19-24, one summary each",
+        help="the one held-out run: seeds 2-10, 13-18, 19-24 and 31-36, one summary each",
     )
     parser.add_argument(
         "--explain", nargs=2, metavar=("SEED", "OUTAGE"), help="trace one outage minute by minute"
@@ -735,7 +746,7 @@ def main():
         )
     elif args.misses:
         seeds = args.seeds or TUNING_SEEDS + MORE_TUNING
-        if set(seeds) & set(HELD_OUT + FRESH + NEVER_RUN):
+        if set(seeds) & set(HELD_OUT + FRESH + NEVER_RUN + FRESH9):
             raise SystemExit("--misses reads the misses: tuning seeds only")
         print(f"Comparison model: {encoder.model_id}; tuning seeds {seeds}; {PARAMS}")
         results = []
@@ -754,9 +765,14 @@ def main():
         print_summary(f"seeds {' '.join(map(str, seeds))}", summary(results))
         _print_cost(seeds, encoder)
     elif args.final:
-        params = PARAMS
+        params = SESSION7 if args.session7 else PARAMS
         print(f"Comparison model: {encoder.model_id}; detector every {STEP} min; {params}")
-        groups = [("seeds 2-10", HELD_OUT), ("seeds 13-18", FRESH), ("seeds 19-24", NEVER_RUN)]
+        groups = [
+            ("seeds 2-10", HELD_OUT),
+            ("seeds 13-18", FRESH),
+            ("seeds 19-24", NEVER_RUN),
+            ("seeds 31-36", FRESH9),
+        ]
         summaries = []
         for label, seeds in groups:
             print(f"\n=== {label} ===")
@@ -767,7 +783,7 @@ def main():
         print(HEADER)
         for label, s in summaries:
             print_summary(label, s)
-        _print_cost(HELD_OUT + FRESH + NEVER_RUN, encoder)
+        _print_cost(HELD_OUT + FRESH + NEVER_RUN + FRESH9, encoder)
     elif args.tune:
         seeds = args.seeds or TUNING_SEEDS
         print(f"Comparison model: {encoder.model_id}; tuning seeds {seeds} (in-sample)")
