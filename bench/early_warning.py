@@ -684,7 +684,7 @@ def grid():
         rows.append((f"s9: scoped title {title:g}", params, STEP))
     for least in (50, 100):
         params = replace(scoped, scoped_similarity=0.88, own_rate_least=least)
-        rows.append((f"s9: scoped title 0.88 own rate >= {least}", params, STEP))
+        rows.append((f"s9: title .88 own rate >= {least}", params, STEP))
     rows.append(("s9: scoped a=0.001", replace(scoped, alpha=1e-3), STEP))
     rows.append(("s9: scoped 5/10/20", replace(scoped, windows=(5, 10, 20)), STEP))
     rows.append(("s9: scoped a 10 min 0.8", replace(scoped, window_alpha=(0.8, 0.2)), STEP))

@@ -26,8 +26,11 @@ How a rise is found, every run of the `early_warning` job (search/jobs.py):
    two people asking about a topic that is expected about never at this hour (at night) are
    a rise; at a busy hour two are never improbable enough.
 4. A rise whose centre is close to a warning of the last `cooldown_hours` (open, declared
-   or dismissed) refreshes that warning instead of raising a new one; one that matches an
-   active known problem raises nothing (it has been declared already).
+   or dismissed) refreshes that warning instead of raising a new one, when that warning's
+   title is about the rise's topic too (`scoped_cooldown`, session 9: a warning raised on
+   a few requests of one topic and the first of a neighbouring one has its centre between
+   them, and must not hold back the neighbour's outage); one that matches an active known
+   problem raises nothing (it has been declared already).
 
 `detect()` is the decision on plain data; `bench/early_warning.py` replays a simulated month
 through the same function, and that is where the parameters below were chosen.
