@@ -179,7 +179,9 @@ def clean_query(raw):
 
 def dense_candidates(query, locale_codes, k, model_id):
     """{chunk_id: cosine} of one model over the given locales' FAISS indexes."""
-    replica.maybe_catch_up()  # this node's files are a replica of the chunk table
+    # This node's files are a replica of the chunk table: wakes the follower thread when
+    # the node may be behind (a search never waits for a catch-up in a web process).
+    replica.maybe_catch_up()
     return nearest_chunks(query_vector(query, model_id), locale_codes, k, model_id)
 
 
