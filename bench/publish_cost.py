@@ -52,6 +52,8 @@ from embeddings.encoder import encoders, get_encoder, model_ids  # noqa: E402
 from embeddings.models import Chunk, IndexChange, IndexState  # noqa: E402
 from embeddings.vectors import serving_index  # noqa: E402
 
+SMALL_BATCH = indexing.SMALL_BATCH
+
 # --- instrumentation --------------------------------------------------------------------
 
 _current = {"row": None}  # stage -> [cpu seconds, statements] of the publish being measured
@@ -200,6 +202,12 @@ def main():
     parser.add_argument("--publishes", type=int, default=150)
     parser.add_argument("--every", type=float, default=0.0, help="seconds between publishes")
     parser.add_argument("--profile", action="store_true", help="cProfile first/last 10")
+    parser.add_argument(
+        "--alternate-threads",
+        action="store_true",
+        help="even publishes encode on the library's default threads (before the fix), odd "
+        "ones on one thread (embeddings.indexing.SMALL_BATCH): both in the same run",
+    )
     args = parser.parse_args()
     pages = list(
         SolutionArticlePage.objects.live().filter(locale__language_code="en", audience="public")[:5]
@@ -224,6 +232,8 @@ def main():
             profile = profiles["first"]
         elif args.profile and n >= args.publishes - 10:
             profile = profiles["last"]
+        if args.alternate_threads:
+            indexing.SMALL_BATCH = SMALL_BATCH if n % 2 else 0
         cpu, statements = time.process_time(), _statements[0]
         _texts.clear()
         if profile:
@@ -271,6 +281,25 @@ def main():
             for i in range(0, len(totals), tenth)
         )
     )
+    if args.alternate_threads:
+        print("same run, alternating: mean CPU ms per publish (encoding threads)")
+        for name, part in (
+            ("library default (before)", rows[0::2]),
+            ("one thread below SMALL_BATCH texts", rows[1::2]),
+        ):
+            shown = [
+                label
+                for label in labels
+                if label.strip().startswith(("encode", "index task", "EDITOR"))
+            ]
+            print(
+                f"  {name:36} "
+                + ", ".join(
+                    f"{label.strip()} {statistics.mean(r[label][0] for r in part) * 1000:.0f}"
+                    for label in shown
+                )
+                + f" ({len(part)} publishes)"
+            )
     after = table_counts(pages)
     print("tables: " + "; ".join(f"{k} {before[k]} -> {after[k]}" for k in before))
     print("after: " + "; ".join(index_state()))
