@@ -27,11 +27,11 @@ logger = logging.getLogger("kb.indexing")
 MAX_ATTEMPTS_PER_RUN = 3
 VISIBILITIES = (Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL)
 # Below this many texts a batch is encoded on KB_QUERY_THREADS intra-op threads (one), as a
-# search is. A publish encodes a handful of texts; with torch's default pool (a thread per
-# core) one MiniLM text took 320-520 ms of CPU, 1.2-2 s wall, on the busy 2-core machine
-# against 31 ms on one thread, because the pool's threads spin while waiting for each other
-# and for the cores (bench/publish_cost.py, docs/reliability.md). Larger batches (a rebuild,
-# a bulk import) keep the library default, which uses the cores.
+# search is. A publish encodes a handful of texts; on torch's default pool (a thread per
+# core) its one MiniLM text cost 369 ms of CPU on the busy 2-core machine against 28 ms on
+# one thread, and the e5 text after it 1,679 against 130 ms, because the pool's threads spin
+# while waiting for each other and for the cores (bench/publish_cost.py --alternate-threads,
+# docs/reliability.md). Larger batches (a rebuild, a bulk import) keep the library default.
 SMALL_BATCH = 64
 
 
