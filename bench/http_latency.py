@@ -4,7 +4,8 @@
 
 Works on a copy of var/db.sqlite3 (`make demo`; the figures in docs/ also had banking77 and
 the cross-lingual articles imported). Starts gunicorn (the repository's gunicorn.conf.py,
-ONE worker, settings kbsite.settings.bench: DEBUG off) on 127.0.0.1, logs a superuser in
+ONE worker, settings kbsite.settings.bench: DEBUG off; persistent database connections as
+deployed, DB_CONN_MAX_AGE=60, unless the environment says otherwise) on 127.0.0.1, logs a superuser in
 through a session cookie, and sends every demo gold query (170, en/nl/fr, distinct) to
 GET /api/v1/search/ one at a time, --rounds times with a different suffix each round so
 no query vector is ever cached. Right after each request, in this process and on the same
@@ -38,6 +39,11 @@ from _django import ROOT, CpuWatch, code_fingerprint, copy_database
 WORKDIR = copy_database("kb-http-bench-")
 os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # the same for gunicorn and us
 os.environ.setdefault("KB_QUERY_THREADS", "1")
+# Persistent database connections, as the documented deployment runs (deploy/kb.env.example:
+# DB_CONN_MAX_AGE=60). The settings' default, 0, opens a new connection for every request:
+# with SQLite that is the schema parsed again and a cold page cache, ~10 ms of the worker's
+# CPU per search here (docs/performance.md); give --server x=.,DB_CONN_MAX_AGE=0 to see it.
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")
 
 from _django import setup  # noqa: E402
 
@@ -245,6 +251,7 @@ def main():
     print(
         f"# Operator search over HTTP vs its floor (gunicorn, 1 worker, DEBUG off; "
         f"{os.cpu_count()} CPUs, load average at end {os.getloadavg()[0]:.2f}; "
+        f"DB_CONN_MAX_AGE {os.environ['DB_CONN_MAX_AGE']} unless a variant says otherwise; "
         f"product code {code_fingerprint()})"
     )
     print(f"vectors per model: {sizes}; {len(floor)} queries, requests alternate between:")

@@ -461,10 +461,16 @@ def _articles_for(user, channel, service):
         )
         articles = articles.filter(pk__in=with_service)
         prefilter = prefilter.filter(pk__in=with_service)
+    elif user_is_staff_reader(user if staff else None):
+        # Exactly `searchable()`: the same SQL for every search (visible_pages keeps it).
+        setattr(articles, _STAFF_RULE, True)
     allowed = (
         {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
     )
     return articles, prefilter, allowed
+
+
+_STAFF_RULE = "_kb_staff_rule"
 
 
 def chunk_rows(chunk_ids):
@@ -493,13 +499,64 @@ def chunk_rows(chunk_ids):
 
 def visible_pages(articles, page_ids):
     """{page id: (translation key, locale id)} of the given pages that `articles` (the
-    caller's visibility: live, not archived, not restricted for them) keeps."""
-    return {
-        pid: (key, locale_id)
-        for pid, key, locale_id in articles.filter(pk__in=list(page_ids)).values_list(
-            "pk", "translation_key", "locale_id"
+    caller's visibility: live, not archived, not restricted for them) keeps.
+
+    For staff (`searchable()`, marked by _articles_for) the statement does not depend on the
+    data: it is built once per process and number of ids (_visible_statement) instead of on
+    every search, as the page hydration's. The public rule (Wagtail's `.public()`) reads the
+    view restrictions while the queryset is built, so it goes through the ORM each time."""
+    page_ids = [int(pk) for pk in page_ids]
+    if not page_ids:
+        return {}
+    statement = _visible_statement(articles, len(page_ids))
+    if statement is None:
+        rows = articles.filter(pk__in=page_ids).values_list("pk", "translation_key", "locale_id")
+    else:
+        params = list(statement.params)
+        for position, pk in zip(statement.positions, page_ids, strict=True):
+            params[position] = pk
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            rows = cursor.fetchall()
+        if statement.converters:
+            rows = statement.compiler.apply_converters(rows, statement.converters)
+    return {pid: (key, locale_id) for pid, key, locale_id in rows}
+
+
+@dataclass
+class _VisibleStatement:
+    sql: str
+    params: tuple
+    positions: list
+    compiler: object
+    converters: dict
+
+
+def _visible_statement(articles, count):
+    if not getattr(articles, _STAFF_RULE, False):
+        return None
+    wrapper = connections[articles.db]
+    cache = wrapper.__dict__.setdefault("_kb_visible_statements", {})
+    if count in cache:
+        return cache[count]
+    # Written once with stand-in ids (negative: no page has one) found again in the params.
+    stand_ins = [-(n + 1) for n in range(count)]
+    query = articles.filter(pk__in=stand_ins).values_list("pk", "translation_key", "locale_id")
+    compiler = query.query.get_compiler(using=articles.db)
+    sql, params = compiler.as_sql()
+    params = tuple(params)
+    positions = [
+        next((i for i, p in enumerate(params) if type(p) is int and p == s), None)
+        for s in stand_ins
+    ]
+    statement = None
+    if None not in positions and len(set(positions)) == count:
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        statement = _VisibleStatement(
+            sql, params, positions, compiler, compiler.get_converters(fields)
         )
-    }
+    cache[count] = statement
+    return statement
 
 
 def hydrate_pages(page_ids):

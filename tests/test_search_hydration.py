@@ -88,3 +88,35 @@ def test_operator_search_cards_need_no_further_queries(rf, users):
     assert first["services"] == [{"slug": s.slug, "name": s.name} for s in page.services.all()]
     team = page.get_escalation_team()
     assert (first["escalation_team"] or {}).get("name") == (team.name if team else None)
+
+
+def test_staff_visibility_statement_keeps_the_same_pages_as_the_orm(users):
+    """Operators' visibility (live, not archived; internal included) built once per process:
+    the same pages as the ORM's queryset, also after articles are archived or unpublished."""
+    operator = users["operator"]
+    articles, _scope, _allowed = service._articles_for(operator, "operator", None)
+    public_articles, _scope, _allowed = service._articles_for(None, "public", None)
+    ids = list(SolutionArticlePage.objects.values_list("pk", flat=True))
+    internal = SolutionArticlePage.objects.filter(audience="internal").values_list("pk", flat=True)
+    assert internal  # the demo has internal articles: operators see them, customers do not
+
+    def orm(qs, pool):
+        return {
+            pid: (key, loc)
+            for pid, key, loc in qs.filter(pk__in=pool).values_list(
+                "pk", "translation_key", "locale_id"
+            )
+        }
+
+    for pool in (ids, ids[:7], [ids[3], 10**9]):
+        assert service.visible_pages(articles, pool) == orm(articles, pool)
+        assert service.visible_pages(public_articles, pool) == orm(public_articles, pool)
+    assert set(internal) <= set(service.visible_pages(articles, ids))
+    assert not set(internal) & set(service.visible_pages(public_articles, ids))
+    SolutionArticlePage.objects.filter(pk=ids[0]).update(kcs_state="archived")
+    SolutionArticlePage.objects.filter(pk=ids[1]).update(live=False)
+    articles, _scope, _allowed = service._articles_for(operator, "operator", None)
+    seen = service.visible_pages(articles, ids)  # the statement kept from above
+    assert ids[0] not in seen and ids[1] not in seen
+    assert seen == orm(articles, ids)
+    assert service.visible_pages(articles, []) == {}
