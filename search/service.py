@@ -515,7 +515,7 @@ def visible_pages(articles, page_ids):
         params = list(statement.params)
         for position, pk in zip(statement.positions, page_ids, strict=True):
             params[position] = pk
-        with connection.cursor() as cursor:
+        with connections[articles.db].cursor() as cursor:
             cursor.execute(statement.sql, params)
             rows = cursor.fetchall()
         if statement.converters:
