@@ -228,6 +228,10 @@ def test_the_lift_goes_only_to_articles_without_a_version_in_the_questions_langu
     assert set(candidates.lift_by_page.values()) == {0.005}
     english = service.gather("I got a payment reminder", channel="operator", locale="en")
     assert english.lift_by_page == {}  # English questions (MiniLM): no lift
+    german = service.gather(
+        "Ich habe eine Mahnung bekommen, obwohl ich bezahlt habe", channel="operator", locale="de"
+    )
+    assert german.dense_by_page and german.lift_by_page == {}  # no German content: no lift
 
 
 def test_a_short_or_mixed_question_keeps_the_stated_language():
