@@ -70,6 +70,10 @@ STAGES = [
     ("search.service", "lexical_candidates", "    lexical query"),
     ("search.service", "dense_candidates", "    dense (catch-up check + encode + FAISS)"),
     ("embeddings.replica", "catch_up", "      replica catch_up (files)"),
+    ("search.service", "chunk_rows", "    chunk rows of the FAISS hits"),
+    ("search.service", "visible_pages", "    visibility of the candidate pages"),
+    ("search.service", "hydrate_pages", "  page hydration (pages, services, teams)"),
+    ("django.contrib.auth", "get_user", "session and user lookup (middleware)"),
 ]
 
 
@@ -102,6 +106,13 @@ def time_stages():
         importlib.import_module("incidents.matching")._ProblemMatrix,
         "refresh",
         "known problems: encoding the problems",
+    )
+    # A new database connection (with DB_CONN_MAX_AGE 0, the settings' default, every request
+    # opens one: SQLite's functions registered, the PRAGMAs run).
+    wrap(
+        importlib.import_module("django.db.backends.sqlite3.base").DatabaseWrapper,
+        "get_new_connection",
+        "new database connection (get_new_connection)",
     )
     from embeddings.encoder import encoders
 

@@ -19,6 +19,7 @@ import contextlib
 import pickle
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
 from _django import ROOT, setup
@@ -37,21 +38,60 @@ from textutils.language import question_language  # noqa: E402
 CACHE = ROOT / "var" / "xling_variants.pkl"
 
 
-def collect(paths, fresh, stated_en=True):
-    if CACHE.exists() and not fresh:
-        cached = pickle.loads(CACHE.read_bytes())
+def added_rows(path):
+    """Texts of the gold rows added later ({"added": "session9"}): reported apart as well."""
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    return {(r["query"], r.get("locale") or "en"): r["added"] for r in rows if r.get("added")}
+
+
+def mix_query_roles(share):
+    """Session 9 experiment: e5's query vector as (1 - share) * "query: " role + share *
+    "passage: " role, normalised (the stored chunks mix the two roles half and half)."""
+    from embeddings.encoder import get_encoder
+
+    encoder = get_encoder("multilingual-e5-small-q4")
+    plain = encoder.encode_queries
+
+    def encode_queries(texts):
+        texts = list(texts)
+        q = plain(texts)
+        if not texts:
+            return q
+        p = encoder.encode_passages(texts)
+        mixed = (1.0 - share) * q + share * p
+        return mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+
+    encoder.encode_queries = encode_queries
+
+
+def collect(paths, fresh, stated_en=True, lean=False, query_share=0.0):
+    cache = CACHE.with_suffix(".lean.pkl") if lean else CACHE
+    if query_share:
+        cache = cache.with_suffix(f".q{query_share}.pkl")
+        mix_query_roles(query_share)
+    if cache.exists() and not fresh:
+        cached = pickle.loads(cache.read_bytes())
         if cached["paths"] == paths:
             return cached["rows"]
     user = get_user_model().objects.filter(is_superuser=True).first()
     rows = []
     for path in paths:
-        name = Path(path).name.removesuffix(".jsonl")
+        base = Path(path).name.removesuffix(".jsonl")
+        added = added_rows(path)
         print(f"retrieving candidates for {path} ...", file=sys.stderr)
         for number, q in enumerate(read_gold(path)):
             text = service.clean_query(q.query)
             half = q.split or ("tune" if number % 2 == 0 else "test")
+            # Rows added in a later session form their own group ("demo_gold+session9"), so
+            # the figures on the rows that existed before stay comparable.
+            name = base + (f"+{added[(q.query, q.locale)]}" if (q.query, q.locale) in added else "")
             c = service.gather(text, user=user, channel="operator", locale=q.locale)
             rows.append((name, q, half, c))
+            if lean:
+                continue
             if q.locale in ("nl", "fr"):
                 # Before session 7: stop words compared as typed, "à" not one of them.
                 with old_stopwords():
@@ -79,7 +119,7 @@ def collect(paths, fresh, stated_en=True):
                     )
                     c.spoken = spoken
                     rows.append((name + label, q, half, c))
-    CACHE.write_bytes(pickle.dumps({"paths": paths, "rows": rows}))
+    cache.write_bytes(pickle.dumps({"paths": paths, "rows": rows}))
     return rows
 
 
@@ -258,8 +298,69 @@ def gap_corrected(q, c, scale=1.0):
     return production(q, c2)
 
 
+LOCALES_OF_KEY = {}  # translation key -> locale ids of its live versions, set in main()
+
+
+def lifted(q, c, delta, confidence=True):
+    """Session 9 (KB_CROSS_LANGUAGE_LIFT): e5 matches a question a few hundredths higher
+    against text in the question's language. An article WITHOUT a version in that language
+    can only be matched across languages, so its dense score gets `delta` (translated
+    articles keep theirs: their own-language version already carries the bias); `delta` 0 is
+    the ranking before session 9. `confidence=False`: ranking only."""
+    import copy
+
+    lang = getattr(c, "spoken", q.locale)
+    own_id = service._locale_ids().get(lang)
+    c2 = copy.copy(c)
+    c2.lift_by_page = {}
+    if c.model_id == "multilingual-e5-small-q4" and lang in ("nl", "fr") and delta:
+        c2.lift_by_page = {
+            pid: delta
+            for pid, (key, _l) in c.visible.items()
+            if pid in c.dense_by_page and own_id not in LOCALES_OF_KEY.get(key, ())
+        }
+    ranked, conf = production(q, c2)
+    if not confidence:
+        c2.lift_by_page = {}
+        conf = service.confidence_of(c2, ranked)
+    return ranked, conf
+
+
+def language_centred(q, c, k=5):
+    """Session 9: per query, each chunk language's dense scores minus that language's k-th
+    best article score (the query's background in that language), for ranking only."""
+    import copy
+
+    if c.model_id != "multilingual-e5-small-q4" or getattr(c, "spoken", q.locale) not in (
+        "nl",
+        "fr",
+    ):
+        return production(q, c)
+    by_loc = {}
+    for pid, s in c.dense_by_page.items():
+        by_loc.setdefault(c.visible[pid][1], []).append(s)
+    ref = {loc: sorted(v, reverse=True)[min(k, len(v)) - 1] for loc, v in by_loc.items()}
+    top = max(ref.values())
+    c2 = copy.copy(c)
+    c2.dense_by_page = {p: s - ref[c.visible[p][1]] + top for p, s in c.dense_by_page.items()}
+    c2.top_chunks_by_page = {
+        p: tuple(x - ref[c.visible[p][1]] + top for x in t) for p, t in c.top_chunks_by_page.items()
+    }
+    ranked, _conf = production(q, c2)
+    return ranked, service.confidence_of(c2, ranked)
+
+
 VARIANTS = {
     "production": production,
+    **{
+        f"no-version lift {d}": partial(lifted, delta=d)
+        for d in (0, 0.005, 0.01, 0.015, 0.02, 0.025)
+    },
+    **{
+        f"no-version lift {d} rank only": partial(lifted, delta=d, confidence=False)
+        for d in (0.01, 0.02)
+    },
+    **{f"language-centred k={k}": partial(language_centred, k=k) for k in (1, 3, 5, 10)},
     "gap-corrected x1": gap_corrected,
     "gap-corrected x0.5": lambda q, c: gap_corrected(q, c, 0.5),
     "lexical only": lambda q, c: production(
@@ -279,17 +380,41 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("gold", nargs="+")
     parser.add_argument("--fresh", action="store_true", help="gather the candidates again")
+    parser.add_argument(
+        "--query-passage-share",
+        type=float,
+        default=0.0,
+        help="experiment: mix e5's passage role into the query vector with this share",
+    )
+    parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="gather each query once (no stop-word, compound or English-console rows)",
+    )
     parser.add_argument("--variants", nargs="*", default=None)
     parser.add_argument("--diff", nargs=2, default=None, metavar=("A[@rows]", "B[@rows]"))
     parser.add_argument(
         "--dump", nargs="*", default=(), help="print each tune-half confidence for these languages"
     )
     args = parser.parse_args()
-    rows = collect(args.gold, args.fresh)
+    rows = collect(args.gold, args.fresh, lean=args.lean, query_share=args.query_passage_share)
     ext = dict(SolutionArticlePage.objects.values_list("pk", "external_id"))
+    for key, loc in SolutionArticlePage.objects.live().values_list("translation_key", "locale_id"):
+        LOCALES_OF_KEY.setdefault(key, set()).add(loc)
     groups = {}
     for row in rows:
         groups.setdefault((row[0], row[1].locale, row[2]), []).append(row)
+        if "+" in row[0] and "@" not in row[0]:
+            # Old and added rows together.
+            groups.setdefault((row[0].split("+")[0] + "+all", row[1].locale, row[2]), []).append(
+                row
+            )
+    for (name, locale, half), group in list(groups.items()):
+        if name.endswith("+all"):
+            base = name.removesuffix("+all")
+            groups[(name, locale, half)] = groups.get((base, locale, half), []) + [
+                r for r in group if r[0] != base
+            ]
     for lang in ("nl", "fr"):
         GAP[lang], pairs = language_gap(rows, lang)
         print(
@@ -335,6 +460,21 @@ def main():
                 out.append((conf, tag, q.query, top))
             for conf, tag, text, top in sorted(out):
                 print(f"  {conf:.4f} {tag:<12} {text[:60]:<60} -> {top[:40]}")
+    lifts = [n for n in names if n.startswith("no-version lift") and "rank only" not in n]
+    if lifts:
+        # Session 9's choice of KB_CROSS_LANGUAGE_LIFT: MRR@10 pooled over the Dutch and
+        # French demo questions of the tune half (old and added rows).
+        pooled = [
+            r
+            for k, g in groups.items()
+            if k[0].endswith("+all") and k[2] == "tune" and k[1] in ("nl", "fr")
+            for r in g
+        ]
+        if pooled:
+            print("\nKB_CROSS_LANGUAGE_LIFT, demo nl+fr TUNE half pooled: Hit@1 / MRR@10")
+            for name in lifts:
+                h, m, _a, n, _nn, _f = measure(pooled, ext, VARIANTS[name])
+                print(f"    {name:<28} {h:5.1f} / {m:5.1f}   (n={n})")
     for half in ("tune", "test"):
         print(f"\n{half.upper()} halves: Hit@1 / MRR@10 / AUROC per variant")
         for key in sorted(k for k in groups if k[2] == half):

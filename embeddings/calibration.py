@@ -16,7 +16,8 @@ NO_GOOD_MATCH_THRESHOLDS = {
     # Re-tuned in session 5 (chunk vectors mix e5's two roles; confidence is the blended
     # best-3 score) and session 6 (fr 0.88 -> 0.875: with the 2 % full-text share another
     # article can come first); "default" (a language without gold data) follows French.
-    "multilingual-e5-small-q4": {"en": 0.885, "nl": 0.885, "fr": 0.875, "default": 0.875},
+    # Session 9 (enlarged tune half, KB_CROSS_LANGUAGE_LIFT): nl 0.885 -> 0.88.
+    "multilingual-e5-small-q4": {"en": 0.885, "nl": 0.88, "fr": 0.875, "default": 0.875},
 }
 FALLBACK_THRESHOLD = 0.5
 

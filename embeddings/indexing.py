@@ -8,6 +8,7 @@ replace_page_chunks() / remove_page_chunks() (the write API), process_pending() 
 sync_locale(), rebuild(). The DB chunk table is the source of truth.
 """
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from .encoder import get_encoder, model_ids
+from .encoder import get_encoder, model_ids, query_threads
 from .models import Chunk, IndexState, PendingIndexUpdate
 from .store import IndexUnusable, index_ids, index_kind, new_index, store_for
 from .vectors import db_vectors
@@ -25,6 +26,18 @@ logger = logging.getLogger("kb.indexing")
 
 MAX_ATTEMPTS_PER_RUN = 3
 VISIBILITIES = (Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL)
+# Below this many texts a batch is encoded on KB_QUERY_THREADS intra-op threads (one), as a
+# search is. A publish encodes a handful of texts; on torch's default pool (a thread per
+# core) its one MiniLM text cost 369 ms of CPU on the busy 2-core machine against 28 ms on
+# one thread, and the e5 text after it 1,679 against 130 ms, because the pool's threads spin
+# while waiting for each other and for the cores (bench/publish_cost.py --alternate-threads,
+# docs/reliability.md). Larger batches (a rebuild, a bulk import) keep the library default.
+SMALL_BATCH = 64
+
+
+def encoding_threads(count):
+    """The thread setting for encoding `count` texts (see SMALL_BATCH)."""
+    return query_threads() if count < SMALL_BATCH else contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,8 @@ def replace_page_chunks(page_id, page, model_ids_=None, precomputed=None):
             }
             missing = [s for s in to_encode if s.text_hash not in vectors]
             if missing:
-                encoded = encoder.encode_chunks([s.text for s in missing])
+                with encoding_threads(len(missing)):
+                    encoded = encoder.encode_chunks([s.text for s in missing])
                 vectors.update(zip((s.text_hash for s in missing), encoded, strict=True))
             to_create.extend(
                 Chunk(
@@ -185,8 +199,21 @@ def _dimension_of(model_id):
 
 def rebuild_locale_files(locale_code, model_id, dimension):
     """Write a fresh generation from every DB vector of the locale (caller holds the lock)."""
+    seen = IndexState.current()  # before the rows: the file holds at least this generation
     ids, vectors = db_vectors(locale_code, model_id, dimension)
-    return store_for(model_id).write(locale_code, ids, vectors, model_id, dimension)
+    return store_for(model_id).write(
+        locale_code, ids, vectors, model_id, dimension, chunk_generation=seen
+    )
+
+
+def holds_generation(locale_code, model_id, generation):
+    """Whether a model's files of a locale were written from the chunk table at `generation`
+    or later (their manifest says so): nothing to load or compare for a catch-up to it."""
+    try:
+        manifest = store_for(model_id).read_manifest(locale_code)
+    except IndexUnusable:
+        return False
+    return bool(manifest) and manifest.get("chunk_generation", -1) >= generation
 
 
 def sync_locale(locale_code, model_id=None, only_if_built=False, full=False):
@@ -207,6 +234,7 @@ def sync_locale(locale_code, model_id=None, only_if_built=False, full=False):
             result.rebuilt, result.added = True, manifest["count"]
             result.generation = manifest["generation"]
             return result
+        seen = IndexState.current()  # before the ids: the files then hold at least this
         db_ids = np.fromiter(
             Chunk.objects.for_locale(locale_code).for_model(model_id).values_list("pk", flat=True),
             dtype="int64",
@@ -246,7 +274,9 @@ def sync_locale(locale_code, model_id=None, only_if_built=False, full=False):
             if len(to_add):
                 ids, vectors = db_vectors(locale_code, model_id, dimension, ids=to_add)
                 index.add_with_ids(vectors, ids)
-            manifest = store.write(locale_code, None, None, model_id, dimension, index=index)
+            manifest = store.write(
+                locale_code, None, None, model_id, dimension, index=index, chunk_generation=seen
+            )
         result.added, result.removed, result.generation = (
             len(to_add),
             len(to_remove),
@@ -364,7 +394,8 @@ def encode_missing(pages):
         if not keys:
             continue
         started = time.perf_counter()
-        vectors = get_encoder(model_id).encode_chunks([needed[k] for k in keys])
+        with encoding_threads(len(keys)):
+            vectors = get_encoder(model_id).encode_chunks([needed[k] for k in keys])
         timings["encode"][model_id] = (len(keys), time.perf_counter() - started)
         precomputed.update(zip(keys, vectors, strict=True))
     return precomputed, timings

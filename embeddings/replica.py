@@ -13,9 +13,13 @@ back to the node's generation (a node that was off for a long time), or the node
 files is rewritten from the database. Only then does `replica.json` move: a node killed
 mid-update starts over from its old generation, and applying a change twice is harmless.
 
-Who calls it: every search (`maybe_catch_up`, at most once per KB_REPLICA_CHECK_SECONDS per
-process: one primary-key read), and a follower thread in each web process
-(`start_follower`, started by the warm-up) so an idle node catches up too.
+Who calls it: a follower thread in each web process (`start_follower`, started by the
+warm-up), every KB_REPLICA_CHECK_SECONDS and whenever a search wakes it. A search never
+catches up itself while its process has a follower (`maybe_catch_up` only wakes the thread,
+at most once per KB_REPLICA_CHECK_SECONDS per process, and the search is served from the
+current files): a catch-up reads chunk rows and writes FAISS files, which an operator must
+not wait for. A process without a follower (management commands, tests, a shell) catches
+up in the search, as before, so it always answers from the database's generation.
 """
 
 import json
@@ -27,13 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 from filelock import FileLock, Timeout
 from wagtail.models import Locale
 
 from .encoder import model_ids
-from .indexing import sync_locale
+from .indexing import holds_generation, sync_locale
 from .models import IndexChange, IndexState
 
 logger = logging.getLogger("kb.replica")
@@ -134,6 +138,10 @@ def catch_up(wait=False):
             codes = [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
         for code in codes:
             for model_id in model_ids():
+                if not result.full and holds_generation(code, model_id, target):
+                    # Written from the chunk table at `target` or later (by this node's own
+                    # indexer, on a single machine): nothing to load or compare.
+                    continue
                 # Chunks are read after `target`: the files hold at least that generation.
                 sync = sync_locale(code, model_id, only_if_built=True, full=result.full)
                 if sync.added or sync.removed or sync.rebuilt:
@@ -161,18 +169,25 @@ _checks_lock = threading.Lock()
 
 
 def maybe_catch_up():
-    """Before a search: catch up if the last check of this process is old enough. Never
-    fails the search: on an error the node serves its current files and tries again later."""
+    """Before a search, at most once per KB_REPLICA_CHECK_SECONDS per process: wake this
+    process's follower thread (the search is served from the current files meanwhile), or,
+    without a follower, catch up here. Never fails the search: on an error the node serves
+    its current files and tries again later. Returns "woken", "caught up" or None."""
     key = str(_directory())
     now = time.monotonic()
     with _checks_lock:
         if now - _checks.get(key, float("-inf")) < settings.KB_REPLICA_CHECK_SECONDS:
-            return
+            return None
         _checks[key] = now
+    if follower_running():
+        _follower["wake"].set()
+        return "woken"
     try:
         catch_up()
     except Exception:
         logger.exception("vector index replica could not catch up; serving the current files")
+        return None
+    return "caught up"
 
 
 def status():
@@ -198,26 +213,51 @@ def status():
     return row
 
 
-_follower = {"thread": None}
+_follower = {"thread": None, "wake": threading.Event(), "stop": threading.Event()}
+
+
+def follower_running():
+    thread = _follower["thread"]
+    return thread is not None and thread.is_alive()
 
 
 def start_follower(interval=None):
-    """A daemon thread that catches up every `interval` seconds (KB_REPLICA_CHECK_SECONDS),
-    so a node without searches stays current. One per process; returns the thread."""
-    if _follower["thread"] is not None and _follower["thread"].is_alive():
+    """A daemon thread that catches up every `interval` seconds (KB_REPLICA_CHECK_SECONDS)
+    and as soon as a search wakes it, so searches never wait for a catch-up and a node
+    without searches stays current too. One per process; returns the thread."""
+    if follower_running():
         return _follower["thread"]
     interval = interval or settings.KB_REPLICA_CHECK_SECONDS
+    wake, stop = _follower["wake"], _follower["stop"]
+    stop.clear()
 
     def follow():
-        while True:
-            time.sleep(interval)
-            try:
-                close_old_connections()
-                catch_up()
-            except Exception:
-                logger.exception("vector index replica could not catch up; retrying")
+        try:
+            while not stop.is_set():
+                wake.wait(interval)
+                wake.clear()
+                if stop.is_set():
+                    break
+                try:
+                    close_old_connections()
+                    catch_up()
+                except Exception:
+                    logger.exception("vector index replica could not catch up; retrying")
+        finally:
+            connections.close_all()  # this thread's own connections
 
     thread = threading.Thread(target=follow, name="kb-replica-follower", daemon=True)
     thread.start()
     _follower["thread"] = thread
     return thread
+
+
+def stop_follower(timeout=30):
+    """Stop this process's follower thread (tests; a web process keeps it until it exits)."""
+    thread = _follower["thread"]
+    if thread is None:
+        return
+    _follower["stop"].set()
+    _follower["wake"].set()
+    thread.join(timeout)
+    _follower["thread"] = None

@@ -1,7 +1,8 @@
 """The FAISS vector store: one index per locale, versioned by a manifest, crash-safe.
 
 Layout under KB_VECTOR_INDEX_DIR/<model>/<locale>/ (one store per embedding model):
-    manifest.json        {"model_id", "dimension", "count", "generation", "kind", "file", "checksum"}
+    manifest.json        {"model_id", "dimension", "count", "generation", "kind", "file", "checksum",
+                          "chunk_generation": the database generation the file holds at least}
     index-<gen>.faiss    IndexIDMap2 over exact inner product (or HNSW above a threshold)
     .lock                file lock held by writers (and by readers while loading)
 
@@ -223,8 +224,12 @@ class VectorStore:
                 self._loaded.pop(locale, None)
 
     # -- writing (caller holds self.lock(locale)) ------------------------------------
-    def write(self, locale, ids, vectors, model_id, dimension, index=None):
-        """Write a complete new generation; the previous one keeps serving if anything fails."""
+    def write(self, locale, ids, vectors, model_id, dimension, index=None, chunk_generation=None):
+        """Write a complete new generation; the previous one keeps serving if anything fails.
+
+        `chunk_generation`: the database generation (IndexState) read before the chunk ids
+        written here, so the file holds at least that generation's chunks of this locale
+        (embeddings/replica.py skips loading a file that is already there)."""
         folder = self.locale_dir(locale)
         try:
             previous = self.read_manifest(locale)
@@ -259,6 +264,8 @@ class VectorStore:
                 "checksum": _checksum(tmp_index),
                 "written_at": time.time(),
             }
+            if chunk_generation is not None:
+                manifest["chunk_generation"] = int(chunk_generation)
             os.replace(tmp_index, folder / filename)
             with open(tmp_manifest, "w") as fh:
                 json.dump(manifest, fh)

@@ -12,10 +12,12 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Prefetch
-from wagtail.models import Locale
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models.sql import Query
+from wagtail.models import Locale, Page
 
-from articles.models import Service, SolutionArticlePage
+from articles.models import EscalationTeam, Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
 from embeddings import calibration, replica
@@ -44,7 +46,8 @@ DEFAULTS = {
     # (chosen on the nl+fr tune halves on a grid fine near 1, jointly with
     # KB_LEXICAL_NO_VERSION_CREDIT; German, without content of its own, keeps dense only:
     # bench/tune_search.py, docs/search-quality.md).
-    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.98, "fr": 0.98, "default": 1.0},
+    # Session 9: 0.985, chosen jointly with KB_CROSS_LANGUAGE_LIFT on the enlarged tune half.
+    "KB_FUSION_DENSE_WEIGHT": {"en": 0.9, "nl": 0.985, "fr": 0.985, "default": 1.0},
     "KB_DENSE_CANDIDATES": 100,
     "KB_LEXICAL_CANDIDATES": 50,
     "KB_FUSION_LEXICAL_NORM": "max",
@@ -86,6 +89,18 @@ DEFAULTS = {
     # does not compare across languages (its cosine against a Dutch version is noise), so
     # English keeps "own".
     "KB_ARTICLE_SCORE_VERSION": {"multilingual-e5-small-q4": "best", "default": "own"},
+    # e5 matches a question a few hundredths higher against text in the question's own
+    # language (median 0.02 over the version pairs of translated articles, measured without
+    # labels: bench/xling_variants.py). An article with NO version in the question's language
+    # can only be matched across languages, so its dense score (ranking and confidence) gets
+    # this lift, per model; only for questions in a content language (a German question's
+    # articles are all in another language). Translated articles keep their scores: their
+    # own-language version already carries the bias. Session 9: chosen with the dense weight
+    # and KB_LEXICAL_NO_VERSION_CREDIT on the nl+fr tune halves (bench/tune_search.py, pooled
+    # MRR 86.8 -> 88.1) among the lifts that keep the requirement tests: from 0.0075 up, a
+    # Dutch question about stopping a direct debit went to the English-only out-of-office
+    # article (bench/xling_requirements.py); the tune half alone preferred 0.02 (89.7).
+    "KB_CROSS_LANGUAGE_LIFT": {"multilingual-e5-small-q4": 0.005, "default": 0.0},
     # Learned phrasings vote (kNN style): an article's dense score for ranking gains this
     # weight times the mean of its 2nd..Kth best learned cosines (K = KB_LEARNED_VOTES), so
     # several customer wordings near the query count for more than one. Ranking only: the
@@ -179,7 +194,9 @@ def clean_query(raw):
 
 def dense_candidates(query, locale_codes, k, model_id):
     """{chunk_id: cosine} of one model over the given locales' FAISS indexes."""
-    replica.maybe_catch_up()  # this node's files are a replica of the chunk table
+    # This node's files are a replica of the chunk table: wakes the follower thread when
+    # the node may be behind (a search never waits for a catch-up in a web process).
+    replica.maybe_catch_up()
     return nearest_chunks(query_vector(query, model_id), locale_codes, k, model_id)
 
 
@@ -294,6 +311,9 @@ class Candidates:
     # Translation keys of the candidates that have a version in the question's language the
     # caller may see (None: not looked up, as when no full-text query ran).
     own_version_keys: frozenset | None = None
+    # page id -> what its own chunks' cosines gain (KB_CROSS_LANGUAGE_LIFT): the articles
+    # without a version in the question's language.
+    lift_by_page: dict = field(default_factory=dict)
 
     def dense(self, page_id, learned_weight=None, top_chunks_share=0.0):
         """The article's dense score: its best own chunk (blended with the mean of its best
@@ -303,6 +323,8 @@ class Candidates:
         top = self.top_chunks_by_page.get(page_id)
         if own is not None and top and top_chunks_share > 0.0:
             own = (1.0 - top_chunks_share) * own + top_chunks_share * sum(top) / len(top)
+        if own is not None:
+            own += self.lift_by_page.get(page_id, 0.0)
         scores = [own, self.learned_by_page.get(page_id)]
         if scores[1] is not None:
             scores[1] *= weight
@@ -459,10 +481,203 @@ def _articles_for(user, channel, service):
         )
         articles = articles.filter(pk__in=with_service)
         prefilter = prefilter.filter(pk__in=with_service)
+    elif user_is_staff_reader(user if staff else None):
+        # Exactly `searchable()`: the same SQL for every search (visible_pages keeps it).
+        setattr(articles, _STAFF_RULE, True)
     allowed = (
         {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
     )
     return articles, prefilter, allowed
+
+
+_STAFF_RULE = "_kb_staff_rule"
+
+
+def chunk_rows(chunk_ids):
+    """(pk, page id, text, kind, step number, visibility) of the given chunks: one statement
+    written out, as the ORM would write it (`Chunk.objects.filter(pk__in=...).values_list(...)`,
+    same WHERE, no ORDER BY, so the same rows in the same order): building that statement
+    through the ORM for ~100 ids cost ~2 ms of CPU per search, the statement itself ~0.3 ms
+    (bench/request_cpu.py). By primary key only, visibility checked by the caller: with a
+    visibility condition in the SQL, SQLite walks the (unselective) visibility index over
+    every chunk row."""
+    if not chunk_ids:
+        return []
+    meta = Chunk._meta
+    columns = ", ".join(
+        connection.ops.quote_name(meta.get_field(name).column)
+        for name in ("id", "page", "text", "kind", "step_number", "visibility")
+    )
+    sql = (
+        f"SELECT {columns} FROM {connection.ops.quote_name(meta.db_table)} "
+        f"WHERE {connection.ops.quote_name(meta.pk.column)} IN ({', '.join(['%s'] * len(chunk_ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [int(pk) for pk in chunk_ids])
+        return cursor.fetchall()
+
+
+def visible_pages(articles, page_ids):
+    """{page id: (translation key, locale id)} of the given pages that `articles` (the
+    caller's visibility: live, not archived, not restricted for them) keeps.
+
+    For staff (`searchable()`, marked by _articles_for) the statement does not depend on the
+    data: it is built once per process and number of ids (_visible_statement) instead of on
+    every search, as the page hydration's. The public rule (Wagtail's `.public()`) reads the
+    view restrictions while the queryset is built, so it goes through the ORM each time."""
+    page_ids = [int(pk) for pk in page_ids]
+    if not page_ids:
+        return {}
+    statement = _visible_statement(articles, len(page_ids))
+    if statement is None:
+        rows = articles.filter(pk__in=page_ids).values_list("pk", "translation_key", "locale_id")
+    else:
+        params = list(statement.params)
+        for position, pk in zip(statement.positions, page_ids, strict=True):
+            params[position] = pk
+        with connections[articles.db].cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            rows = cursor.fetchall()
+        if statement.converters:
+            rows = statement.compiler.apply_converters(rows, statement.converters)
+    return {pid: (key, locale_id) for pid, key, locale_id in rows}
+
+
+@dataclass
+class _VisibleStatement:
+    sql: str
+    params: tuple
+    positions: list
+    compiler: object
+    converters: dict
+
+
+def _visible_statement(articles, count):
+    if not getattr(articles, _STAFF_RULE, False):
+        return None
+    wrapper = connections[articles.db]
+    cache = wrapper.__dict__.setdefault("_kb_visible_statements", {})
+    if count in cache:
+        return cache[count]
+    # Written once with stand-in ids (negative: no page has one) found again in the params.
+    stand_ins = [-(n + 1) for n in range(count)]
+    query = articles.filter(pk__in=stand_ins).values_list("pk", "translation_key", "locale_id")
+    compiler = query.query.get_compiler(using=articles.db)
+    sql, params = compiler.as_sql()
+    params = tuple(params)
+    positions = [
+        next((i for i, p in enumerate(params) if type(p) is int and p == s), None)
+        for s in stand_ins
+    ]
+    statement = None
+    if None not in positions and len(set(positions)) == count:
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        statement = _VisibleStatement(
+            sql, params, positions, compiler, compiler.get_converters(fields)
+        )
+    cache[count] = statement
+    return statement
+
+
+def hydrate_pages(page_ids):
+    """{page id: SolutionArticlePage} with everything the cards show (locale, escalation team,
+    services with their owning team) in two statements, not two or three more per hit.
+
+    The same instances as `SolutionArticlePage.objects.filter(pk__in=...).select_related(
+    "locale", "escalation_team")` with the services prefetched (every concrete field, Django's
+    own converters), but the pages' statement is written once per process and number of ids
+    (_page_statement): building it through the ORM, with its converters, cost more CPU than
+    running it (bench/request_cpu.py, docs/performance.md)."""
+    page_ids = list(dict.fromkeys(int(pk) for pk in page_ids))
+    if not page_ids:
+        return {}
+    statement = _page_statement(len(page_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, page_ids)
+        rows = cursor.fetchall()
+    if statement.converters:
+        rows = statement.compiler.apply_converters(rows, statement.converters)
+    locale_field = SolutionArticlePage._meta.get_field("locale")
+    team_field = SolutionArticlePage._meta.get_field("escalation_team")
+    page_end, locale_end = statement.page_end, statement.locale_end
+    pages = {}
+    for row in rows:
+        row = tuple(row)
+        page = SolutionArticlePage.from_db("default", statement.page_names, row[:page_end])
+        locale = Locale.from_db("default", statement.locale_names, row[page_end:locale_end])
+        locale_field.set_cached_value(page, locale)
+        team = None
+        if row[locale_end] is not None:
+            team = EscalationTeam.from_db("default", statement.team_names, row[locale_end:])
+        team_field.set_cached_value(page, team)
+        pages[page.pk] = page
+    prefetch_related_objects(
+        list(pages.values()),
+        Prefetch("services", queryset=Service.objects.select_related("owning_team")),
+    )
+    return pages
+
+
+@dataclass
+class _PageStatement:
+    sql: str
+    compiler: object
+    converters: dict
+    page_names: list
+    locale_names: list
+    team_names: list
+    page_end: int
+    locale_end: int
+
+
+def _page_statement(count):
+    """The pages' SELECT for `count` ids and its converters, kept on this thread's database
+    connection wrapper (settings and schema do not change while a process runs)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's (the converters are its own)
+    cache = wrapper.__dict__.setdefault("_kb_page_statements", {})
+    statement = cache.get(count)
+    if statement is not None:
+        return statement
+    qn = wrapper.ops.quote_name
+    parts = [
+        (model, list(model._meta.concrete_fields))
+        for model in (SolutionArticlePage, Locale, EscalationTeam)
+    ]
+    columns, converters, start = [], {}, 0
+    compiler = wrapper.ops.compiler("SQLCompiler")(
+        Query(SolutionArticlePage), wrapper, DEFAULT_DB_ALIAS
+    )
+    for _model, fields in parts:
+        columns += [f"{qn(f.model._meta.db_table)}.{qn(f.column)}" for f in fields]
+        found = compiler.get_converters([f.get_col(f.model._meta.db_table) for f in fields])
+        converters.update({start + i: value for i, value in found.items()})
+        start += len(fields)
+    article = qn(SolutionArticlePage._meta.db_table)
+    base = qn(Page._meta.db_table)
+    locale = qn(Locale._meta.db_table)
+    team = qn(EscalationTeam._meta.db_table)
+    pk = f"{article}.{qn(SolutionArticlePage._meta.pk.column)}"
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {article} "
+        f"INNER JOIN {base} ON ({pk} = {base}.{qn(Page._meta.pk.column)}) "
+        f"INNER JOIN {locale} ON ({base}.{qn(Page._meta.get_field('locale').column)} = "
+        f"{locale}.{qn(Locale._meta.pk.column)}) "
+        f"LEFT OUTER JOIN {team} ON ({article}.{qn(SolutionArticlePage._meta.get_field('escalation_team').column)} = "
+        f"{team}.{qn(EscalationTeam._meta.pk.column)}) "
+        f"WHERE {pk} IN ({', '.join(['%s'] * count)})"
+    )
+    names = [[f.attname for f in fields] for _model, fields in parts]
+    page_end = len(names[0])
+    statement = _PageStatement(
+        sql,
+        compiler,
+        converters,
+        *names,
+        page_end,
+        page_end + len(names[1]),
+    )
+    cache[count] = statement
+    return statement
 
 
 def gather(
@@ -496,9 +711,7 @@ def gather(
         if chunk_scores:
             # By primary key only, visibility checked here: with a visibility condition in
             # the SQL, SQLite walks the (unselective) visibility index over every chunk row.
-            rows = Chunk.objects.filter(pk__in=list(chunk_scores)).values_list(
-                "pk", "page_id", "text", "kind", "step_number", "visibility"
-            )
+            rows = chunk_rows(list(chunk_scores))
             for chunk_id, page_id, text, kind, step, visibility in rows:
                 if visibility not in allowed_visibility:
                     continue
@@ -526,15 +739,11 @@ def gather(
         learned_by_page[page_id] = scores[0]
     # The page queryset has the last word: live, not archived, not restricted for this caller.
     pool = set(dense_by_page) | set(learned_by_page) | set(lexical_by_page)
-    visible = {
-        pid: (key, locale_id)
-        for pid, key, locale_id in articles.filter(pk__in=list(pool)).values_list(
-            "pk", "translation_key", "locale_id"
-        )
-    }
+    visible = visible_pages(articles, pool)
     caller_locale_id = _locale_ids().get(locale)
     own_version_keys = None
-    if own_versions and lexical_by_page and visible:
+    lift = cross_language_lift(model_id) if language in languages else 0.0
+    if visible and ((own_versions and lexical_by_page) or (lift and dense_by_page)):
         # One query: which candidates' articles exist in the question's language, the only
         # ones its words can match (a Dutch question typed while the console says English
         # still cannot match an English-only article's words).
@@ -544,6 +753,13 @@ def gather(
                 locale_id=_locale_ids().get(language),
             ).values_list("translation_key", flat=True)
         )
+    lift_by_page = {}
+    if lift and own_version_keys is not None:
+        lift_by_page = {
+            pid: lift
+            for pid, (key, _locale_id) in visible.items()
+            if pid in dense_by_page and key not in own_version_keys
+        }
     return Candidates(
         {p: s for p, s in dense_by_page.items() if p in visible},
         best_chunk,
@@ -557,6 +773,7 @@ def gather(
         top_chunks_share(model_id),
         {p: s for p, s in learned_scores.items() if p in visible},
         own_version_keys,
+        lift_by_page,
     )
 
 
@@ -566,6 +783,14 @@ def version_score(model_id):
     if isinstance(value, dict):
         value = value.get(model_id, value.get("default", "own"))
     return value
+
+
+def cross_language_lift(model_id):
+    """KB_CROSS_LANGUAGE_LIFT for a model ({model id: lift, "default": lift})."""
+    value = _setting("KB_CROSS_LANGUAGE_LIFT")
+    if isinstance(value, dict):
+        value = value.get(model_id, value.get("default", 0.0))
+    return float(value or 0.0)
 
 
 def learned_confidence_weight(model_id):
@@ -620,16 +845,7 @@ def search(
         own_versions=params.no_version_credit > 0.0,
     )
     ranked = rank(candidates, params)[:limit]
-    # Everything the cards show (services, escalation team, locale) in three queries, not
-    # two or three more per hit.
-    pages = (
-        SolutionArticlePage.objects.filter(pk__in=[r[0] for r in ranked])
-        .select_related("locale", "escalation_team")
-        .prefetch_related(
-            Prefetch("services", queryset=Service.objects.select_related("owning_team"))
-        )
-        .in_bulk()
-    )
+    pages = hydrate_pages([r[0] for r in ranked])
     threshold = no_good_match_threshold(language or locale, candidates.model_id)
     hits = []
     for page_id, score, is_fallback in ranked:

@@ -16,3 +16,6 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The load test's simulated customers all come from 127.0.0.1: one client, as the limits see it.
 RATELIMIT_ENABLE = False
+# As deployed (deploy/kb.env.example: DB_CONN_MAX_AGE=60): a worker keeps its database
+# connection instead of opening one (and re-reading SQLite's schema) for every request.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)  # noqa: F405
