@@ -159,15 +159,15 @@ def collect_needs(filters, languages):
     solved = events.call_outcomes().filter(
         outcome=CallOutcome.SOLVED, article_id__in=list(page_row)
     )
-    for pk, language, article_id, search_id, query in solved.values_list(
-        "pk", "locale", "article_id", "search_event_id", "query"
+    for pk, language, article_id, search_id, query, search_query in solved.values_list(
+        "pk", "locale", "article_id", "search_event_id", "query", "search_event__query"
     ):
         n = need(page_row[article_id], language)
         if n is not None:
             n.calls.add(pk)
             if search_id:
                 n.call_searches.add(search_id)
-            n.add_text(query)
+            n.add_text(query or search_query or "")
     clicks = SearchClick.objects.filter(
         article_id__in=list(page_row), search_event__in=searches
     ).values_list("search_event_id", "article_id", "search_event__locale", "search_event__query")
@@ -251,8 +251,7 @@ def build_missing_translations_report(filters):
         table_rows,
         key="missing-translations",
         empty_message=_(
-            "No call, opened result or first result in a language an article is missing "
-            "for these filters."
+            "For these filters, no article was needed in a language it is not published in."
         ),
         note=_(
             "Per missing language: calls solved with the article, searches that opened it and "
@@ -266,8 +265,9 @@ def build_missing_translations_report(filters):
             "kept after pruning name no article, so pruned days count nothing here."
         ),
         _(
-            "Published in: the languages the article is live in now. A version published "
-            "since the period removes that language from the report."
+            "Published in: the languages the article is live in today. Once a version in a "
+            "language is published, that language leaves the report, requests made before "
+            "included."
         ),
     ]
     if _pruned_in(filters):
