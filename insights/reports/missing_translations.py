@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils.translation import get_language_info, gettext_lazy
+from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
@@ -113,6 +113,8 @@ def _groups(service_ids):
 
 def _action(row, language, language_names, languages):
     name = language_names[language]
+    if (get_language() or "").startswith("fr"):
+        name = name[:1].lower() + name[1:]  # "Traduire en néerlandais": no capital in French
     draft = row.drafts.get(language)
     if draft is not None:
         return {
