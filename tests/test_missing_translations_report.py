@@ -203,3 +203,22 @@ def test_the_reports_menu_lists_it_in_dutch_for_report_readers(users):
     operator = Client()
     operator.force_login(users["operator"])
     assert URL not in operator.get("/admin/", follow=True).content.decode()
+
+
+def test_the_page_says_pruned_days_count_nothing(manager, operator, warranty):
+    from django.utils import timezone
+
+    from insights.models import DailySearchStats
+
+    solved_call(operator, "scherm van mijn laptop is gebarsten", warranty, "nl")
+    note = "only the events still stored are counted"
+    assert "daily counts kept after pruning name no article" in manager.get(URL).content.decode()
+    assert note not in manager.get(URL).content.decode()
+    DailySearchStats.objects.create(
+        day=timezone.localdate(), channel="operator", locale="nl", searches=40, outcomes_solved=30
+    )
+    html = manager.get(URL).content.decode()
+    assert note in html
+    # The pruned day's 30 solved calls name no article: the figures are the stored events'.
+    row = export_rows(manager)["Broken laptop screen: warranty and repair [en]"]
+    assert row["NL: calls solved"] == "1"
