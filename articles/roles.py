@@ -66,6 +66,9 @@ def ensure_roles_and_workflow(kb_roots):
             group.permissions.add(_perm("insights", codename))
     # Data-subject requests (export, erase) are the knowledge managers' call.
     managers.permissions.add(_perm("insights", "delete_contactrequest"))
+    # Wagtail's "Translate" (a draft copy in another language), used from the
+    # missing-translations report; they already add and publish pages in every language.
+    managers.permissions.add(_perm("simple_translation", "submit_translation"))
 
     # Second line writes the next articles from the recurring-problem and gap reports.
     for group in (second_line, managers):

@@ -180,3 +180,14 @@ def known_problems_menu_item():
         icon_name="warning",
         order=795,
     )
+
+
+@hooks.register("register_reports_menu_item")
+def missing_translations_menu_item():
+    return ReportsMenuItem(
+        _("Missing translations"),
+        reverse("kb_reports:missing_translations"),
+        name="missing-translations",
+        icon_name="globe",
+        order=792,
+    )

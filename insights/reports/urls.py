@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import gap_topics, views
+from . import gap_topics, missing_translations, views
 
 app_name = "kb_reports"
 
@@ -12,4 +12,9 @@ urlpatterns = [
     path("known-problems/", views.KnownProblemsView.as_view(), name="known_problems"),
     path("knowledge-gaps/", gap_topics.KnowledgeGapsView.as_view(), name="knowledge_gaps"),
     path("knowledge-gaps/draft/", gap_topics.create_draft_from_topic, name="knowledge_gaps_draft"),
+    path(
+        "missing-translations/",
+        missing_translations.MissingTranslationsView.as_view(),
+        name="missing_translations",
+    ),
 ]

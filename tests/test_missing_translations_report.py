@@ -1,0 +1,224 @@
+"""Missing-translations report: articles needed in a language they have no live version in,
+from calls and searches made through the real endpoints; publishing the translation takes
+the language off; filters, CSV export, bad input and access as for the other reports."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+from wagtail.models import Locale
+from wagtail.users.models import UserProfile
+
+from tests.conftest import publish
+from tests.test_reports import click, csv_tables, operator_search, public_search, record
+
+pytestmark = [pytest.mark.model, pytest.mark.django_db]
+
+URL = "/admin/kb-reports/missing-translations/"
+TABLE = "Articles needed in a language they are not published in"
+
+
+def export_rows(client, **params):
+    """The exported table as {article title: {heading: cell}}."""
+    response = client.get(URL, {**params, "export": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = csv_tables(response.content.decode("utf-8"))[TABLE]
+    head = rows[0]
+    return {r[0]: dict(zip(head, r, strict=True)) for r in rows[1:]}
+
+
+def screen_row(html, title):
+    """The HTML of the screen row whose article cell shows `title` ("" when not listed)."""
+    for chunk in html.split("<tr data-article=")[1:]:
+        if title in chunk.split("</td>")[0]:
+            return chunk.split("</tr>")[0]
+    return ""
+
+
+def solved_call(operator, query, page, locale):
+    search = operator_search(operator, query, locale=locale)
+    record(operator, "solved", search, page, locale=locale)
+
+
+@pytest.fixture
+def warranty(article):
+    page = article("demo-screen-warranty")  # English only in the demo
+    assert {p.locale.language_code for p in page.get_translations(inclusive=True)} == {"en"}
+    return page
+
+
+def test_a_dutch_call_solved_with_an_english_only_article_lists_it_as_missing_in_dutch(
+    manager, operator, warranty
+):
+    solved_call(
+        operator, "scherm van mijn laptop is gebarsten, valt dat onder garantie", warranty, "nl"
+    )
+
+    rows = export_rows(manager)
+    row = rows["Broken laptop screen: warranty and repair [en]"]
+    assert row["Published in"] == "en"
+    assert row["Needed in, not published"] == "nl"
+    assert (row["NL: calls solved"], row["NL: need"], row["Need"]) == ("1", "1", "1")
+    assert row["FR: calls solved"] == ""  # nobody needed it in French
+    assert "gebarsten" in row["NL: example queries"]
+
+    html = manager.get(URL).content.decode()
+    shown = screen_row(html, "Broken laptop screen")
+    assert 'data-missing-language="nl"' in shown and 'data-missing-language="fr"' not in shown
+    assert "calls solved: 1" in shown and "gebarsten" in shown
+
+
+def test_publishing_the_dutch_version_takes_dutch_off_the_article(
+    manager, operator, users, warranty
+):
+    solved_call(
+        operator, "scherm van mijn laptop is gebarsten, valt dat onder garantie", warranty, "nl"
+    )
+    solved_call(operator, "écran fissuré, c'est couvert par la garantie ?", warranty, "fr")
+    title = "Broken laptop screen: warranty and repair [en]"
+    assert export_rows(manager)[title]["Needed in, not published"] == "nl, fr"
+    translate = screen_row(manager.get(URL).content.decode(), "Broken laptop screen")
+    assert f'href="/admin/translation/submit/page/{warranty.pk}/"' in translate
+
+    # Wagtail's Translate makes an unpublished copy: still missing, now "edit the draft".
+    dutch = warranty.copy_for_translation(Locale.objects.get(language_code="nl"))
+    row = export_rows(manager)[title]
+    assert row["Needed in, not published"] == "nl, fr" and row["Published in"] == "en"
+    shown = screen_row(manager.get(URL).content.decode(), "Broken laptop screen")
+    assert f'href="/admin/pages/{dutch.pk}/edit/"' in shown
+
+    dutch.title = "Gebarsten laptopscherm: garantie en herstelling"
+    dutch.save()
+    publish(dutch, users["manager"])
+    row = export_rows(manager)[f"{title} · Gebarsten laptopscherm: garantie en herstelling [nl]"]
+    assert row["Published in"] == "en, nl"
+    assert row["Needed in, not published"] == "fr"
+    assert (row["NL: calls solved"], row["FR: calls solved"], row["Need"]) == ("", "1", "1")
+    shown = screen_row(manager.get(URL).content.decode(), "Broken laptop screen")
+    assert 'data-missing-language="nl"' not in shown and 'data-missing-language="fr"' in shown
+
+
+def test_an_article_in_all_three_languages_never_appears(manager, operator, article):
+    printer = article("demo-printer-offline")
+    solved_call(operator, "printer staat offline", printer, "nl")
+    solved_call(operator, "imprimante hors ligne", printer, "fr")
+    assert export_rows(manager) == {}
+    html = manager.get(URL).content.decode()
+    assert "Office printer shows as offline" not in html
+    assert "no article was needed in a language it is not published in" in html
+
+
+def test_a_french_customer_opening_an_english_only_article_counts_as_an_open(
+    manager, client, article
+):
+    guest_wifi = article("demo-guest-wifi")
+    search = public_search(client, "le wifi des visiteurs, c'est quoi le mot de passe", "fr")
+    ids = [r["id"] for r in search["results"]]
+    assert guest_wifi.pk in ids, "the demo search should list the English article"
+    click(client, search, ids.index(guest_wifi.pk) + 1)
+
+    row = export_rows(manager)["Wi-Fi access for visitors [en]"]
+    assert (row["FR: calls solved"], row["FR: opens"], row["FR: need"]) == ("0", "1", "1")
+    # The language filter keeps the French requests and the French columns only.
+    assert export_rows(manager, locale="nl") == {}
+    assert "NL: opens" not in export_rows(manager, locale="fr")["Wi-Fi access for visitors [en]"]
+
+
+def test_rows_are_sorted_by_need_and_the_export_has_them(manager, operator, article, warranty):
+    docking = article("demo-docking-station")
+    for query in ("dockingstation geeft geen beeld", "dock geeft geen beeld meer"):
+        solved_call(operator, query, docking, "nl")
+    solved_call(operator, "le dock marche plus, pas d'ecran ni de clavier", docking, "fr")
+    solved_call(operator, "scherm van mijn laptop is gebarsten", warranty, "nl")
+    rows = export_rows(manager)
+    assert list(rows) == [
+        "Docking station: no screen, keyboard or network [en]",
+        "Broken laptop screen: warranty and repair [en]",
+    ]
+    assert [rows[t]["Need"] for t in rows] == ["3", "1"]
+    html = manager.get(URL).content.decode()
+    assert html.index("Docking station") < html.index("Broken laptop screen")
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"period": "custom", "date_from": "2026-03-10", "date_to": "2026-03-01"}, "is after"),
+        ({"period": "custom", "date_from": "10/03/2026", "date_to": "x"}, "is not a date"),
+        ({"locale": "de"}, "Language"),
+        ({"service": "not-a-service"}, "Service"),
+    ],
+)
+def test_bad_filter_input_shows_a_clear_message_not_a_500(manager, params, message):
+    response = manager.get(URL, params)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "These filters cannot be used" in html and message in html
+    export = manager.get(URL, {**params, "export": "csv"})
+    assert export.status_code == 400 and "text/html" in export["Content-Type"]
+
+
+def test_only_report_readers_see_it_and_only_translators_get_the_translate_button(
+    users, operator, warranty
+):
+    solved_call(operator, "scherm van mijn laptop is gebarsten", warranty, "nl")
+    anonymous = Client().get(URL)
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+    editor = get_user_model().objects.create_user("editor", password="editor-pass-123")
+    editor.groups.add(Group.objects.get(name="Editors"))  # admin access, no view_reports
+    for user in (users["operator"], editor):
+        client = Client()
+        client.force_login(user)
+        for url in (URL, URL + "?export=csv"):
+            response = client.get(url)
+            assert response.status_code in (302, 403)
+            assert b"Broken laptop screen" not in response.content
+
+    second_line = Client()
+    second_line.force_login(users["secondline"])
+    shown = screen_row(second_line.get(URL).content.decode(), "Broken laptop screen")
+    assert shown and 'data-action="translate"' not in shown
+    assert "needs the “Can submit translations” permission" in shown
+
+    manager = Client()
+    manager.force_login(users["manager"])
+    shown = screen_row(manager.get(URL).content.decode(), "Broken laptop screen")
+    href = re.search(r'href="([^"]+)" data-action="translate"', shown).group(1)
+    form = manager.get(href)  # Wagtail's own translation form, offering Dutch
+    assert form.status_code == 200 and "Nederlands" in form.content.decode()
+
+
+def test_the_reports_menu_lists_it_in_dutch_for_report_readers(users):
+    client = Client()
+    client.force_login(users["manager"])
+    assert URL in client.get("/admin/").content.decode()
+    profile = UserProfile.get_for_user(users["manager"])
+    profile.preferred_language = "nl"
+    profile.save()
+    html = client.get("/admin/").content.decode()
+    assert "Ontbrekende vertalingen" in html
+    operator = Client()
+    operator.force_login(users["operator"])
+    assert URL not in operator.get("/admin/", follow=True).content.decode()
+
+
+def test_the_page_says_pruned_days_count_nothing(manager, operator, warranty):
+    from django.utils import timezone
+
+    from insights.models import DailySearchStats
+
+    solved_call(operator, "scherm van mijn laptop is gebarsten", warranty, "nl")
+    note = "only the events still stored are counted"
+    assert "daily counts kept after pruning name no article" in manager.get(URL).content.decode()
+    assert note not in manager.get(URL).content.decode()
+    DailySearchStats.objects.create(
+        day=timezone.localdate(), channel="operator", locale="nl", searches=40, outcomes_solved=30
+    )
+    html = manager.get(URL).content.decode()
+    assert note in html
+    # The pruned day's 30 solved calls name no article: the figures are the stored events'.
+    row = export_rows(manager)["Broken laptop screen: warranty and repair [en]"]
+    assert row["NL: calls solved"] == "1"
