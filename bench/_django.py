@@ -88,6 +88,21 @@ def migrate_copy():
         )
 
 
+def publish_revision(pages, n):
+    """The load test's editor, one publish: load the latest revision of the n-th of `pages`
+    (cyclically), change a step's expected result and publish it in a transaction (the index
+    update runs on commit). bench/load_test.py's PUBLISHER and bench/publish_cost.py."""
+    from django.db import transaction
+
+    page = pages[n % len(pages)].get_latest_revision_as_object()
+    blocks = list(page.resolution.raw_data)
+    step = next(b for b in blocks if b["type"] == "step")
+    step["value"]["expected_result"] = f"load test revision {n} {_time.time()}"
+    page.resolution = page.resolution.stream_block.to_python(blocks)
+    with transaction.atomic():
+        page.save_revision().publish()
+
+
 class CpuWatch:
     """CPU-seconds used by other processes while the benchmark ran (contention check)."""
 

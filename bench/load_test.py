@@ -61,9 +61,10 @@ GOAL_P95_MS = 300
 PUBLISHER = r"""
 import os, sys, time
 sys.path.insert(0, os.getcwd())
+sys.path.append(os.path.join(os.getcwd(), "bench"))  # _django.py, not shadowing
 import django
 django.setup()
-from django.db import transaction
+from _django import publish_revision
 from articles.models import SolutionArticlePage
 from embeddings.encoder import encoders
 pages = list(SolutionArticlePage.objects.live().filter(locale__language_code="en", audience="public")[:5])
@@ -74,13 +75,7 @@ n = 0
 every = float(sys.argv[2])
 deadline = time.time() + float(sys.argv[1])
 while time.time() < deadline:
-    page = pages[n % len(pages)].get_latest_revision_as_object()
-    blocks = list(page.resolution.raw_data)
-    step = next(b for b in blocks if b["type"] == "step")
-    step["value"]["expected_result"] = f"load test revision {n} {time.time()}"
-    page.resolution = page.resolution.stream_block.to_python(blocks)
-    with transaction.atomic():
-        page.save_revision().publish()
+    publish_revision(pages, n)
     n += 1
     time.sleep(max(0.0, min(every, deadline - time.time())))
 print(f"{n} revisions published", flush=True)
