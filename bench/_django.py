@@ -103,6 +103,30 @@ def publish_revision(pages, n):
         page.save_revision().publish()
 
 
+def healthz(port):
+    """True when http://127.0.0.1:<port>/healthz answers 200 (False while the server cannot
+    be reached or answers an error): the server reports ready."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_for(ready, seconds=300, pause=1.0, process=None):
+    """Call ready() every `pause` seconds until it is true (True), `seconds` have passed or
+    `process` (a Popen) has exited (False); e.g. wait_for(lambda: healthz(port))."""
+    deadline = _time.monotonic() + seconds
+    while True:
+        if ready():
+            return True
+        if _time.monotonic() > deadline or (process is not None and process.poll() is not None):
+            return False
+        _time.sleep(pause)
+
+
 class CpuWatch:
     """CPU-seconds used by other processes while the benchmark ran (contention check)."""
 

@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _django import copy_database
+from _django import copy_database, healthz, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -96,20 +96,15 @@ def start(kind, port, env):
 
 
 def wait_ready(kind, port, server, output, seconds=300):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def ready():
         if kind == "runserver":
-            if "Starting development server" in "".join(output):
-                return
-        else:
-            try:
-                if get(port, "/healthz", "", timeout=5)[0] == 200:
-                    return
-            except OSError:
-                pass
-        if server.poll() is not None:
-            raise SystemExit(f"{kind} exited: {''.join(output)[-2000:]}")
-        time.sleep(0.05)
+            return "Starting development server" in "".join(output)
+        return healthz(port)
+
+    if wait_for(ready, seconds, pause=0.05, process=server):
+        return
+    if server.poll() is not None:
+        raise SystemExit(f"{kind} exited: {''.join(output)[-2000:]}")
     raise SystemExit(f"{kind} did not report ready within {seconds} s")
 
 

@@ -49,7 +49,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-from _django import copy_database
+from _django import copy_database, healthz, wait_for
 from console_typing import keystrokes
 from query_pool import QUERY_CACHE_ENTRIES, build_pool
 
@@ -92,15 +92,8 @@ print(client.cookies["sessionid"].value)
 
 def wait_ready(seconds=300):
     """Until /healthz answers 200: the server reports ready."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"server did not report ready on port {PORT}")
+    if not wait_for(lambda: healthz(PORT), seconds, pause=0.5):
+        raise SystemExit(f"server did not report ready on port {PORT}")
 
 
 def drain(seconds=180):
