@@ -88,6 +88,30 @@ def migrate_copy():
         )
 
 
+OPERATOR_SESSION = r"""
+from django.contrib.auth import get_user_model
+from django.test import Client
+client = Client()
+client.force_login(get_user_model().objects.get(username="operator"))
+print(client.cookies["sessionid"].value)
+"""
+
+
+def operator_session(env):
+    """A logged-in operator's session cookie, made by `manage.py shell` with `env` (the
+    server's settings and database) before the server starts."""
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", OPERATOR_SESSION],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
+
+
 def publish_revision(pages, n):
     """The load test's editor, one publish: load the latest revision of the n-th of `pages`
     (cyclically), change a step's expected result and publish it in a transaction (the index

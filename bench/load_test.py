@@ -49,7 +49,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-from _django import copy_database, healthz, wait_for
+from _django import copy_database, healthz, operator_session, wait_for
 from console_typing import keystrokes
 from query_pool import QUERY_CACHE_ENTRIES, build_pool
 
@@ -79,14 +79,6 @@ while time.time() < deadline:
     n += 1
     time.sleep(max(0.0, min(every, deadline - time.time())))
 print(f"{n} revisions published", flush=True)
-"""
-
-SESSION = r"""
-from django.contrib.auth import get_user_model
-from django.test import Client
-client = Client()
-client.force_login(get_user_model().objects.get(username="operator"))
-print(client.cookies["sessionid"].value)
 """
 
 
@@ -342,15 +334,7 @@ def main():
         TRANSFORMERS_OFFLINE="1",
         PYTHONPATH=str(ROOT),
     )
-    session = subprocess.run(
-        [PY, "manage.py", "shell", "-c", SESSION],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
-    env["KB_LOAD_SESSION"] = session
+    env["KB_LOAD_SESSION"] = operator_session(env)
     command = [
         str(Path(PY).with_name("gunicorn")),
         "-c",
