@@ -40,6 +40,20 @@ def code_fingerprint():
     return digest.hexdigest()[:12]
 
 
+def run_header(title, workdir, torch_threads=0):
+    """Set torch's intra-op threads (0: torch's default) and return the run's first line:
+    CPUs, torch threads, load average at start, the database copy and code_fingerprint()."""
+    import torch
+
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
+    return (
+        f"# {title} ({os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
+        f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"DB copy in {workdir}; product code {code_fingerprint()})"
+    )
+
+
 def copy_database(prefix):
     """Copy var/db.sqlite3 (and a non-empty WAL) to a temp dir; point Django at the copy.
 

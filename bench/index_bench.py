@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _django import CpuWatch, code_fingerprint, copy_database, insert_synthetic_chunks  # noqa: E402
+from _django import CpuWatch, copy_database, insert_synthetic_chunks, run_header  # noqa: E402
 
 WORKDIR = copy_database("kb-index-bench-")
 
@@ -489,13 +489,7 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     started = time.perf_counter()
     watch = CpuWatch()
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
-    print(
-        f"# Vector index benchmark ({os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
-        f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"DB copy in {WORKDIR}; product code {code_fingerprint()})"
-    )
+    print(run_header("Vector index benchmark", WORKDIR, args.torch_threads))
     parts = [
         (args.skip_build, bench_build, (args.rounds, args.models)),
         (
