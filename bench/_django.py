@@ -165,6 +165,38 @@ def wait_for(ready, seconds=300, pause=1.0, process=None):
         _time.sleep(pause)
 
 
+def rank_scores(results, ext, k=10):
+    """Scores of ranked answers to gold questions: `results` gives per question its relevant
+    external ids (empty: unanswerable), its ranking [(page id, ...), ...] and its confidence;
+    `ext` maps page ids to external ids. Returns the percentages of answerable questions with
+    a relevant article first (hit1) and in the top 3 (hit3), 100 x the mean reciprocal rank
+    of the first relevant article in the top k (mrr), the confidences of the answerable (pos)
+    and unanswerable (neg) questions, and n, the answerable count (at least 1)."""
+    mrr = hit1 = hit3 = n = 0
+    pos, neg = [], []
+    for relevant, ranked, conf in results:
+        if not relevant:
+            neg.append(conf)
+            continue
+        pos.append(conf)
+        n += 1
+        ids = [ext.get(row[0]) for row in ranked[:k]]
+        r = next((i for i, e in enumerate(ids, 1) if e in relevant), None)
+        if r:
+            mrr += 1 / r
+            hit1 += r == 1
+            hit3 += r <= 3
+    n = max(n, 1)
+    return {
+        "mrr": 100 * mrr / n,
+        "hit1": 100 * hit1 / n,
+        "hit3": 100 * hit3 / n,
+        "pos": pos,
+        "neg": neg,
+        "n": n,
+    }
+
+
 class CpuWatch:
     """CPU-seconds used by other processes while the benchmark ran (contention check)."""
 
