@@ -98,20 +98,35 @@ def users(db):
     }
 
 
+def logged_in(user):
+    """A test client with `user` logged in (a session, as after the login form)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def manager(users):
     """A test client logged in as the demo knowledge manager."""
-    client = Client()
-    client.force_login(users["manager"])
-    return client
+    return logged_in(users["manager"])
 
 
 @pytest.fixture
 def operator(users):
     """A test client logged in as the demo operator."""
-    client = Client()
-    client.force_login(users["operator"])
-    return client
+    return logged_in(users["operator"])
+
+
+@pytest.fixture
+def secondline(users):
+    """A test client logged in as the demo second-line author (group Second line)."""
+    return logged_in(users["secondline"])
+
+
+@pytest.fixture
+def admin(users):
+    """A test client logged in as the demo administrator (a superuser, no group)."""
+    return logged_in(users["admin"])
 
 
 @pytest.fixture

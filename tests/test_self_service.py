@@ -180,7 +180,7 @@ def test_internal_article_leaks_through_no_public_surface(client, run_on_commit)
     assert not ArticleFeedback.objects.filter(article=secret).exists()
 
 
-def test_the_leak_test_article_is_found_by_operators(client, users, run_on_commit):
+def test_the_leak_test_article_is_found_by_operators(operator, run_on_commit):
     """Guards the test above: the same query does reach the article through the staff channel."""
     parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
     secret = SolutionArticlePage(
@@ -194,8 +194,7 @@ def test_the_leak_test_article_is_found_by_operators(client, users, run_on_commi
     )
     parent.add_child(instance=secret)
     run_on_commit(publish, secret)
-    client.force_login(users["operator"])
-    data = client.get(
+    data = operator.get(
         "/api/v1/search/", {"q": "zorblax reconciliation fails", "locale": "en"}
     ).json()
     assert data["results"][0]["title"] == "Month-end ledger override procedure"
