@@ -156,6 +156,21 @@ def article(db):
     return get
 
 
+def new_article(category, instruction, **fields):
+    """An unpublished article with one resolution step (`instruction`, no expected result)
+    added under the English category whose slug is `category`; `fields` set the rest."""
+    from articles.models import CategoryPage
+
+    parent = CategoryPage.objects.get(slug=category, locale__language_code="en")
+    page = SolutionArticlePage(
+        live=False,
+        resolution=[("step", {"instruction": f"<p>{instruction}</p>", "expected_result": ""})],
+        **fields,
+    )
+    parent.add_child(instance=page)
+    return page
+
+
 def publish(page, user=None):
     revision = page.save_revision(user=user)
     revision.publish(user=user)

@@ -6,10 +6,10 @@ import logging
 import pytest
 from django.db import connection
 
-from articles.models import CategoryPage, SolutionArticlePage
+from articles.models import SolutionArticlePage
 from search import lexical, service
 from search.stopwords import stem_prefixes
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -160,15 +160,13 @@ def test_internal_archived_and_draft_articles_never_come_back_to_the_public(
     archived = article("demo-printer-offline")
     archived.kcs_state = SolutionArticlePage.KCS_ARCHIVED
     run_on_commit(publish, archived, users["admin"])
-    parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
-    draft = SolutionArticlePage(
+    draft = new_article(
+        "billing-contracts",
+        "Recalibrate.",
         title="Zwobblefrick calibration",
         audience="public",
-        live=False,
         issue="zwobblefrick calibration fails",
-        resolution=[("step", {"instruction": "<p>Recalibrate.</p>", "expected_result": ""})],
     )
-    parent.add_child(instance=draft)
     draft.save_revision()  # indexed by Wagtail as a page, but never published
 
     def lexical_hits(query, **kwargs):

@@ -9,13 +9,13 @@ import time
 import pytest
 from django.test import Client
 
-from articles.models import CategoryPage, SolutionArticlePage
+from articles.models import SolutionArticlePage
 from embeddings import replica
 from embeddings.encoder import get_encoder, model_for_language
 from embeddings.models import IndexChange, IndexState
 from embeddings.store import VectorStore, store_for
 from search import service
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = pytest.mark.model
 QUERY = "my heating app shows error ZX-42"
@@ -37,19 +37,14 @@ def nodes(settings, tmp_path):
 
 @pytest.fixture
 def thermostat(db):
-    parent = CategoryPage.objects.get(slug="printers-hardware", locale__language_code="en")
-    page = SolutionArticlePage(
+    return new_article(
+        "printers-hardware",
+        "Restart the thermostat hub.",
         title="Thermostat app shows error ZX-42",
         audience="public",
-        live=False,
         kcs_state="validated",
         issue="the smart thermostat app says ZX-42\nmy heating app cannot reach the thermostat",
-        resolution=[
-            ("step", {"instruction": "<p>Restart the thermostat hub.</p>", "expected_result": ""})
-        ],
     )
-    parent.add_child(instance=page)
-    return page
 
 
 def top(query=QUERY):

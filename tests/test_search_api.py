@@ -2,9 +2,8 @@
 
 import pytest
 
-from articles.models import CategoryPage, SolutionArticlePage
 from insights.models import SearchEvent
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -29,17 +28,13 @@ def test_the_right_article_is_in_the_first_three(client, query, locale, expected
 
 
 def test_public_search_never_returns_an_internal_article(client, run_on_commit):
-    parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
-    secret = SolutionArticlePage(
+    secret = new_article(
+        "billing-contracts",
+        "Run quarkwhistle --force.",
         title="Quarkwhistle override procedure",
         audience="internal",
-        live=False,
         issue="quarkwhistle override for the billing engine",
-        resolution=[
-            ("step", {"instruction": "<p>Run quarkwhistle --force.</p>", "expected_result": ""})
-        ],
     )
-    parent.add_child(instance=secret)
     run_on_commit(publish, secret)
     data = api(client, q="quarkwhistle override", locale="en", limit=50).json()
     body = str(data["results"]).lower()
