@@ -54,6 +54,15 @@ def run_header(title, workdir, torch_threads=0):
     )
 
 
+def run_footer(watch, started):
+    """The run's last lines: `watch`'s CPU report (a CpuWatch), the load average at the end
+    and the seconds since `started` (time.perf_counter())."""
+    return (
+        f"\n{watch.report()}\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"total run time {_time.perf_counter() - started:.0f} s"
+    )
+
+
 def copy_database(prefix):
     """Copy var/db.sqlite3 (and a non-empty WAL) to a temp dir; point Django at the copy.
 

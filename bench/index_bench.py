@@ -20,13 +20,18 @@ var/vector_index are never opened for writing). Three parts:
 """
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from _django import CpuWatch, copy_database, insert_synthetic_chunks, run_header  # noqa: E402
+from _django import (  # noqa: E402
+    CpuWatch,
+    copy_database,
+    insert_synthetic_chunks,
+    run_footer,
+    run_header,
+)
 
 WORKDIR = copy_database("kb-index-bench-")
 
@@ -508,10 +513,7 @@ def main():
             print(part_watch.report())
     finally:
         shutil.rmtree(WORKDIR, ignore_errors=True)
-    print(
-        f"\n{watch.report()}\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"total run time {time.perf_counter() - started:.0f} s"
-    )
+    print(run_footer(watch, started))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from _django import (  # noqa: E402
     CpuWatch,
     copy_database,
     insert_synthetic_chunks,
+    run_footer,
     run_header,
 )
 
@@ -335,10 +336,7 @@ def main():
                 )
     finally:
         shutil.rmtree(WORKDIR, ignore_errors=True)
-    print(
-        f"\n{watch.report()}\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"total run time {time.perf_counter() - started_all:.0f} s"
-    )
+    print(run_footer(watch, started_all))
 
 
 if __name__ == "__main__":
