@@ -40,6 +40,29 @@ def code_fingerprint():
     return digest.hexdigest()[:12]
 
 
+def run_header(title, workdir, torch_threads=0):
+    """Set torch's intra-op threads (0: torch's default) and return the run's first line:
+    CPUs, torch threads, load average at start, the database copy and code_fingerprint()."""
+    import torch
+
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
+    return (
+        f"# {title} ({os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
+        f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"DB copy in {workdir}; product code {code_fingerprint()})"
+    )
+
+
+def run_footer(watch, started):
+    """The run's last lines: `watch`'s CPU report (a CpuWatch), the load average at the end
+    and the seconds since `started` (time.perf_counter())."""
+    return (
+        f"\n{watch.report()}\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"total run time {_time.perf_counter() - started:.0f} s"
+    )
+
+
 def copy_database(prefix):
     """Copy var/db.sqlite3 (and a non-empty WAL) to a temp dir; point Django at the copy.
 
@@ -86,6 +109,101 @@ def migrate_copy():
             "run `make demo` again to bring var/ itself up to date)",
             file=sys.stderr,
         )
+
+
+OPERATOR_SESSION = r"""
+from django.contrib.auth import get_user_model
+from django.test import Client
+client = Client()
+client.force_login(get_user_model().objects.get(username="operator"))
+print(client.cookies["sessionid"].value)
+"""
+
+
+def operator_session(env):
+    """A logged-in operator's session cookie, made by `manage.py shell` with `env` (the
+    server's settings and database) before the server starts."""
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", OPERATOR_SESSION],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
+
+
+def publish_revision(pages, n):
+    """The load test's editor, one publish: load the latest revision of the n-th of `pages`
+    (cyclically), change a step's expected result and publish it in a transaction (the index
+    update runs on commit). bench/load_test.py's PUBLISHER and bench/publish_cost.py."""
+    from django.db import transaction
+
+    page = pages[n % len(pages)].get_latest_revision_as_object()
+    blocks = list(page.resolution.raw_data)
+    step = next(b for b in blocks if b["type"] == "step")
+    step["value"]["expected_result"] = f"load test revision {n} {_time.time()}"
+    page.resolution = page.resolution.stream_block.to_python(blocks)
+    with transaction.atomic():
+        page.save_revision().publish()
+
+
+def healthz(port):
+    """True when http://127.0.0.1:<port>/healthz answers 200 (False while the server cannot
+    be reached or answers an error): the server reports ready."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_for(ready, seconds=300, pause=1.0, process=None):
+    """Call ready() every `pause` seconds until it is true (True), `seconds` have passed or
+    `process` (a Popen) has exited (False); e.g. wait_for(lambda: healthz(port))."""
+    deadline = _time.monotonic() + seconds
+    while True:
+        if ready():
+            return True
+        if _time.monotonic() > deadline or (process is not None and process.poll() is not None):
+            return False
+        _time.sleep(pause)
+
+
+def rank_scores(results, ext, k=10):
+    """Scores of ranked answers to gold questions: `results` gives per question its relevant
+    external ids (empty: unanswerable), its ranking [(page id, ...), ...] and its confidence;
+    `ext` maps page ids to external ids. Returns the percentages of answerable questions with
+    a relevant article first (hit1) and in the top 3 (hit3), 100 x the mean reciprocal rank
+    of the first relevant article in the top k (mrr), the confidences of the answerable (pos)
+    and unanswerable (neg) questions, and n, the answerable count (at least 1)."""
+    mrr = hit1 = hit3 = n = 0
+    pos, neg = [], []
+    for relevant, ranked, conf in results:
+        if not relevant:
+            neg.append(conf)
+            continue
+        pos.append(conf)
+        n += 1
+        ids = [ext.get(row[0]) for row in ranked[:k]]
+        r = next((i for i, e in enumerate(ids, 1) if e in relevant), None)
+        if r:
+            mrr += 1 / r
+            hit1 += r == 1
+            hit3 += r <= 3
+    n = max(n, 1)
+    return {
+        "mrr": 100 * mrr / n,
+        "hit1": 100 * hit1 / n,
+        "hit3": 100 * hit3 / n,
+        "pos": pos,
+        "neg": neg,
+        "n": n,
+    }
 
 
 class CpuWatch:

@@ -26,18 +26,11 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _django import copy_database
+from _django import copy_database, healthz, operator_session, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 GOAL_MS = 1000
-SESSION = r"""
-from django.contrib.auth import get_user_model
-from django.test import Client
-client = Client()
-client.force_login(get_user_model().objects.get(username="operator"))
-print(client.cookies["sessionid"].value)
-"""
 FIRST = [
     ("nl", "mijn laptop wil niet meer opstarten na de update"),
     ("fr", "je n'arrive plus à imprimer depuis ce matin"),
@@ -96,33 +89,16 @@ def start(kind, port, env):
 
 
 def wait_ready(kind, port, server, output, seconds=300):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def ready():
         if kind == "runserver":
-            if "Starting development server" in "".join(output):
-                return
-        else:
-            try:
-                if get(port, "/healthz", "", timeout=5)[0] == 200:
-                    return
-            except OSError:
-                pass
-        if server.poll() is not None:
-            raise SystemExit(f"{kind} exited: {''.join(output)[-2000:]}")
-        time.sleep(0.05)
+            return "Starting development server" in "".join(output)
+        return healthz(port)
+
+    if wait_for(ready, seconds, pause=0.05, process=server):
+        return
+    if server.poll() is not None:
+        raise SystemExit(f"{kind} exited: {''.join(output)[-2000:]}")
     raise SystemExit(f"{kind} did not report ready within {seconds} s")
-
-
-def operator_session(env):
-    """A logged-in operator's session cookie, made before the server starts."""
-    return subprocess.run(
-        [PY, "manage.py", "shell", "-c", SESSION],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
 
 
 def measure(kind, env, port):

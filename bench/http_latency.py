@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from _django import ROOT, CpuWatch, code_fingerprint, copy_database
+from _django import ROOT, CpuWatch, code_fingerprint, copy_database, healthz, wait_for
 
 WORKDIR = copy_database("kb-http-bench-")
 os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # the same for gunicorn and us
@@ -176,6 +176,7 @@ def main():
                     "desc": f"{tree} @ {commit or '?'}"
                     + (f" {' '.join(f'{k}={v}' for k, v in extra.items())}" if extra else ""),
                     "base": f"http://127.0.0.1:{port}",
+                    "port": port,
                     "process": process,
                     "log": log,
                     "folder": folder,
@@ -193,18 +194,8 @@ def main():
             return (time.perf_counter() - started) * 1000, status, body
 
         for server in servers:
-            deadline = time.monotonic() + 300
-            while True:
-                try:
-                    if get(server, "/healthz")[1] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline or server["process"].poll() is not None:
-                    raise SystemExit(
-                        f"gunicorn did not start; see {server['folder'] / 'gunicorn.log'}"
-                    )
-                time.sleep(1)
+            if not wait_for(lambda s=server: healthz(s["port"]), process=server["process"]):
+                raise SystemExit(f"gunicorn did not start; see {server['folder'] / 'gunicorn.log'}")
             for text, locale in queries[:10]:  # warm-up (not measured)
                 get(
                     server,

@@ -20,13 +20,18 @@ var/vector_index are never opened for writing). Three parts:
 """
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from _django import CpuWatch, code_fingerprint, copy_database, insert_synthetic_chunks  # noqa: E402
+from _django import (  # noqa: E402
+    CpuWatch,
+    copy_database,
+    insert_synthetic_chunks,
+    run_footer,
+    run_header,
+)
 
 WORKDIR = copy_database("kb-index-bench-")
 
@@ -489,13 +494,7 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     started = time.perf_counter()
     watch = CpuWatch()
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
-    print(
-        f"# Vector index benchmark ({os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
-        f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"DB copy in {WORKDIR}; product code {code_fingerprint()})"
-    )
+    print(run_header("Vector index benchmark", WORKDIR, args.torch_threads))
     parts = [
         (args.skip_build, bench_build, (args.rounds, args.models)),
         (
@@ -514,10 +513,7 @@ def main():
             print(part_watch.report())
     finally:
         shutil.rmtree(WORKDIR, ignore_errors=True)
-    print(
-        f"\n{watch.report()}\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"total run time {time.perf_counter() - started:.0f} s"
-    )
+    print(run_footer(watch, started))
 
 
 if __name__ == "__main__":

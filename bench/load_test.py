@@ -49,7 +49,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-from _django import copy_database
+from _django import copy_database, healthz, operator_session, wait_for
 from console_typing import keystrokes
 from query_pool import QUERY_CACHE_ENTRIES, build_pool
 
@@ -61,9 +61,10 @@ GOAL_P95_MS = 300
 PUBLISHER = r"""
 import os, sys, time
 sys.path.insert(0, os.getcwd())
+sys.path.append(os.path.join(os.getcwd(), "bench"))  # _django.py, not shadowing
 import django
 django.setup()
-from django.db import transaction
+from _django import publish_revision
 from articles.models import SolutionArticlePage
 from embeddings.encoder import encoders
 pages = list(SolutionArticlePage.objects.live().filter(locale__language_code="en", audience="public")[:5])
@@ -74,38 +75,17 @@ n = 0
 every = float(sys.argv[2])
 deadline = time.time() + float(sys.argv[1])
 while time.time() < deadline:
-    page = pages[n % len(pages)].get_latest_revision_as_object()
-    blocks = list(page.resolution.raw_data)
-    step = next(b for b in blocks if b["type"] == "step")
-    step["value"]["expected_result"] = f"load test revision {n} {time.time()}"
-    page.resolution = page.resolution.stream_block.to_python(blocks)
-    with transaction.atomic():
-        page.save_revision().publish()
+    publish_revision(pages, n)
     n += 1
     time.sleep(max(0.0, min(every, deadline - time.time())))
 print(f"{n} revisions published", flush=True)
 """
 
-SESSION = r"""
-from django.contrib.auth import get_user_model
-from django.test import Client
-client = Client()
-client.force_login(get_user_model().objects.get(username="operator"))
-print(client.cookies["sessionid"].value)
-"""
-
 
 def wait_ready(seconds=300):
     """Until /healthz answers 200: the server reports ready."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"server did not report ready on port {PORT}")
+    if not wait_for(lambda: healthz(PORT), seconds, pause=0.5):
+        raise SystemExit(f"server did not report ready on port {PORT}")
 
 
 def drain(seconds=180):
@@ -354,15 +334,7 @@ def main():
         TRANSFORMERS_OFFLINE="1",
         PYTHONPATH=str(ROOT),
     )
-    session = subprocess.run(
-        [PY, "manage.py", "shell", "-c", SESSION],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()[-1]
-    env["KB_LOAD_SESSION"] = session
+    env["KB_LOAD_SESSION"] = operator_session(env)
     command = [
         str(Path(PY).with_name("gunicorn")),
         "-c",

@@ -29,7 +29,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from _django import ROOT, code_fingerprint, copy_database
+from _django import ROOT, code_fingerprint, copy_database, healthz, wait_for
 
 WORKDIR = copy_database("kb-publish-bench-")
 os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
@@ -126,16 +126,8 @@ def main():
 
     rows = []
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn did not start; see {WORKDIR / 'gunicorn.log'}")
-            time.sleep(1)
+        if not wait_for(lambda: healthz(port)):
+            raise SystemExit(f"gunicorn did not start; see {WORKDIR / 'gunicorn.log'}")
         for language in WORDING:  # every worker answers a search once before the rounds
             for _ in range(args.workers):
                 found(language, 0)

@@ -26,9 +26,10 @@ import shutil
 from _django import (  # noqa: E402
     ROOT,
     CpuWatch,
-    code_fingerprint,
     copy_database,
     insert_synthetic_chunks,
+    run_footer,
+    run_header,
 )
 
 WORKDIR = copy_database("kb-search-bench-")
@@ -41,7 +42,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -286,14 +286,7 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     started_all = time.perf_counter()
     watch = CpuWatch()
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
-    print(
-        f"# Search latency ({os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
-        f"load average at start "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; DB copy in {WORKDIR}; "
-        f"product code {code_fingerprint()})"
-    )
+    print(run_header("Search latency", WORKDIR, args.torch_threads))
     try:
         languages = [code for code, _ in settings.WAGTAIL_CONTENT_LANGUAGES]
         encoder = get_encoder(model_for_language("en"))
@@ -343,10 +336,7 @@ def main():
                 )
     finally:
         shutil.rmtree(WORKDIR, ignore_errors=True)
-    print(
-        f"\n{watch.report()}\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"total run time {time.perf_counter() - started_all:.0f} s"
-    )
+    print(run_footer(watch, started_all))
 
 
 if __name__ == "__main__":

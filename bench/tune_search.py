@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from _django import ROOT, setup
+from _django import ROOT, rank_scores, setup
 
 # Read before Django is set up: the settings take the database from DATABASE_URL.
 _database = argparse.ArgumentParser(add_help=False)
@@ -90,32 +90,12 @@ def set_lift(rows, lift):
 
 
 def score(rows, ext, params):
-    mrr = hit1 = hit3 = n = 0
-    conf_pos, conf_neg = [], []
+    results = []
     for q, c, _half in rows:
         ranked = service.rank(c, params)
-        conf = service.confidence_of(c, ranked)
-        if not q.relevant:
-            conf_neg.append(conf)
-            continue
-        conf_pos.append(conf)
-        n += 1
-        ids = [ext.get(pid) for pid, _, _ in ranked[:10]]
-        r = next((i for i, e in enumerate(ids, 1) if e in q.relevant), None)
-        if r:
-            mrr += 1 / r
-            hit1 += r == 1
-            hit3 += r <= 3
-    n = max(n, 1)
-    return {
-        "mrr": 100 * mrr / n,
-        "hit1": 100 * hit1 / n,
-        "hit3": 100 * hit3 / n,
-        "auroc": auroc(conf_pos, conf_neg),
-        "pos": conf_pos,
-        "neg": conf_neg,
-        "n": n,
-    }
+        results.append((q.relevant, ranked, service.confidence_of(c, ranked)))
+    m = rank_scores(results, ext)
+    return {**m, "auroc": auroc(m["pos"], m["neg"])}
 
 
 def best_threshold(pos, neg):

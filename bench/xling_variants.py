@@ -22,7 +22,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from _django import ROOT, setup
+from _django import ROOT, rank_scores, setup
 
 setup()
 
@@ -176,24 +176,14 @@ def split_compounds():
 
 
 def measure(rows, ext, variant):
-    hit1 = mrr = n = 0
-    pos, neg, flags = [], [], [0, 0]
+    results, flags = [], [0, 0]
     for _name, q, _half, c in rows:
         ranked, conf = variant(q, c)
         bar = service.no_good_match_threshold(getattr(c, "spoken", q.locale), c.model_id)
         flags[bool(q.relevant)] += conf < bar
-        if not q.relevant:
-            neg.append(conf)
-            continue
-        pos.append(conf)
-        n += 1
-        ids = [ext.get(pid) for pid, _s, _f in ranked[:10]]
-        r = next((i for i, e in enumerate(ids, 1) if e in q.relevant), None)
-        if r:
-            mrr += 1 / r
-            hit1 += r == 1
-    n = max(n, 1)
-    return 100 * hit1 / n, 100 * mrr / n, auroc(pos, neg), n, len(neg), flags
+        results.append((q.relevant, ranked, conf))
+    m = rank_scores(results, ext)
+    return m["hit1"], m["mrr"], auroc(m["pos"], m["neg"]), m["n"], len(m["neg"]), flags
 
 
 def production(q, c, **changes):

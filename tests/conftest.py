@@ -98,20 +98,35 @@ def users(db):
     }
 
 
+def logged_in(user):
+    """A test client with `user` logged in (a session, as after the login form)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def manager(users):
     """A test client logged in as the demo knowledge manager."""
-    client = Client()
-    client.force_login(users["manager"])
-    return client
+    return logged_in(users["manager"])
 
 
 @pytest.fixture
 def operator(users):
     """A test client logged in as the demo operator."""
-    client = Client()
-    client.force_login(users["operator"])
-    return client
+    return logged_in(users["operator"])
+
+
+@pytest.fixture
+def secondline(users):
+    """A test client logged in as the demo second-line author (group Second line)."""
+    return logged_in(users["secondline"])
+
+
+@pytest.fixture
+def admin(users):
+    """A test client logged in as the demo administrator (a superuser, no group)."""
+    return logged_in(users["admin"])
 
 
 @pytest.fixture
@@ -139,6 +154,21 @@ def article(db):
         )
 
     return get
+
+
+def new_article(category, instruction, **fields):
+    """An unpublished article with one resolution step (`instruction`, no expected result)
+    added under the English category whose slug is `category`; `fields` set the rest."""
+    from articles.models import CategoryPage
+
+    parent = CategoryPage.objects.get(slug=category, locale__language_code="en")
+    page = SolutionArticlePage(
+        live=False,
+        resolution=[("step", {"instruction": f"<p>{instruction}</p>", "expected_result": ""})],
+        **fields,
+    )
+    parent.add_child(instance=page)
+    return page
 
 
 def publish(page, user=None):

@@ -93,11 +93,10 @@ def test_archived_article_is_in_no_public_api(client, archived):
 
 
 def test_staff_still_open_an_archived_article_marked_as_archived_and_never_cached(
-    client, archived, users
+    operator, archived
 ):
     page, url = archived
-    client.force_login(users["operator"])
-    response = client.get(url)
+    response = operator.get(url)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Archived – staff only" in html and page.issue_phrasings[0] in html
@@ -105,22 +104,19 @@ def test_staff_still_open_an_archived_article_marked_as_archived_and_never_cache
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert "noindex" in response["X-Robots-Tag"]
     # ... but the console's search and card do not offer it any more.
-    hits = client.get("/api/v1/search/", {"q": page.issue_phrasings[0], "locale": "en"}).json()
+    hits = operator.get("/api/v1/search/", {"q": page.issue_phrasings[0], "locale": "en"}).json()
     assert page.pk not in [h["id"] for h in hits["results"]]
-    assert client.get(f"/api/v1/articles/{page.pk}/").status_code == 404
+    assert operator.get(f"/api/v1/articles/{page.pk}/").status_code == 404
 
 
-def test_admin_keeps_the_archived_article_with_its_history_and_says_archived(
-    client, archived, users
-):
+def test_admin_keeps_the_archived_article_with_its_history_and_says_archived(manager, archived):
     page, _url = archived
-    client.force_login(users["manager"])
-    edit = client.get(f"/admin/pages/{page.pk}/edit/")
+    edit = manager.get(f"/admin/pages/{page.pk}/edit/")
     assert edit.status_code == 200 and "archived" in edit.content.decode()
-    history = client.get(f"/admin/pages/{page.pk}/history/")
+    history = manager.get(f"/admin/pages/{page.pk}/history/")
     assert history.status_code == 200
     assert page.revisions.count() >= 2
-    listing = client.get(f"/admin/pages/{page.get_parent().pk}/").content.decode()
+    listing = manager.get(f"/admin/pages/{page.get_parent().pk}/").content.decode()
     assert "archived" in listing
 
 

@@ -35,10 +35,9 @@ def similar(client, **params):
 # --- similar articles while writing ----------------------------------------------------
 
 
-def test_similar_panel_finds_the_dutch_version_of_an_english_article(client, users, article):
+def test_similar_panel_finds_the_dutch_version_of_an_english_article(secondline, article):
     en, nl = article("demo-printer-offline"), article("demo-printer-offline", "nl")
-    client.force_login(users["secondline"])
-    results = similar(client, page_id=en.pk, title=en.title, issue=en.issue)
+    results = similar(secondline, page_id=en.pk, title=en.title, issue=en.issue)
     by_id = {r["id"]: r for r in results}
     assert en.pk not in by_id  # never the page itself
     assert nl.pk in by_id
@@ -48,19 +47,17 @@ def test_similar_panel_finds_the_dutch_version_of_an_english_article(client, use
 
 
 def test_a_new_copy_of_an_article_is_a_duplicate_and_its_translations_are_listed(
-    client, users, article
+    secondline, article
 ):
     en, nl = article("demo-printer-offline"), article("demo-printer-offline", "nl")
-    client.force_login(users["secondline"])
-    results = similar(client, title=en.title, issue=en.issue)
+    results = similar(secondline, title=en.title, issue=en.issue)
     assert results[0]["id"] == en.pk and results[0]["is_duplicate"]
     assert nl.pk in [r["id"] for r in results]
 
 
-def test_other_language_versions_are_among_similar_articles_for_most_demo_articles(client, users):
+def test_other_language_versions_are_among_similar_articles_for_most_demo_articles(secondline):
     """The panel compares in the multilingual model's space: an English demo article's Dutch
     version is among its similar articles (bench/duplicate_panel.py, docs/authoring.md)."""
-    client.force_login(users["secondline"])
     found = total = 0
     for en in SolutionArticlePage.objects.filter(locale__language_code="en", live=True):
         nl = SolutionArticlePage.objects.filter(
@@ -70,18 +67,17 @@ def test_other_language_versions_are_among_similar_articles_for_most_demo_articl
             continue
         total += 1
         found += nl.pk in [
-            r["id"] for r in similar(client, page_id=en.pk, title=en.title, issue=en.issue)
+            r["id"] for r in similar(secondline, page_id=en.pk, title=en.title, issue=en.issue)
         ]
     assert total >= 10
     assert found / total >= 0.9
 
 
-def test_similar_articles_include_unpublished_drafts(client, users):
+def test_similar_articles_include_unpublished_drafts(secondline):
     draft = create_wip_article(
         phrasings=["the badge reader at the car park entrance beeps red"], locale="fr"
     )
-    client.force_login(users["secondline"])
-    results = similar(client, title="Badge reader beeps red at the car park", issue="")
+    results = similar(secondline, title="Badge reader beeps red at the car park", issue="")
     match = next(r for r in results if r["id"] == draft.pk)
     assert match["live"] is False and match["kcs_state"] == "wip" and match["locale"] == "fr"
 
@@ -95,11 +91,10 @@ def test_similar_endpoint_is_for_authors_only(client, users, customer):
         assert b"results" not in response.content
 
 
-def test_similar_endpoint_rejects_bad_input_with_a_message(client, users):
-    client.force_login(users["secondline"])
-    response = client.get(SIMILAR_URL, {"title": "x" * 300})
+def test_similar_endpoint_rejects_bad_input_with_a_message(secondline):
+    response = secondline.get(SIMILAR_URL, {"title": "x" * 300})
     assert response.status_code == 400 and "too long" in response.json()["error"]
-    response = client.get(SIMILAR_URL, {"title": "printer", "page_id": "abc"})
+    response = secondline.get(SIMILAR_URL, {"title": "printer", "page_id": "abc"})
     assert response.status_code == 400 and "No such article" in response.json()["error"]
 
 
@@ -116,17 +111,14 @@ def _create_form_data(client, parent, title, issue):
     return url, data
 
 
-def test_publishing_a_near_duplicate_asks_for_confirmation_without_javascript(
-    client, users, article
-):
+def test_publishing_a_near_duplicate_asks_for_confirmation_without_javascript(manager, article):
     en = article("demo-printer-offline")
     parent = en.get_parent()
-    client.force_login(users["manager"])
-    url, data = _create_form_data(client, parent, en.title + " again", en.issue)
+    url, data = _create_form_data(manager, parent, en.title + " again", en.issue)
     data["action-publish"] = "action-publish"
     before = SolutionArticlePage.objects.count()
 
-    response = client.post(url, data)
+    response = manager.post(url, data)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Possible duplicate" in html and en.title in html
@@ -134,7 +126,7 @@ def test_publishing_a_near_duplicate_asks_for_confirmation_without_javascript(
 
     # "Link it as a related article and publish": the interstitial's own form data.
     form = querydict_from_html(html, form_id=None, form_index=_form_index(html, "related"))
-    response = client.post(url, form)
+    response = manager.post(url, form)
     assert response.status_code == 302
     new = SolutionArticlePage.objects.exclude(pk__lte=0).order_by("-pk").first()
     assert new.title == en.title + " again" and new.live
@@ -150,7 +142,7 @@ def _form_index(html, choice):
     )
 
 
-def test_a_near_duplicate_in_another_language_can_become_its_translation(client, users):
+def test_a_near_duplicate_in_another_language_can_become_its_translation(manager):
     nl_keys = SolutionArticlePage.objects.filter(locale__language_code="nl").values(
         "translation_key"
     )
@@ -161,36 +153,33 @@ def test_a_near_duplicate_in_another_language_can_become_its_translation(client,
         .first()
     )
     parent = CategoryPage.objects.filter(locale__language_code="nl").first()
-    client.force_login(users["manager"])
-    url, data = _create_form_data(client, parent, en.title, en.issue)
+    url, data = _create_form_data(manager, parent, en.title, en.issue)
     data["action-publish"] = "action-publish"
-    html = client.post(url, data).content.decode()
+    html = manager.post(url, data).content.decode()
     assert "Make it the translation of this EN article" in html
     form = querydict_from_html(html, form_index=_form_index(html, "translation"))
-    assert client.post(url, form).status_code == 302
+    assert manager.post(url, form).status_code == 302
     new = SolutionArticlePage.objects.get(title=en.title, locale__language_code="nl")
     assert new.translation_key == en.translation_key and new.external_id == en.external_id
     assert new.live
 
 
-def test_a_different_article_publishes_without_confirmation(client, users):
+def test_a_different_article_publishes_without_confirmation(manager):
     parent = CategoryPage.objects.get(slug="network-vpn-wifi", locale__language_code="en")
-    client.force_login(users["manager"])
     url, data = _create_form_data(
-        client, parent, "Conference room projector flickers", "the beamer image flickers green"
+        manager, parent, "Conference room projector flickers", "the beamer image flickers green"
     )
     data["action-publish"] = "action-publish"
-    response = client.post(url, data)
+    response = manager.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     page = SolutionArticlePage.objects.get(title="Conference room projector flickers")
     assert page.live
     assert page.kcs_state == SolutionArticlePage.KCS_VALIDATED  # published by a reviewer
 
 
-def test_new_article_form_starts_from_the_content_standard(client, users):
+def test_new_article_form_starts_from_the_content_standard(secondline):
     parent = CategoryPage.objects.get(slug="network-vpn-wifi", locale__language_code="en")
-    client.force_login(users["secondline"])
-    html = client.get(f"/admin/pages/add/articles/solutionarticlepage/{parent.pk}/").content
+    html = secondline.get(f"/admin/pages/add/articles/solutionarticlepage/{parent.pk}/").content
     html = html.decode()
     assert "kb-similar" in html  # the similar-articles panel
     assert "Why it happens, if known" in html  # cause guidance
@@ -275,22 +264,20 @@ def test_customers_and_anonymous_cannot_flag(client, customer, article):
     assert not ArticleFlag.objects.exists()
 
 
-def test_bad_flag_input_gets_a_message(client, users, article):
-    client.force_login(users["operator"])
+def test_bad_flag_input_gets_a_message(operator, article):
     page = article("demo-printer-offline")
-    response = flag_json(client, article_id=page.pk, reason="boring")
+    response = flag_json(operator, article_id=page.pk, reason="boring")
     assert response.status_code == 400 and "reason" in response.json()["error"]
-    assert flag_json(client, article_id=999999, reason="outdated").status_code == 404
-    response = client.post("/api/v1/flags/", "{not json", content_type="application/json")
+    assert flag_json(operator, article_id=999999, reason="outdated").status_code == 404
+    response = operator.post("/api/v1/flags/", "{not json", content_type="application/json")
     assert response.status_code == 400
 
 
-def test_staff_flag_an_article_from_its_page(client, users, article):
+def test_staff_flag_an_article_from_its_page(operator, article):
     page = article("demo-printer-offline")
-    client.force_login(users["operator"])
-    html = client.get(page.url).content.decode()
+    html = operator.get(page.url).content.decode()
     assert 'id="flag-reason"' in html
-    response = client.post(
+    response = operator.post(
         "/api/v1/flags/",
         {"article_id": page.pk, "reason": "incorrect", "comment": "menu is renamed"},
     )
@@ -330,10 +317,9 @@ def capture(client, **body):
     return client.post("/api/v1/captures/", json.dumps(body), content_type="application/json")
 
 
-def test_capture_turns_a_no_article_call_into_a_redacted_wip_draft(client, users):
-    client.force_login(users["operator"])
+def test_capture_turns_a_no_article_call_into_a_redacted_wip_draft(operator):
     response = capture(
-        client,
+        operator,
         query="decoder toont foutcode E-202",
         note="klant jan@example.be belt terug op 0475 12 34 56",
         locale="nl",

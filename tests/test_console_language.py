@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
-from tests.conftest import require_system
+from tests.conftest import logged_in, require_system
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +26,6 @@ def console_labels(html):
     for value in labels.values():
         flat.extend(value.values() if isinstance(value, dict) else [value])
     return flat
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("language", ["nl", "fr"])

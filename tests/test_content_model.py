@@ -129,10 +129,9 @@ def test_internal_article_is_refused_to_a_logged_in_customer(client, customer, a
     assert page.title not in response.content.decode()
 
 
-def test_internal_article_is_shown_to_operators(client, users, article):
-    client.force_login(users["operator"])
+def test_internal_article_is_shown_to_operators(operator, article):
     page = article("demo-internal-fraud-check")
-    response = client.get(page.url)
+    response = operator.get(page.url)
     assert response.status_code == 200
     assert page.title in response.content.decode()
 

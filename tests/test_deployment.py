@@ -61,11 +61,10 @@ def test_setup_site_rejects_an_unusable_address_with_a_message(db, argument, mes
         call_command("setup_site", "--base-url", argument)
 
 
-def test_self_service_link_on_the_operator_card_uses_the_configured_site(client, users, article):
+def test_self_service_link_on_the_operator_card_uses_the_configured_site(operator, article):
     setup_site(base_url="https://kb.example.test")
-    client.force_login(users["operator"])
     page = article("demo-password-reset")
-    card = client.get(f"/api/v1/articles/{page.pk}/").json()
+    card = operator.get(f"/api/v1/articles/{page.pk}/").json()
     assert card["self_service_url"].startswith("https://kb.example.test/en/")
     assert card["self_service_url"].endswith(page.url)
 

@@ -393,21 +393,19 @@ def warning(now):
     )
 
 
-def test_second_line_sees_the_warning_on_the_home_page_and_in_the_menu(client, users, warning):
-    client.force_login(users["secondline"])
-    home = client.get("/admin/").content.decode()
+def test_second_line_sees_the_warning_on_the_home_page_and_in_the_menu(secondline, warning):
+    home = secondline.get("/admin/").content.decode()
     assert 'data-testid="early-warning-home-panel"' in home
     assert "desk phone stuck on registering" in home
     assert "Early warnings (1)" in home  # the menu item carries the count
-    listing = client.get("/admin/early-warnings/").content.decode()
+    listing = secondline.get("/admin/early-warnings/").content.decode()
     assert "geen kiestoon op de voip telefoon" in listing
     assert 'data-action="declare"' in listing
 
 
-def test_operators_do_not_see_early_warnings(client, users, warning):
-    client.force_login(users["operator"])
-    assert "early-warning-home-panel" not in client.get("/admin/").content.decode()
-    assert client.get("/admin/early-warnings/").status_code in (302, 403)
+def test_operators_do_not_see_early_warnings(operator, warning):
+    assert "early-warning-home-panel" not in operator.get("/admin/").content.decode()
+    assert operator.get("/admin/early-warnings/").status_code in (302, 403)
 
 
 def _form_data(form):

@@ -12,12 +12,11 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from articles.models import CategoryPage, SolutionArticlePage
 from embeddings import tasks
 from embeddings.models import PendingIndexUpdate
 from embeddings.store import VectorStore
 from search import service
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,17 +54,13 @@ def test_publishing_works_while_the_task_queue_is_down_and_the_index_catches_up(
 
     # The backend refuses the task, as a database queue would when its table is unreachable.
     monkeypatch.setattr(tasks, "process_index_updates", SimpleNamespace(enqueue=queue_down))
-    parent = CategoryPage.objects.get(slug="mobile-telecom", locale__language_code="en")
-    page = SolutionArticlePage(
+    page = new_article(
+        "mobile-telecom",
+        "Record the greeting again.",
         title="Voicemail greeting is silent",
         audience="public",
-        live=False,
         issue="callers hear silence instead of my voicemail greeting",
-        resolution=[
-            ("step", {"instruction": "<p>Record the greeting again.</p>", "expected_result": ""})
-        ],
     )
-    parent.add_child(instance=page)
     with caplog.at_level(logging.ERROR, logger="kb.indexing"):
         page = run_on_commit(publish, page)
     assert page.live

@@ -220,19 +220,17 @@ def test_whoever_handles_the_request_sees_the_answers_in_the_admin(client, users
     assert "Second line – Workplace" in html  # the escalation target, for staff only
 
 
-def test_operators_keep_the_full_script_in_the_console_card(client, users, article):
+def test_operators_keep_the_full_script_in_the_console_card(operator, article):
     page = article("demo-wifi-cannot-connect", "nl")
-    client.force_login(users["operator"])
-    card = client.get(reverse("api_article_card", args=[page.pk]))
+    card = operator.get(reverse("api_article_card", args=[page.pk]))
     assert card.status_code == 200
     text = card.content.decode()
     assert "Ziet de beller het netwerk CORP in de lijst?" in text
     assert "Network Operations Centre" in text
 
 
-def test_editors_find_the_customer_wording_field_in_the_diagnosis_script(client, users, article):
+def test_editors_find_the_customer_wording_field_in_the_diagnosis_script(admin, article):
     page = article("demo-wifi-cannot-connect", "en")
-    client.force_login(users["admin"])
-    html = client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
+    html = admin.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
     assert "Question for customers" in html
     assert "Do you see the network CORP in the list of Wi-Fi networks?" in html

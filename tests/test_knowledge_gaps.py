@@ -16,7 +16,7 @@ from articles.models import SolutionArticlePage
 from embeddings.calibration import no_good_match_threshold
 from embeddings.encoder import comparison_model_id
 from insights.gaps import knowledge_gaps
-from tests.conftest import publish, screenshot
+from tests.conftest import logged_in, publish, screenshot
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -42,8 +42,7 @@ def _unanswered_coffee_demand(users):
     customer = Client()
     for query in COFFEE:
         assert _public_search(customer, query)["no_good_match"], query
-    operator = Client()
-    operator.force_login(users["operator"])
+    operator = logged_in(users["operator"])
     # The console searches while the operator types: this prefix is not a request of its own.
     assert operator.get(
         "/api/v1/search/", {"q": "the coffee machine on", "locale": "en", "source": "console"}
@@ -67,12 +66,6 @@ def _unanswered_coffee_demand(users):
 
 def _coffee_topic(report):
     return next((t for t in report.topics if "coffee" in t.label.lower()), None)
-
-
-def _manager(users):
-    client = Client()
-    client.force_login(users["manager"])
-    return client
 
 
 # -- topics ------------------------------------------------------------------------------------
@@ -202,10 +195,9 @@ def _screen(html):
     return parser
 
 
-def test_report_lists_the_topic_and_csv_export_matches_the_screen(users):
+def test_report_lists_the_topic_and_csv_export_matches_the_screen(users, manager):
     _unanswered_coffee_demand(users)
-    client = _manager(users)
-    response = client.get(REPORT, {"period": "7"})
+    response = manager.get(REPORT, {"period": "7"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "Largest gap topics over time" in html and "<svg" in html
@@ -214,7 +206,7 @@ def test_report_lists_the_topic_and_csv_export_matches_the_screen(users):
     coffee_rows = [row for row in screen.rows[1:] if "coffee" in row[1].lower()]
     assert coffee_rows and coffee_rows[0][2] == "6"
 
-    exported = client.get(REPORT, {"period": "7", "export": "csv"})
+    exported = manager.get(REPORT, {"period": "7", "export": "csv"})
     assert exported.status_code == 200
     rows = list(csv.reader(io.StringIO(exported.content.decode())))
     start = rows.index(["Gap topics"])
@@ -234,10 +226,10 @@ def test_report_lists_the_topic_and_csv_export_matches_the_screen(users):
         assert row[head.index("Channels")] in details
 
 
-def test_gap_table_shows_at_most_seven_columns_and_the_trend_as_small_charts(users):
+def test_gap_table_shows_at_most_seven_columns_and_the_trend_as_small_charts(users, manager):
     """Twelve columns ran off a 1280 px screen and five topics on one chart were a tangle."""
     _unanswered_coffee_demand(users)
-    html = _manager(users).get(REPORT, {"period": "7"}).content.decode()
+    html = manager.get(REPORT, {"period": "7"}).content.decode()
     screen = _screen(html)
     assert len(screen.rows[0]) + 1 <= 7  # + the action column
     assert all(len(row) == len(screen.rows[0]) for row in screen.rows)
@@ -248,20 +240,18 @@ def test_gap_table_shows_at_most_seven_columns_and_the_trend_as_small_charts(use
     assert "coffee" in trend.lower()
 
 
-def test_report_filters_by_channel_and_language(users):
+def test_report_filters_by_channel_and_language(users, manager):
     _unanswered_coffee_demand(users)
-    client = _manager(users)
-    public = _screen(client.get(REPORT, {"period": "7", "channel": "public"}).content.decode())
+    public = _screen(manager.get(REPORT, {"period": "7", "channel": "public"}).content.decode())
     coffee = [row for row in public.rows[1:] if "coffee" in row[1].lower()]
     assert coffee and coffee[0][2] == "4"
-    dutch = _screen(client.get(REPORT, {"period": "7", "locale": "nl"}).content.decode())
+    dutch = _screen(manager.get(REPORT, {"period": "7", "locale": "nl"}).content.decode())
     assert not [row for row in dutch.rows[1:] if len(row) > 1 and "coffee" in row[1].lower()]
 
 
-def test_create_draft_article_from_a_topic_makes_a_redacted_wip_draft(users):
+def test_create_draft_article_from_a_topic_makes_a_redacted_wip_draft(users, manager):
     _unanswered_coffee_demand(users)
-    client = _manager(users)
-    screen = _screen(client.get(REPORT, {"period": "7"}).content.decode())
+    screen = _screen(manager.get(REPORT, {"period": "7"}).content.decode())
     row_index = next(i for i, row in enumerate(screen.rows[1:]) if "coffee" in row[1].lower())
     form = screen.forms[row_index]
     data = {}
@@ -271,7 +261,7 @@ def test_create_draft_article_from_a_topic_makes_a_redacted_wip_draft(users):
     # draft is redacted whatever the form sends.
     data["phrasing"].append("coffee machine C12, my mail is jan@example.be")
     before = set(SolutionArticlePage.objects.values_list("pk", flat=True))
-    response = client.post(form["action"], data)
+    response = manager.post(form["action"], data)
     page = SolutionArticlePage.objects.exclude(pk__in=before).get()
     assert response.status_code == 302
     assert response["Location"] == f"/admin/pages/{page.pk}/edit/"
@@ -285,21 +275,20 @@ def test_create_draft_article_from_a_topic_makes_a_redacted_wip_draft(users):
     assert page.get_latest_revision() is not None
 
 
-def test_create_draft_needs_a_phrasing_and_post(users):
-    client = _manager(users)
-    assert client.get(DRAFT).status_code == 405
+def test_create_draft_needs_a_phrasing_and_post(manager):
+    assert manager.get(DRAFT).status_code == 405
     before = SolutionArticlePage.objects.count()
-    response = client.post(DRAFT, {"locale": "en"})
+    response = manager.post(DRAFT, {"locale": "en"})
     assert response.status_code == 302 and response["Location"].startswith(REPORT)
     assert SolutionArticlePage.objects.count() == before
 
 
-def test_only_second_line_and_managers_see_the_report_or_create_drafts(users):
+def test_only_second_line_and_managers_see_the_report_or_create_drafts(
+    operator, secondline, manager
+):
     anonymous = Client()
     response = anonymous.get(REPORT)
     assert response.status_code == 302 and "/login/" in response["Location"]
-    operator = Client()
-    operator.force_login(users["operator"])
     assert operator.get(REPORT).status_code in (302, 403)
     before = SolutionArticlePage.objects.count()
     assert operator.post(DRAFT, {"phrasing": ["x problem"], "locale": "en"}).status_code in (
@@ -308,11 +297,9 @@ def test_only_second_line_and_managers_see_the_report_or_create_drafts(users):
     )
     assert SolutionArticlePage.objects.count() == before
     # Second line writes the next articles from the gaps: they see the report and its menu entry.
-    secondline = Client()
-    secondline.force_login(users["secondline"])
     assert secondline.get(REPORT).status_code == 200
     assert REPORT in secondline.get("/admin/").content.decode()
-    assert REPORT in _manager(users).get("/admin/").content.decode()
+    assert REPORT in manager.get("/admin/").content.decode()
 
 
 # -- the command -------------------------------------------------------------------------------

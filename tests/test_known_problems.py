@@ -138,9 +138,8 @@ def test_internal_problem_only_for_operators(client, users, internal_problem):
 
 
 @pytest.mark.model
-def test_service_filter_brings_the_services_problems(client, users, e301):
-    client.force_login(users["operator"])
-    data = client.get(
+def test_service_filter_brings_the_services_problems(operator, e301):
+    data = operator.get(
         "/api/v1/search/",
         {"q": "customer calls about his box", "locale": "nl", "service": "tv-decoder"},
     ).json()
@@ -247,12 +246,11 @@ def test_console_link_records_the_ticket_reference(client, users, e301):
     assert "0475" not in link.query  # redacted like every logged query
 
 
-def test_every_outcome_takes_an_optional_ticket_reference(client, users, article):
-    client.force_login(users["operator"])
+def test_every_outcome_takes_an_optional_ticket_reference(operator, article):
     page = article("demo-printer-offline")
-    solved = _outcome(client, outcome="solved", article_id=page.pk, ticket_reference="INC-1")
+    solved = _outcome(operator, outcome="solved", article_id=page.pk, ticket_reference="INC-1")
     assert CallOutcome.objects.get(pk=solved.json()["id"]).ticket_reference == "INC-1"
-    plain = _outcome(client, outcome="no_article", note="nothing found")
+    plain = _outcome(operator, outcome="no_article", note="nothing found")
     assert CallOutcome.objects.get(pk=plain.json()["id"]).ticket_reference == ""
 
 
@@ -268,11 +266,10 @@ def test_bad_ticket_reference_is_a_clear_400(client, users, e301):
     ).exists()
 
 
-def test_resolved_or_unknown_problem_cannot_be_linked(client, users, e301):
-    client.force_login(users["operator"])
+def test_resolved_or_unknown_problem_cannot_be_linked(operator, e301):
     services.change_status(e301, KnownProblem.STATUS_RESOLVED)
-    assert _outcome(client, outcome="known_problem", known_problem_id=e301.pk).status_code == 404
-    assert _outcome(client, outcome="known_problem").status_code == 404
+    assert _outcome(operator, outcome="known_problem", known_problem_id=e301.pk).status_code == 404
+    assert _outcome(operator, outcome="known_problem").status_code == 404
 
 
 def test_ticket_pattern_is_configurable(settings):
@@ -520,14 +517,11 @@ def test_contact_form_shows_the_known_problem_and_counts_the_prevented_contact(c
     assert 'id="contact-done"' in sent
 
 
-def test_known_problems_report_counts_links_declaration_time_and_prevented_contacts(
-    client, users, e301
-):
+def test_known_problems_report_counts_links_declaration_time_and_prevented_contacts(manager, e301):
     services.record_deflection(e301, "nl")
-    client.force_login(users["manager"])
-    resp = client.get("/admin/kb-reports/known-problems/", {"period": "7"})
+    resp = manager.get("/admin/kb-reports/known-problems/", {"period": "7"})
     assert resp.status_code == 200
-    csv = client.get("/admin/kb-reports/known-problems/", {"period": "7", "export": "csv"})
+    csv = manager.get("/admin/kb-reports/known-problems/", {"period": "7", "export": "csv"})
     text = csv.content.decode()
     row = next(line for line in text.splitlines() if line.startswith("TV decoder error E-301"))
     cells = row.split(",")

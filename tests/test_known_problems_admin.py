@@ -9,12 +9,12 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from incidents import early_warnings, services
 from incidents.models import ApiKey, Deflection, IncidentLink, KnownProblem
 from insights.models import CallOutcome, SearchEvent
+from tests.conftest import logged_in
 from tests.test_reports import backdate, operator_search, record, screen_tables
 
 pytestmark = [pytest.mark.django_db]
@@ -166,8 +166,7 @@ def test_a_key_revoked_in_the_admin_is_rejected_by_the_api(manager, client, e301
 
 
 def test_second_line_cannot_create_or_revoke_keys(users):
-    second = Client()
-    second.force_login(users["secondline"])
+    second = logged_in(users["secondline"])
     key, _raw = services.create_api_key("Ticketing", ["link"])
     assert second.post(
         "/admin/snippets/incidents/apikey/add/", {"name": "x", "scopes": ["link"]}

@@ -16,6 +16,7 @@ from embeddings.models import Chunk
 from insights import learning
 from insights.models import LearnedPhrasing, PhrasingEvidence
 from search import jobs, service
+from tests.conftest import logged_in
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -46,8 +47,7 @@ def operators(db):
 
 
 def post_solved(user, page, query, locale="en"):
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     response = client.post(
         "/api/v1/outcomes/",
         {"outcome": "solved", "article_id": page.pk, "query": query, "locale": locale},
@@ -169,8 +169,7 @@ def test_a_rejected_wording_never_returns(article, operators, solve, users):
     )
     assert active
 
-    manager = Client()
-    manager.force_login(users["manager"])
+    manager = logged_in(users["manager"])
     listed = manager.get(f"/admin/learned-phrasings/article/{printer.pk}/").json()["results"]
     assert active <= {item["id"] for item in listed}
     for item in listed:
@@ -205,8 +204,7 @@ def test_learned_text_never_shows_in_public_snippets_or_pages(
     assert hit["matched"]["kind"] != "learned"
     assert not leaks(hit["snippet"]) and not leaks(json.dumps(data["results"]))
 
-    staff = Client()
-    staff.force_login(users["operator"])
+    staff = logged_in(users["operator"])
     data = staff.get("/api/v1/search/", {"q": TAUGHT[0], "locale": "en"}).json()
     assert data["results"][0]["id"] == printer.pk and not leaks(json.dumps(data["results"]))
 
@@ -276,8 +274,7 @@ def test_only_knowledge_managers_and_the_owner_review_learned_wordings(
     url = f"/admin/learned-phrasings/article/{printer.pk}/"
     printer.owner_group = None  # the demo gives every article to Second line
     printer.save(update_fields=["owner_group"])
-    second_line = Client()
-    second_line.force_login(users["secondline"])
+    second_line = logged_in(users["secondline"])
     assert second_line.get(url).status_code == 400
 
     printer.owner_user = users["secondline"]

@@ -6,10 +6,10 @@ import logging
 import pytest
 from django.db import connection
 
-from articles.models import CategoryPage, SolutionArticlePage
+from articles.models import SolutionArticlePage
 from search import lexical, service
 from search.stopwords import stem_prefixes
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -160,15 +160,13 @@ def test_internal_archived_and_draft_articles_never_come_back_to_the_public(
     archived = article("demo-printer-offline")
     archived.kcs_state = SolutionArticlePage.KCS_ARCHIVED
     run_on_commit(publish, archived, users["admin"])
-    parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
-    draft = SolutionArticlePage(
+    draft = new_article(
+        "billing-contracts",
+        "Recalibrate.",
         title="Zwobblefrick calibration",
         audience="public",
-        live=False,
         issue="zwobblefrick calibration fails",
-        resolution=[("step", {"instruction": "<p>Recalibrate.</p>", "expected_result": ""})],
     )
-    parent.add_child(instance=draft)
     draft.save_revision()  # indexed by Wagtail as a page, but never published
 
     def lexical_hits(query, **kwargs):
@@ -200,20 +198,19 @@ def test_an_unknown_backend_falls_back_to_wagtails_search(monkeypatch, settings)
     assert "demo-printer-offline" in external_ids(list(fallback)[:3]).values()
 
 
-def test_operator_api_query_count_does_not_grow_with_the_results(client, users, settings):
+def test_operator_api_query_count_does_not_grow_with_the_results(operator, settings):
     """Services, escalation teams and SLA targets come in a fixed number of queries."""
     from django.test.utils import CaptureQueriesContext
 
     # The replica's generation check (one read, at most every KB_REPLICA_CHECK_SECONDS) falls
     # in one measured request or the other depending on timing: keep it out of the count.
     settings.KB_REPLICA_CHECK_SECONDS = 3600
-    client.force_login(users["operator"])
     counts = {}
     for limit in (1, 20):
         params = {"q": "it does not work", "locale": "en", "level": "basic", "limit": limit}
-        client.get("/api/v1/search/", params)
+        operator.get("/api/v1/search/", params)
         with CaptureQueriesContext(connection) as ctx:
-            data = client.get("/api/v1/search/", params).json()
+            data = operator.get("/api/v1/search/", params).json()
         counts[limit] = (len(ctx.captured_queries), len(data["results"]))
     assert counts[20][1] > 10 * counts[1][1]
     assert counts[20][0] == counts[1][0], counts

@@ -107,11 +107,10 @@ def test_public_search_keeps_technical_queries_as_typed(client, query):
     assert response.context["query"] == query
 
 
-def test_captured_draft_carries_no_personal_data_in_title_slug_revisions_or_log(client, users):
+def test_captured_draft_carries_no_personal_data_in_title_slug_revisions_or_log(operator):
     from wagtail.models import PageLogEntry
 
-    client.force_login(users["operator"])
-    response = client.post(
+    response = operator.post(
         "/api/v1/captures/",
         data=json.dumps(
             {"query": SECRET_QUERY, "note": "Windows 10.0.19045.3803, IBAN BE71 0961 2345 6769"}

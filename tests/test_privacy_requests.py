@@ -7,7 +7,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 from wagtail.models import ModelLogEntry
 
 from insights.learning import apply_learning
@@ -19,6 +18,7 @@ from insights.models import (
     SearchEvent,
 )
 from insights.privacy import subject_hash
+from tests.conftest import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +117,7 @@ def test_erase_asks_for_confirmation_and_rejects_a_non_address(jan, monkeypatch)
 
 
 def test_knowledge_managers_erase_from_the_admin_and_it_is_logged(jan, users):
-    manager = Client()
-    manager.force_login(users["manager"])
+    manager = logged_in(users["manager"])
     link = f"/admin/privacy-requests/?contact={jan.request.pk}"
     assert link in manager.get("/admin/contactrequest/").content.decode()
     page = manager.get(link)
@@ -141,8 +140,7 @@ def test_knowledge_managers_erase_from_the_admin_and_it_is_logged(jan, users):
 
 @pytest.mark.parametrize("role", ["operator", "secondline"])
 def test_only_knowledge_managers_handle_data_subject_requests(users, role):
-    staff = Client()
-    staff.force_login(users[role])
+    staff = logged_in(users[role])
     assert staff.get("/admin/privacy-requests/").status_code in (302, 403)
     if role == "secondline":  # reads contact requests, but gets no export/erase action
         listing = staff.get("/admin/contactrequest/").content.decode()

@@ -9,13 +9,13 @@ import time
 import pytest
 from django.test import Client
 
-from articles.models import CategoryPage, SolutionArticlePage
+from articles.models import SolutionArticlePage
 from embeddings import replica
 from embeddings.encoder import get_encoder, model_for_language
 from embeddings.models import IndexChange, IndexState
 from embeddings.store import VectorStore, store_for
 from search import service
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = pytest.mark.model
 QUERY = "my heating app shows error ZX-42"
@@ -37,19 +37,14 @@ def nodes(settings, tmp_path):
 
 @pytest.fixture
 def thermostat(db):
-    parent = CategoryPage.objects.get(slug="printers-hardware", locale__language_code="en")
-    page = SolutionArticlePage(
+    return new_article(
+        "printers-hardware",
+        "Restart the thermostat hub.",
         title="Thermostat app shows error ZX-42",
         audience="public",
-        live=False,
         kcs_state="validated",
         issue="the smart thermostat app says ZX-42\nmy heating app cannot reach the thermostat",
-        resolution=[
-            ("step", {"instruction": "<p>Restart the thermostat hub.</p>", "expected_result": ""})
-        ],
     )
-    parent.add_child(instance=page)
-    return page
 
 
 def top(query=QUERY):
@@ -134,28 +129,18 @@ def writes_by_thread(monkeypatch):
 
 
 def test_a_search_leaves_the_catch_up_to_the_follower_thread(
-    demo_db, settings, tmp_path, writes_by_thread
+    demo_db, nodes, thermostat, writes_by_thread
 ):
     """In a web process (follower running) a search only wakes the follower: the operator's
     request never reads chunk rows or writes FAISS files for a catch-up, and the node still
-    serves the publish within a moment."""
-    settings.KB_REPLICA_CHECK_SECONDS = 0
-    node_a, node_b = settings.KB_VECTOR_INDEX_DIR, tmp_path / "node-b"
-    parent = CategoryPage.objects.get(slug="printers-hardware", locale__language_code="en")
-    page = SolutionArticlePage(
-        title="Thermostat app shows error ZX-42",
-        audience="public",
-        live=False,
-        kcs_state="validated",
-        issue="the smart thermostat app says ZX-42\nmy heating app cannot reach the thermostat",
-        resolution=[("step", {"instruction": "<p>Restart the hub.</p>", "expected_result": ""})],
-    )
-    parent.add_child(instance=page)
-    settings.KB_VECTOR_INDEX_DIR = node_b
+    serves the publish within a moment. (demo_db first: the article's category must be back
+    before `thermostat` adds it, and the follower thread must see committed rows.)"""
+    page = thermostat
+    node_b = nodes("b")
     assert top()[0] != page.title  # node B's files, caught up in the search (no follower)
-    settings.KB_VECTOR_INDEX_DIR = node_a
+    nodes("a")
     publish(page)  # commits: the task writes node A's files only
-    settings.KB_VECTOR_INDEX_DIR = node_b
+    nodes("b")
     assert replica.local_generation(node_b) < IndexState.current()
     writes_by_thread.clear()
     replica.start_follower(interval=3600)  # it only runs when a search wakes it

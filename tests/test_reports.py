@@ -13,7 +13,7 @@ from django.utils import timezone
 from articles.models import EscalationTeam, SolutionArticlePage
 from insights.models import CallOutcome, SearchEvent
 from insights.reports.export import format_cell
-from tests.conftest import screenshot
+from tests.conftest import logged_in, screenshot
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -517,28 +517,24 @@ def test_only_users_with_the_reports_permission_get_the_reports(users, url):
     anonymous = Client().get(url)
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     for name in ("operator",):
-        client = Client()
-        client.force_login(users[name])
+        client = logged_in(users[name])
         response = client.get(url)
         assert response.status_code in (302, 403)
         assert b"Recurring problems" not in response.content
         if response.status_code == 302:
             assert "login" in response["Location"] or response["Location"].startswith("/admin")
     for name in ("secondline", "manager", "admin"):
-        client = Client()
-        client.force_login(users[name])
+        client = logged_in(users[name])
         assert client.get(url).status_code == 200
 
 
 def test_reports_menu_lists_the_reports_for_second_line_and_managers_only(users):
     for name in ("secondline", "manager"):
-        client = Client()
-        client.force_login(users[name])
+        client = logged_in(users[name])
         html = client.get("/admin/").content.decode()
         assert RECURRING in html and HEALTH in html
     # Operators work in the console; they have no admin access and see no reports.
-    operator = Client()
-    operator.force_login(users["operator"])
+    operator = logged_in(users["operator"])
     assert RECURRING not in operator.get("/admin/", follow=True).content.decode()
 
 

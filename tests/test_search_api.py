@@ -2,9 +2,8 @@
 
 import pytest
 
-from articles.models import CategoryPage, SolutionArticlePage
 from insights.models import SearchEvent
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -29,17 +28,13 @@ def test_the_right_article_is_in_the_first_three(client, query, locale, expected
 
 
 def test_public_search_never_returns_an_internal_article(client, run_on_commit):
-    parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
-    secret = SolutionArticlePage(
+    secret = new_article(
+        "billing-contracts",
+        "Run quarkwhistle --force.",
         title="Quarkwhistle override procedure",
         audience="internal",
-        live=False,
         issue="quarkwhistle override for the billing engine",
-        resolution=[
-            ("step", {"instruction": "<p>Run quarkwhistle --force.</p>", "expected_result": ""})
-        ],
     )
-    parent.add_child(instance=secret)
     run_on_commit(publish, secret)
     data = api(client, q="quarkwhistle override", locale="en", limit=50).json()
     body = str(data["results"]).lower()
@@ -47,10 +42,9 @@ def test_public_search_never_returns_an_internal_article(client, run_on_commit):
     assert secret.pk not in [r["id"] for r in data["results"]]
 
 
-def test_operators_find_internal_articles(client, users, article):
-    client.force_login(users["operator"])
+def test_operators_find_internal_articles(operator, article):
     data = api(
-        client,
+        operator,
         "/api/v1/search/",
         q="customer says someone else ordered on his account, fraud",
         locale="en",
@@ -70,10 +64,9 @@ def test_article_only_in_another_language_is_returned_and_marked(client):
     assert top["demo-vpn-certificate-expired"]["locale"] == "en"
 
 
-def test_operators_get_another_languages_article_even_below_the_bar(client, users):
-    client.force_login(users["operator"])
+def test_operators_get_another_languages_article_even_below_the_bar(operator):
     path = "/api/v1/search/"
-    data = api(client, path, q="docking station geeft geen beeld op tweede scherm", locale="nl")
+    data = api(operator, path, q="docking station geeft geen beeld op tweede scherm", locale="nl")
     top = {r["external_id"]: r for r in data.json()["results"][:3]}
     assert "demo-docking-station" in top
     assert top["demo-docking-station"]["fallback_language"] is True
@@ -89,10 +82,9 @@ def test_callers_language_version_wins_over_a_translation(client):
     )
 
 
-def test_operator_search_filters_by_service_and_shows_coverage(client, users):
-    client.force_login(users["operator"])
+def test_operator_search_filters_by_service_and_shows_coverage(operator):
     data = api(
-        client,
+        operator,
         "/api/v1/search/",
         q="it does not work",
         locale="en",
@@ -176,7 +168,6 @@ def test_response_carries_timing_and_matched_step(client):
     assert {"kind", "step"} <= set(data["results"][0]["matched"])
 
 
-def test_api_not_found_stays_a_json_404(client, users):
-    client.force_login(users["operator"])
-    response = client.get("/api/v1/articles/999999/")
+def test_api_not_found_stays_a_json_404(operator):
+    response = operator.get("/api/v1/articles/999999/")
     assert response.status_code == 404 and response.json()["error"]

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from articles.models import SolutionArticlePage
+from tests.conftest import logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +50,8 @@ def test_public_search_api_never_fails_on_any_text(client, query):
     limit=st.one_of(st.text(max_size=5), st.integers(-5, 100).map(str)),
     locale=st.text(max_size=5),
 )
-def test_operator_search_api_never_fails(client, users, query, limit, locale):
-    client.force_login(users["operator"])
-    response = client.get("/api/v1/search/", {"q": query, "limit": limit, "locale": locale})
+def test_operator_search_api_never_fails(operator, query, limit, locale):
+    response = operator.get("/api/v1/search/", {"q": query, "limit": limit, "locale": locale})
     assert response.status_code in (200, 400)
 
 
@@ -70,10 +70,9 @@ def test_operator_search_api_never_fails(client, users, query, limit, locale):
         ),
     )
 )
-def test_outcome_api_answers_bad_payloads_with_4xx(client, users, payload):
-    client.force_login(users["operator"])
+def test_outcome_api_answers_bad_payloads_with_4xx(operator, payload):
     body = payload if isinstance(payload, str) else json.dumps(payload)
-    response = client.post("/api/v1/outcomes/", body, content_type="application/json")
+    response = operator.post("/api/v1/outcomes/", body, content_type="application/json")
     assert response.status_code in (201, 400, 404)
 
 
@@ -150,8 +149,7 @@ def test_xss_in_feedback_comments_is_harmless_where_staff_read_it(client, users,
         details = client.post("/en/feedback/", {"article": page.pk, "helpful": "no"})["Location"]
         client.post(details, {"reason": "outdated", "comment": payload})
     assert ArticleFeedback.objects.filter(article=page).count() == len(XSS)
-    staff = Client()
-    staff.force_login(users["manager"])
+    staff = logged_in(users["manager"])
     html = staff.get("/admin/articlefeedback/").content.decode()
     for marker in ("<script>alert", "onerror=", "javascript:alert", "<iframe", "<svg onload"):
         assert marker not in html
@@ -230,9 +228,8 @@ def _assert_clear_4xx_or_success(response, *success):
         },
     )
 )
-def test_outcome_api_answers_odd_ids_surrogates_and_types_with_4xx(client, users, payload):
-    client.force_login(users["operator"])
-    _assert_clear_4xx_or_success(_post_json(client, "/api/v1/outcomes/", payload), 201)
+def test_outcome_api_answers_odd_ids_surrogates_and_types_with_4xx(operator, payload):
+    _assert_clear_4xx_or_success(_post_json(operator, "/api/v1/outcomes/", payload), 201)
 
 
 @PROPERTY
@@ -242,9 +239,8 @@ def test_outcome_api_answers_odd_ids_surrogates_and_types_with_4xx(client, users
         optional={"reason": ANY_TEXT, "comment": ANY_TEXT, "source": ANY_TEXT},
     )
 )
-def test_flag_api_answers_odd_ids_surrogates_and_types_with_4xx(client, users, payload):
-    client.force_login(users["operator"])
-    _assert_clear_4xx_or_success(_post_json(client, "/api/v1/flags/", payload), 201)
+def test_flag_api_answers_odd_ids_surrogates_and_types_with_4xx(operator, payload):
+    _assert_clear_4xx_or_success(_post_json(operator, "/api/v1/flags/", payload), 201)
 
 
 @PROPERTY
@@ -253,9 +249,8 @@ def test_flag_api_answers_odd_ids_surrogates_and_types_with_4xx(client, users, p
         {}, optional={"query": ANY_TEXT, "note": ANY_TEXT, "locale": ANY_TEXT}
     )
 )
-def test_capture_api_answers_surrogates_and_types_with_4xx(client, users, payload):
-    client.force_login(users["operator"])
-    _assert_clear_4xx_or_success(_post_json(client, "/api/v1/captures/", payload), 201)
+def test_capture_api_answers_surrogates_and_types_with_4xx(operator, payload):
+    _assert_clear_4xx_or_success(_post_json(operator, "/api/v1/captures/", payload), 201)
 
 
 @PROPERTY
@@ -270,9 +265,8 @@ def test_click_api_answers_odd_ids_surrogates_and_types_with_4xx(client, payload
 
 @PROPERTY
 @given(page_id=st.one_of(OUT_OF_RANGE, st.integers(0, 10**12)))
-def test_article_card_api_answers_any_id_with_200_or_404(client, users, page_id):
-    client.force_login(users["operator"])
-    response = client.get(f"/api/v1/articles/{page_id}/")
+def test_article_card_api_answers_any_id_with_200_or_404(operator, page_id):
+    response = operator.get(f"/api/v1/articles/{page_id}/")
     assert response.status_code in (200, 404)
 
 
@@ -333,12 +327,11 @@ BIG = 10**30
         ("get", f"/api/v1/articles/{BIG}/", None, 404, "No such article"),
     ],
 )
-def test_issue_16_probes_get_a_clear_4xx(client, users, method, url, payload, status, message):
-    client.force_login(users["operator"])
+def test_issue_16_probes_get_a_clear_4xx(operator, method, url, payload, status, message):
     if method == "post":
-        response = _post_json(client, url, payload)
+        response = _post_json(operator, url, payload)
     else:
-        response = client.get(url)
+        response = operator.get(url)
     assert response.status_code == status
     assert message in response.json()["error"]
 
@@ -357,10 +350,9 @@ def test_out_of_range_article_on_the_customer_forms_is_no_article(client):
     assert ContactRequest.objects.get().article is None
 
 
-def test_an_emoji_written_as_a_surrogate_pair_is_still_accepted(client, users):
-    client.force_login(users["operator"])
+def test_an_emoji_written_as_a_surrogate_pair_is_still_accepted(operator):
     body = '{"outcome": "no_article", "query": "printer \\ud83d\\udda8 kapot"}'
-    response = client.post("/api/v1/outcomes/", body, content_type="application/json")
+    response = operator.post("/api/v1/outcomes/", body, content_type="application/json")
     assert response.status_code == 201
 
 
@@ -395,17 +387,14 @@ def test_a_visitors_own_click_is_accepted_through_the_trail_cookie(client):
 
 
 @pytest.mark.model
-def test_unknown_service_on_the_operator_api_is_a_clear_400_without_an_error_log(
-    client, users, caplog
-):
+def test_unknown_service_on_the_operator_api_is_a_clear_400_without_an_error_log(operator, caplog):
     import logging
 
-    client.force_login(users["operator"])
     with caplog.at_level(logging.WARNING):
         for service in ("no-such-service", "a\x00b", "x" * 300):
-            response = client.get("/api/v1/search/", {"q": "printer offline", "service": service})
+            response = operator.get("/api/v1/search/", {"q": "printer offline", "service": service})
             assert response.status_code == 400
             assert "Unknown service" in response.json()["error"]
-        response = client.get("/api/v1/search/", {"q": "printer", "level": "premium\x00"})
+        response = operator.get("/api/v1/search/", {"q": "printer", "level": "premium\x00"})
         assert response.status_code == 400 and "level" in response.json()["error"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -3,9 +3,9 @@
 import pytest
 from django.test import Client
 
-from articles.models import CategoryPage, SolutionArticlePage
+from articles.models import SolutionArticlePage
 from insights.models import ArticleFeedback, ContactRequest
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
@@ -136,20 +136,22 @@ def test_language_switcher_stays_on_the_same_article(client, article):
     assert f'href="{nl.url}"' in html
 
 
-def test_internal_article_leaks_through_no_public_surface(client, run_on_commit):
-    parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
-    title = "Month-end ledger override procedure"
-    secret = SolutionArticlePage(
-        title=title,
+@pytest.fixture
+def ledger_secret(db):
+    """An internal article (not yet published) the public must never see."""
+    return new_article(
+        "billing-contracts",
+        "Run the quibbletron override.",
+        title="Month-end ledger override procedure",
         audience="internal",
-        live=False,
         issue="zorblax reconciliation fails at month end",
-        resolution=[
-            ("step", {"instruction": "<p>Run the quibbletron override.</p>", "expected_result": ""})
-        ],
     )
-    parent.add_child(instance=secret)
-    secret = run_on_commit(publish, secret)
+
+
+def test_internal_article_leaks_through_no_public_surface(client, run_on_commit, ledger_secret):
+    parent = ledger_secret.get_parent()
+    title = ledger_secret.title
+    secret = run_on_commit(publish, ledger_secret)
     public_page = SolutionArticlePage.objects.get(
         external_id="demo-invoice-wrong-amount", locale__language_code="en"
     )
@@ -180,22 +182,10 @@ def test_internal_article_leaks_through_no_public_surface(client, run_on_commit)
     assert not ArticleFeedback.objects.filter(article=secret).exists()
 
 
-def test_the_leak_test_article_is_found_by_operators(client, users, run_on_commit):
+def test_the_leak_test_article_is_found_by_operators(operator, run_on_commit, ledger_secret):
     """Guards the test above: the same query does reach the article through the staff channel."""
-    parent = CategoryPage.objects.get(slug="billing-contracts", locale__language_code="en")
-    secret = SolutionArticlePage(
-        title="Month-end ledger override procedure",
-        audience="internal",
-        live=False,
-        issue="zorblax reconciliation fails at month end",
-        resolution=[
-            ("step", {"instruction": "<p>Run the quibbletron override.</p>", "expected_result": ""})
-        ],
-    )
-    parent.add_child(instance=secret)
-    run_on_commit(publish, secret)
-    client.force_login(users["operator"])
-    data = client.get(
+    run_on_commit(publish, ledger_secret)
+    data = operator.get(
         "/api/v1/search/", {"q": "zorblax reconciliation fails", "locale": "en"}
     ).json()
     assert data["results"][0]["title"] == "Month-end ledger override procedure"

@@ -56,9 +56,8 @@ def test_a_web_worker_keeps_one_intra_op_thread_through_its_searches(db, setting
         faiss.omp_set_num_threads(saved[1])
 
 
-def test_search_api_urls_and_site_follow_a_site_change_at_once(client, users, article):
-    client.force_login(users["operator"])
-    answer = client.get("/api/v1/search/", {"q": "printer offline", "locale": "en"}).json()
+def test_search_api_urls_and_site_follow_a_site_change_at_once(operator, article):
+    answer = operator.get("/api/v1/search/", {"q": "printer offline", "locale": "en"}).json()
     page = article("demo-printer-offline")
     found = {r["id"]: r["url"] for r in answer["results"]}
     # The URLs the API hands out are the ones Wagtail builds with its own site lookup.

@@ -88,9 +88,8 @@ def test_unreadable_or_malformed_colours_are_refused(branding, field, value):
     assert field in error.value.message_dict
 
 
-def test_the_settings_screen_offers_colours_and_per_language_details(client, users):
-    client.force_login(users["admin"])
-    response = client.get("/admin/settings/articles/sitebranding/", follow=True)
+def test_the_settings_screen_offers_colours_and_per_language_details(admin):
+    response = admin.get("/admin/settings/articles/sitebranding/", follow=True)
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="primary_colour"' in html and "languages-FORMS" in html

@@ -34,9 +34,8 @@ def test_favicon_is_served(client):
     assert 'rel="icon"' in client.get("/en/").content.decode()
 
 
-def test_admin_avatar_is_served_from_this_site_so_the_csp_allows_it(client, users):
-    client.force_login(users["admin"])
-    html = client.get("/admin/").content.decode()
+def test_admin_avatar_is_served_from_this_site_so_the_csp_allows_it(admin):
+    html = admin.get("/admin/").content.decode()
     avatars = re.findall(r'"avatarUrl": "([^"]+)"', html)  # the sidebar's account menu
     assert avatars, "no avatar on the admin dashboard"
     assert all(src.startswith("/static/") for src in avatars)

@@ -21,18 +21,13 @@ from wagtail.test.utils.form_data import (
 from articles.authoring import create_wip_article
 from articles.models import ArticleFlag, CategoryPage, SolutionArticlePage
 from insights.gaps import knowledge_gaps
+from tests.conftest import logged_in
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db]
 
 SIMILAR_URL = "/admin/articles/similar/"
 BADGE_TITLE = "Badge reader at the car park beeps red"
 BADGE_ISSUE = "badge reader at the car park entrance beeps red\nthe barrier stays closed"
-
-
-def logged_in(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _create_form(client, parent, title, issue, slug=None):

@@ -13,12 +13,12 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from articles.models import ArticleFlag, CategoryPage, SolutionArticlePage
+from articles.models import ArticleFlag, SolutionArticlePage
 from embeddings import tasks
 from embeddings.models import PendingIndexUpdate
 from insights.models import ArticleFeedback, ContactRequest, SearchEvent
 from search import jobs, service
-from tests.conftest import publish
+from tests.conftest import new_article, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -50,15 +50,13 @@ def test_drain_job_makes_an_article_published_while_the_queue_was_down_searchabl
         raise ConnectionError("task queue unreachable")
 
     monkeypatch.setattr(tasks, "process_index_updates", SimpleNamespace(enqueue=queue_down))
-    parent = CategoryPage.objects.get(slug="mobile-telecom", locale__language_code="en")
-    page = SolutionArticlePage(
+    page = new_article(
+        "mobile-telecom",
+        "Record it again.",
         title="Voicemail greeting is silent",
         audience="public",
-        live=False,
         issue="callers hear silence instead of my voicemail greeting",
-        resolution=[("step", {"instruction": "<p>Record it again.</p>", "expected_result": ""})],
     )
-    parent.add_child(instance=page)
     page = run_on_commit(publish, page)
     monkeypatch.undo()
     assert PendingIndexUpdate.objects.filter(page_id=page.pk).exists()

@@ -1,23 +1,19 @@
 import pytest
 from wagtail.models import WorkflowState
 
-from articles.models import CategoryPage, SolutionArticlePage
+from tests.conftest import new_article
 
 
 @pytest.fixture
 def draft(db, users):
-    parent = CategoryPage.objects.get(slug="network-vpn-wifi", locale__language_code="en")
-    page = SolutionArticlePage(
+    page = new_article(
+        "network-vpn-wifi",
+        "Reconnect the cable.",
         title="Docking station shows no second screen",
         issue="second monitor stays black",
         audience="public",
         owner=users["secondline"],
-        live=False,
-        resolution=[
-            ("step", {"instruction": "<p>Reconnect the cable.</p>", "expected_result": ""})
-        ],
     )
-    parent.add_child(instance=page)
     page.save_revision(user=users["secondline"])
     return page
 
