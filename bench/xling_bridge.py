@@ -27,7 +27,17 @@ cached in var/xling_bridge.pkl (`--fresh` to redo); variants are replayed:
         python bench/xling_bridge.py --requirements
 
 Halves as in bench/tune_search.py. Only the tune-half lines choose; `--test` prints the
-test half of the named variants (once, for the report).
+test half of the named variants (once, for the report). Session 10's production candidate,
+KB_CROSS_LANGUAGE_SHARED_WORDS (shared_word_shift below), was in search/ at commit 3d19728
+and taken out again: docs/search-quality.md, "Session 10".
+
+    # the session 10 tune table (docs/search-quality.md) and its requirement check:
+    python bench/xling_bridge.py search/eval/demo_gold.jsonl \
+        ../shared/eval/crosslingual_de.gold.jsonl --taus 0.9 0.97 --ms 1 3 --deltas 0.3 \
+        --bridge-weights 0.005 0.01 0.015 0.02 --minilm-weights 0.01 0.02 0.03 \
+        --shared-weights 0.01 0.0125 0.015 0.0175 0.02 0.025 --combo-lexicons "e5 tau=0.9 m=1"
+    # the test half, once: ... --only production --test production \
+    #     "KB_CROSS_LANGUAGE_SHARED_WORDS w=0.015"
 """
 
 import argparse
@@ -50,7 +60,7 @@ from django.test import override_settings  # noqa: E402
 from articles.models import SolutionArticlePage  # noqa: E402
 from embeddings.encoder import get_encoder  # noqa: E402
 from embeddings.models import Chunk  # noqa: E402
-from search import bridge, lexical, service  # noqa: E402
+from search import lexical, service  # noqa: E402
 from search.evaluation import auroc, read_gold  # noqa: E402
 from search.stopwords import _is_stop, fold, stem_prefixes  # noqa: E402
 
@@ -67,6 +77,30 @@ def db_tag():
 
 def cache_path(kind):
     return ROOT / "var" / f"xling_bridge.{db_tag()}.{kind}.pkl"
+
+
+def shared_word_shift(terms, articles_qs, page_ids, weight, language="en", stems=False, k=50):
+    """Session 10's KB_CROSS_LANGUAGE_SHARED_WORDS, as it was in search/bridge.py (commit
+    3d19728; not kept: it lost two Dutch questions on the test half). {page id: dense-score
+    shift} for `page_ids` (the question's candidate articles without a version in its
+    language) from the question's content words `terms` matched as words of `language` among
+    the pages of `articles_qs` in that language: each article's share of the best such
+    page's score, minus the mean share over `page_ids`, times `weight`. `stems`: also match
+    `language`'s stems as prefixes."""
+    page_ids = list(page_ids)
+    if not weight or not terms or not page_ids:
+        return {}
+    scope = articles_qs.filter(locale__language_code=language)
+    prefixes = stem_prefixes(terms, language) if stems else ()
+    found = lexical.ranked_pages(terms, scope, k, prefixes)
+    if not found:
+        return {}
+    top = max(found.values())
+    if top <= 0:
+        return {}
+    share = {pid: found.get(pid, 0.0) / top for pid in page_ids}
+    mean = sum(share.values()) / len(share)
+    return {pid: weight * (value - mean) for pid, value in share.items()}
 
 
 # --- candidates -----------------------------------------------------------------------------
@@ -93,7 +127,6 @@ def gather_one(text, locale, user):
     c.minilm_floor = min(scores.values()) if scores else 0.0
     c.terms = service.lexical_terms(text, locale)
     c.staff = user is not None
-    c.shared_by_page = {}  # replayed below: "session 9" is the ranking without it
     return c
 
 
@@ -377,7 +410,7 @@ def shared_words(c):
 
 
 def with_shared_words(q, c, w, stems=False):
-    """Production's KB_CROSS_LANGUAGE_SHARED_WORDS (search/bridge.py) at weight `w`."""
+    """Session 10's KB_CROSS_LANGUAGE_SHARED_WORDS at weight `w` (shared_word_shift)."""
     if q.locale not in ("nl", "fr"):
         return replay(q, c)
     staff = getattr(c, "staff", True)
@@ -386,7 +419,11 @@ def with_shared_words(q, c, w, stems=False):
         _SCOPE[staff] = service._articles_for(user, "operator", None)[1]
     pages = [p for p in c.no_version if p in c.dense_by_page]
     c2 = copy.copy(c)
-    c2.shared_by_page = bridge.shared_word_shift(c.terms, _SCOPE[staff], pages, w, "en", stems)
+    shift = shared_word_shift(c.terms, _SCOPE[staff], pages, w, "en", stems)
+    # The same articles as the lift's: production added the two in Candidates.dense().
+    c2.lift_by_page = dict(c.lift_by_page)
+    for pid, value in shift.items():
+        c2.lift_by_page[pid] = c2.lift_by_page.get(pid, 0.0) + value
     params = service.RankingParams.for_mode("hybrid", q.locale)
     ranked = service.rank(c2, params)
     return ranked, service.confidence_of(c2, ranked)
@@ -555,7 +592,8 @@ def main():
     parser.add_argument("--weights", nargs="+", type=float, default=[0.97, 0.98, 0.985, 0.99])
     parser.add_argument("--lifts", nargs="+", type=float, default=[0.0, 0.005])
     parser.add_argument("--only", nargs="*", default=None, help="print only these variants")
-    parser.add_argument("--diff", nargs=2, default=None, help="tune queries whose first changes")
+    parser.add_argument("--diff", nargs=2, default=None, help="queries whose first changes")
+    parser.add_argument("--diff-half", default="tune", help="test: only for the report")
     parser.add_argument("--show", action="store_true", help="print the tune half's translations")
     parser.add_argument("--test", nargs="*", default=None, help="print the test half of these")
     parser.add_argument("--requirements", action="store_true")
@@ -563,8 +601,6 @@ def main():
     if args.requirements:
         return requirements(args)
     rows = collect(args.gold, args.fresh)
-    for _n, _q, _h, c in rows:
-        c.shared_by_page = {}
     english = english_vocabulary()
     print(f"English KB vocabulary: {len(english)} words", file=sys.stderr)
     if args.show:
@@ -583,7 +619,7 @@ def main():
         pages = dict(SolutionArticlePage.objects.values_list("pk", "title"))
         a, b = (variants[v] for v in args.diff)
         for _n, q, half, c in rows:
-            if half != "tune":
+            if half != args.diff_half:
                 continue
             ra, _ = a(q, c)
             rb, _ = b(q, c)
@@ -597,7 +633,8 @@ def main():
     halves = ["tune"] + (["test"] if args.test is not None else [])
     for half in halves:
         names = (args.only or list(variants)) if half == "tune" else (args.test or ["production"])
-        print(f"\n{half.upper()} half: Hit@1 / MRR@10 / AUROC (in-sample where tune)")
+        label = "in-sample, choose here" if half == "tune" else "out-of-sample, report only"
+        print(f"\n{half.upper()} half ({label}): Hit@1 / MRR@10 / AUROC")
         cols = [g for g in ("nl+fr", "nl", "fr", "de") if (g, half) in groups]
         print(f"{'variant':<48} " + " ".join(f"{g:>24}" for g in cols))
         for name in names:

@@ -29,7 +29,7 @@ from embeddings.vectors import nearest_chunks, query_vector
 from insights.learning import LEARNED_KIND
 from textutils.language import question_language
 
-from . import bridge, lexical
+from . import lexical
 from .stopwords import content_terms, stem_prefixes
 
 logger = logging.getLogger("kb.search")
@@ -101,13 +101,6 @@ DEFAULTS = {
     # Dutch question about stopping a direct debit went to the English-only out-of-office
     # article (bench/xling_requirements.py); the tune half alone preferred 0.02 (89.7).
     "KB_CROSS_LANGUAGE_LIFT": {"multilingual-e5-small-q4": 0.005, "default": 0.0},
-    # Session 10: the same articles (no version in the question's language, content
-    # languages only) are reordered among themselves by the words the question shares with
-    # them read as English words ("laptop", "vpn", "outlook"): their dense score shifts by
-    # this weight times (full-text share - its mean over those articles), per model
-    # (search/bridge.py). Chosen on the nl+fr tune half among settings that keep the
-    # requirement tests (bench/xling_bridge.py, docs/search-quality.md "Session 10").
-    "KB_CROSS_LANGUAGE_SHARED_WORDS": {"multilingual-e5-small-q4": 0.015, "default": 0.0},
     # Learned phrasings vote (kNN style): an article's dense score for ranking gains this
     # weight times the mean of its 2nd..Kth best learned cosines (K = KB_LEARNED_VOTES), so
     # several customer wordings near the query count for more than one. Ranking only: the
@@ -321,8 +314,6 @@ class Candidates:
     # page id -> what its own chunks' cosines gain (KB_CROSS_LANGUAGE_LIFT): the articles
     # without a version in the question's language.
     lift_by_page: dict = field(default_factory=dict)
-    # page id -> its shift by shared words (KB_CROSS_LANGUAGE_SHARED_WORDS), same articles.
-    shared_by_page: dict = field(default_factory=dict)
 
     def dense(self, page_id, learned_weight=None, top_chunks_share=0.0):
         """The article's dense score: its best own chunk (blended with the mean of its best
@@ -333,7 +324,7 @@ class Candidates:
         if own is not None and top and top_chunks_share > 0.0:
             own = (1.0 - top_chunks_share) * own + top_chunks_share * sum(top) / len(top)
         if own is not None:
-            own += self.lift_by_page.get(page_id, 0.0) + self.shared_by_page.get(page_id, 0.0)
+            own += self.lift_by_page.get(page_id, 0.0)
         scores = [own, self.learned_by_page.get(page_id)]
         if scores[1] is not None:
             scores[1] *= weight
@@ -752,8 +743,7 @@ def gather(
     caller_locale_id = _locale_ids().get(locale)
     own_version_keys = None
     lift = cross_language_lift(model_id) if language in languages else 0.0
-    shared = cross_language_shared_words(model_id) if language in languages else 0.0
-    if visible and ((own_versions and lexical_by_page) or ((lift or shared) and dense_by_page)):
+    if visible and ((own_versions and lexical_by_page) or (lift and dense_by_page)):
         # One query: which candidates' articles exist in the question's language, the only
         # ones its words can match (a Dutch question typed while the console says English
         # still cannot match an English-only article's words).
@@ -770,19 +760,6 @@ def gather(
             for pid, (key, _locale_id) in visible.items()
             if pid in dense_by_page and key not in own_version_keys
         }
-    shared_by_page = {}
-    if shared and own_version_keys is not None:
-        shared_by_page = bridge.shared_word_shift(
-            lexical_terms(query, language),
-            lexical_scope,
-            [
-                pid
-                for pid, (key, _locale_id) in visible.items()
-                if pid in dense_by_page and key not in own_version_keys
-            ],
-            shared,
-            settings.LANGUAGE_CODE,
-        )
     return Candidates(
         {p: s for p, s in dense_by_page.items() if p in visible},
         best_chunk,
@@ -797,7 +774,6 @@ def gather(
         {p: s for p, s in learned_scores.items() if p in visible},
         own_version_keys,
         lift_by_page,
-        shared_by_page,
     )
 
 
@@ -812,14 +788,6 @@ def version_score(model_id):
 def cross_language_lift(model_id):
     """KB_CROSS_LANGUAGE_LIFT for a model ({model id: lift, "default": lift})."""
     value = _setting("KB_CROSS_LANGUAGE_LIFT")
-    if isinstance(value, dict):
-        value = value.get(model_id, value.get("default", 0.0))
-    return float(value or 0.0)
-
-
-def cross_language_shared_words(model_id):
-    """KB_CROSS_LANGUAGE_SHARED_WORDS for a model ({model id: weight, "default": weight})."""
-    value = _setting("KB_CROSS_LANGUAGE_SHARED_WORDS")
     if isinstance(value, dict):
         value = value.get(model_id, value.get("default", 0.0))
     return float(value or 0.0)
