@@ -248,7 +248,9 @@ class DiceLexicon:
             if n < min_count:
                 continue
             d = 2 * n / (src[x] + dst[y])
-            if d >= delta and d > best.get(x, ("", 0.0))[1]:
+            held = best.get(x, ("", 0.0))
+            # Ties go to the alphabetically first English word (set order is per process).
+            if d >= delta and (d > held[1] or (d == held[1] and y < held[0])):
                 best[x] = (y, d)
         self.table = {x: [y] for x, (y, _d) in best.items()}
         self.pairs = len(pairs)
