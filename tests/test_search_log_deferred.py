@@ -170,8 +170,7 @@ def test_reserved_ids_are_unique_and_an_ordinary_insert_skips_them():
         locale="en", query="printer", hits=[], confidence=0.1, no_good_match=False, took_ms=3.0
     )
     ids = [
-        events.log_search(response, channel=SearchEvent.CHANNEL_API, defer=True)
-        for _ in range(3)
+        events.log_search(response, channel=SearchEvent.CHANNEL_API, defer=True) for _ in range(3)
     ]
     assert None not in ids and len(set(ids)) == 3
     assert not SearchEvent.objects.filter(pk__in=ids).exists()  # not written yet
