@@ -102,17 +102,24 @@ def write_pending_searches(**_signal_kwargs):
     Called when a search's response has been sent, and as a safety net when any request
     starts or finishes and when the process exits. Takes the database connection of the
     thread that calls it."""
+    wrote = False
     while True:
         with _pending_lock:
             if not _pending:
-                return
+                break
             entry = _pending.popleft()
+        wrote = True
         try:
             _write_search(entry)
         except Exception:
             logger.exception(
                 "could not log a %s search (id %s) after its answer", entry.channel, entry.pk
             )
+    if wrote:
+        try:
+            _search_ids.top_up()
+        except Exception:
+            logger.exception("could not reserve search-log ids ahead")
 
 
 request_started.connect(write_pending_searches, dispatch_uid="kb-pending-searches-started")
@@ -126,9 +133,10 @@ class _SearchIds:
     Reserved from the table's own id sequence, so rows created the ordinary way
     (`SearchEvent.objects.create()`) never take one: on SQLite by moving the AUTOINCREMENT
     counter (sqlite_sequence) on by BLOCK in one short write transaction; on PostgreSQL with
-    nextval() on the id column's sequence. A process keeps a block for BLOCK_SECONDS at most,
-    so every id it hands out was reserved recently (find_search relies on it); ids left
-    unused are gaps, as after a rolled-back insert. Inside a transaction (where a rollback
+    nextval() on the id column's sequence. The next block is reserved after an answer, when
+    fewer than a quarter of the ids are left (top_up), so searches seldom wait for it. An id
+    is handed out at most BLOCK_SECONDS after its reservation (find_search relies on it);
+    ids left unused are gaps, as after a rolled-back insert. Inside a transaction (where a rollback
     would give SQLite's reserved ids out again) and on other databases: None, and log_search
     writes at once, as it always did."""
 
@@ -137,7 +145,7 @@ class _SearchIds:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.blocks = {}  # (alias, database name) -> (reserved at, deque of ids)
+        self.blocks = {}  # (alias, database name) -> deque of (reserved at, id)
 
     def take(self):
         alias = router.db_for_write(SearchEvent)
@@ -146,13 +154,36 @@ class _SearchIds:
             return None
         if connection.in_atomic_block:
             return None  # the row joins the caller's transaction (and goes with a rollback)
-        key = (alias, str(connection.settings_dict["NAME"]))
         with self.lock:
-            reserved_at, ids = self.blocks.get(key, (0.0, None))
-            if not ids or time.monotonic() - reserved_at > self.BLOCK_SECONDS:
-                ids = deque(reserve_search_ids(alias, self.BLOCK))
-                self.blocks[key] = (time.monotonic(), ids)
-            return ids.popleft()
+            ids = self._fresh(alias)
+            if not ids:
+                self._reserve(alias, ids)
+            return ids.popleft()[1]
+
+    def top_up(self):
+        """Reserve the next block before this one runs out, after an answer has been sent
+        (write_pending_searches), so a search seldom waits for the reservation's write."""
+        alias = router.db_for_write(SearchEvent)
+        connection = connections[alias]
+        if connection.vendor not in ("sqlite", "postgresql") or connection.in_atomic_block:
+            return
+        with self.lock:
+            ids = self._fresh(alias)
+            if len(ids) < self.BLOCK // 4:
+                self._reserve(alias, ids)
+
+    def _fresh(self, alias):
+        """This process's unused ids (reserved at, id), those too old to hand out dropped."""
+        key = (alias, str(connections[alias].settings_dict["NAME"]))
+        ids = self.blocks.setdefault(key, deque())
+        now = time.monotonic()
+        while ids and now - ids[0][0] > self.BLOCK_SECONDS:
+            ids.popleft()
+        return ids
+
+    def _reserve(self, alias, ids):
+        reserved_at = time.monotonic()
+        ids.extend((reserved_at, pk) for pk in reserve_search_ids(alias, self.BLOCK))
 
 
 _search_ids = _SearchIds()

@@ -186,3 +186,37 @@ def test_reserved_ids_are_unique_and_an_ordinary_insert_skips_them():
     )
     assert events.find_search(ids[0]).query == "printer"
     assert not events._may_be_pending(max(other) + 1)
+
+
+@pytest.mark.model
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_waits_for_a_row_another_worker_is_still_writing(monkeypatch):
+    """On SQLite and PostgreSQL: an operator's outcome posted before the search's row."""
+    user = get_user_model().objects.create_superuser(
+        "deferred-log-lead", "dl@example.com", "x" * 12
+    )
+    client = Client()
+    client.force_login(user)
+    held = []
+    monkeypatch.setattr(events, "_write_search", held.append)
+    response = SimpleNamespace(
+        locale="en", query="vpn drops", hits=[], confidence=0.1, no_good_match=False, took_ms=3.0
+    )
+    request = SimpleNamespace(user=user, session=None)
+    search_id = events.log_search(
+        response, channel=SearchEvent.CHANNEL_OPERATOR, request=request, defer=True
+    )
+    events.write_pending_searches()  # the answering worker's own flush: held back here
+    assert held and not SearchEvent.objects.filter(pk=search_id).exists()
+    writer = _write_later(list(held), 0.3)
+    held.clear()
+    outcome = client.post(
+        "/api/v1/outcomes/",
+        {"outcome": "no_article", "search_id": search_id, "query": "vpn drops"},
+        content_type="application/json",
+    )
+    writer.join(10)
+    assert outcome.status_code == 201, outcome.content
+    record = CallOutcome.objects.get(pk=outcome.json()["id"])
+    assert record.search_event_id == search_id
+    assert record.search_event.user == user and record.search_event.query == "vpn drops"
