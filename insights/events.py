@@ -136,9 +136,9 @@ class _SearchIds:
     nextval() on the id column's sequence. The next block is reserved after an answer, when
     fewer than a quarter of the ids are left (top_up), so searches seldom wait for it. An id
     is handed out at most BLOCK_SECONDS after its reservation (find_search relies on it);
-    ids left unused are gaps, as after a rolled-back insert. Inside a transaction (where a rollback
-    would give SQLite's reserved ids out again) and on other databases: None, and log_search
-    writes at once, as it always did."""
+    ids left unused are gaps, as after a rolled-back insert. Inside a transaction (where a
+    rollback would give SQLite's reserved ids out again) and on other databases: None, and
+    log_search writes at once, as it always did."""
 
     BLOCK = 32
     BLOCK_SECONDS = 30.0
@@ -199,8 +199,8 @@ def reserve_search_ids(alias, count):
     connection = connections[alias]
     table, column = _table()
     qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [qn(table), column, count],
