@@ -18,7 +18,9 @@ With several --server variants (another checkout's code, other environment setti
 gunicorn per variant runs on its own copy of the database, and every query goes to each of
 them in turn (the order rotating), then to the floor: a before/after in one run, at the
 same load. Each variant's server CPU per request (master + worker, from /proc) is printed
-too: far less sensitive to other processes than the wall-clock percentiles.
+too: far less sensitive to other processes than the wall-clock percentiles. It includes
+work done after the answer was sent (the operator search's log row, written once the
+response is closed: insights/events.py), which the wall-clock figures do not wait for.
 """
 
 import argparse

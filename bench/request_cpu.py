@@ -64,7 +64,8 @@ def thread_settings():
 STAGES = [
     ("search.views", "known_problems_for_search", "known problems (views)"),
     ("search.views", "response_to_dict", "serializer (response_to_dict)"),
-    ("insights.events", "log_search", "search log write (log_search)"),
+    ("insights.events", "log_search", "search log (log_search; operator: queued)"),
+    ("insights.events", "_write_search", "search log row written (operator: after the answer)"),
     ("search.service", "search", "service.search"),
     ("search.service", "gather", "  gather (retrieval)"),
     ("search.service", "lexical_candidates", "    lexical query"),

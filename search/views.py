@@ -34,6 +34,17 @@ LEVEL_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")
 LEVEL_ERROR = "level must be the code of a service level, such as 'premium'."
 
 
+class SearchJsonResponse(JsonResponse):
+    """A search's answer whose log row (events.log_search(defer=True)) is written once the
+    answer has been sent: the WSGI server calls close() after the last byte, before the
+    worker takes its next request. Written before request_finished's handlers run, so on this
+    request's database connection (which they may close)."""
+
+    def close(self):
+        events.write_pending_searches()
+        super().close()
+
+
 def _search_params(request):
     query = request.GET.get("q", "")
     locale = request.GET.get("locale") or getattr(request, "LANGUAGE_CODE", "en")
@@ -110,8 +121,9 @@ def operator_search_api(request):
         channel=channel,
         request=request,
         query_vector=service.cached_query_vector(response.query),
+        defer=True,
     )
-    return JsonResponse(data)
+    return SearchJsonResponse(data)
 
 
 @api_key_required("suggest")
@@ -228,7 +240,7 @@ def click_api(request):
     data = json_body(request)
     if data is None:
         return error("Send the click as a JSON object.")
-    event = SearchEvent.objects.filter(pk=parse_int(data.get("search_id"))).first()
+    event = events.find_search(parse_int(data.get("search_id")))
     own = event is not None and (
         (event.user_id and event.user_id == request.user.pk)
         or (
