@@ -371,3 +371,67 @@ def test_runserver_warms_the_search_before_it_reports_ready(installation):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+OPERATOR_COOKIE = r"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+user, _ = get_user_model().objects.get_or_create(username="operator-served")
+user.groups.add(Group.objects.get(name="Operators"))
+client = Client()
+client.force_login(user)
+print('"' + client.cookies["sessionid"].value + '"')
+"""
+
+
+def _operator_search_burst(served, cookie, round_no):
+    """Two parallel streams of 8 operator searches each, every query different; returns
+    [(query, search_id, worker pid)]."""
+    answers = []
+
+    def stream(name):
+        for n in range(8):
+            query = f"printer offline round {round_no} stream {name} question {n}"
+            status, headers, body = request(
+                served,
+                "GET",
+                "/api/v1/search/?" + urlencode({"q": query, "locale": "en", "source": "console"}),
+                headers={"Cookie": f"sessionid={cookie}"},
+            )
+            assert status == 200, body[:300]
+            answers.append((query, json.loads(body)["search_id"], dict(headers)["X-Served-By"]))
+
+    threads = [threading.Thread(target=stream, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return answers
+
+
+def test_operator_searches_answered_by_both_workers_are_each_logged_once(served, installation):
+    """The search-log row is written after the answer (insights/events.py): each worker hands
+    out ids reserved from the table's sequence. Two workers answering at once must never give
+    two searches one id, and every id the console got must lead to its own search's row."""
+    cookie = installation.query(OPERATOR_COOKIE)
+    answers = []
+    for round_no in range(3):  # the kernel may give one worker a whole burst: then again
+        answers += _operator_search_burst(served, cookie, round_no)
+        if len({pid for _, _, pid in answers}) == 2:
+            break
+    assert len({pid for _, _, pid in answers}) == 2, "both gunicorn workers must have answered"
+    ids = [search_id for _, search_id, _ in answers]
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == len(ids)
+
+    def logged():
+        rows = installation.query(
+            "import json; from insights.models import SearchEvent; "
+            f"print(json.dumps(list(SearchEvent.objects.filter(pk__in={ids!r})"
+            ".values_list('pk', 'query', 'channel'))))"
+        )
+        return rows if len(rows) == len(ids) else None
+
+    rows = {pk: (query, channel) for pk, query, channel in wait_until(logged, 30, "every row")}
+    for query, search_id, _ in answers:
+        assert rows[search_id] == (query, "operator")
