@@ -480,9 +480,12 @@ def _articles_for(user, channel, service):
         )
         articles = articles.filter(pk__in=with_service)
         prefilter = prefilter.filter(pk__in=with_service)
-    elif user_is_staff_reader(user if staff else None):
-        # Exactly `searchable()`: the same SQL for every search (visible_pages keeps it).
-        setattr(articles, _STAFF_RULE, True)
+    else:
+        # The same SQL for every search: the full-text statement is written once (lexical.py).
+        lexical.same_statement(prefilter, "searchable" if staff else "searchable, public")
+        if user_is_staff_reader(user if staff else None):
+            # Exactly `searchable()`: the same SQL for every search (visible_pages keeps it).
+            setattr(articles, _STAFF_RULE, True)
     allowed = (
         {Chunk.VISIBILITY_PUBLIC, Chunk.VISIBILITY_INTERNAL} if staff else {Chunk.VISIBILITY_PUBLIC}
     )
