@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -582,6 +583,85 @@ def _visible_statement(articles, count):
     return statement
 
 
+def own_versions_of(articles, keys, locale_id):
+    """The translation keys among `keys` with a version in the locale `locale_id` that
+    `articles` keeps: frozenset(articles.filter(translation_key__in=keys,
+    locale_id=locale_id).values_list("translation_key", flat=True)). For staff's rule the
+    statement is written once per process and number of keys (as _visible_statement)."""
+    keys = list(keys)
+    statement = None
+    if keys and type(locale_id) is int:
+        statement = _own_versions_statement(articles, len(keys))
+    if statement is None:
+        return frozenset(
+            articles.filter(translation_key__in=keys, locale_id=locale_id).values_list(
+                "translation_key", flat=True
+            )
+        )
+    wrapper = connections[articles.db]
+    params = list(statement.params)
+    params[statement.locale_position] = locale_id
+    prep = statement.key_field.get_db_prep_value
+    for position, key in zip(statement.positions, keys, strict=True):
+        params[position] = prep(key, wrapper)
+    with wrapper.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        rows = cursor.fetchall()
+    if statement.converters:
+        rows = statement.compiler.apply_converters(rows, statement.converters)
+    return frozenset(row[0] for row in rows)
+
+
+@dataclass
+class _OwnVersionsStatement:
+    sql: str
+    params: tuple
+    positions: list
+    locale_position: int
+    key_field: object
+    compiler: object
+    converters: dict
+
+
+def _own_versions_statement(articles, count):
+    if not getattr(articles, _STAFF_RULE, False):
+        return None
+    wrapper = connections[articles.db]
+    cache = wrapper.__dict__.setdefault("_kb_own_versions_statements", {})
+    if count in cache:
+        return cache[count]
+    # Written once with stand-ins (keys no page has, a locale id no locale has) found again
+    # in the params, as the database receives them.
+    key_field = SolutionArticlePage._meta.get_field("translation_key")
+    stand_ins = [uuid.UUID(int=n + 1) for n in range(count)]
+    prepared = [key_field.get_db_prep_value(key, wrapper) for key in stand_ins]
+    locale_stand_in = -(10**9 + 7)
+    query = articles.filter(translation_key__in=stand_ins, locale_id=locale_stand_in)
+    query = query.values_list("translation_key", flat=True)
+    compiler = query.query.get_compiler(using=articles.db)
+    sql, params = compiler.as_sql()
+    params = tuple(params)
+    positions = [
+        next((i for i, p in enumerate(params) if type(p) is type(s) and p == s), None)
+        for s in prepared
+    ]
+    locale_positions = [i for i, p in enumerate(params) if type(p) is int and p == locale_stand_in]
+    statement = None
+    if None not in positions and len(set(positions)) == count and len(locale_positions) == 1:
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        statement = _OwnVersionsStatement(
+            sql,
+            params,
+            positions,
+            locale_positions[0],
+            key_field,
+            compiler,
+            compiler.get_converters(fields),
+        )
+    cache[count] = statement
+    return statement
+
+
 def hydrate_pages(page_ids):
     """{page id: SolutionArticlePage} with everything the cards show (locale, escalation team,
     services with their owning team) in two statements, not two or three more per hit.
@@ -878,11 +958,8 @@ def gather(
         # One query: which candidates' articles exist in the question's language, the only
         # ones its words can match (a Dutch question typed while the console says English
         # still cannot match an English-only article's words).
-        own_version_keys = frozenset(
-            articles.filter(
-                translation_key__in={key for key, _ in visible.values()},
-                locale_id=_locale_ids().get(language),
-            ).values_list("translation_key", flat=True)
+        own_version_keys = own_versions_of(
+            articles, {key for key, _ in visible.values()}, _locale_ids().get(language)
         )
     lift_by_page = {}
     if lift and own_version_keys is not None:
