@@ -13,7 +13,14 @@ same score as Wagtail's query (bm25 of the FTS5 row × (title norm + 1)). Postgr
 pages match, but Wagtail's ts_rank has no word rarity, so each word's rank is weighted by
 its BM25 idf (`_postgres`), which makes the two backends rank alike.
 For any other backend or database it returns None and the caller uses `.search()`.
+
+A scope marked with `same_statement()` (the search's own candidate sets, whose SQL does not
+depend on the data) gets its whole statement written once per database connection wrapper
+and statement shape (_statement): compiling the scope subquery through the ORM on every
+search cost more CPU than some of the statements themselves (bench/request_cpu.py).
 """
+
+from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import CharField
@@ -54,6 +61,52 @@ def recognised_backend(queryset):
     return None, backend
 
 
+# The queryset attribute same_statement() sets (a clone, .filter() etc., does not keep it).
+_SCOPE_KEY = "_kb_lexical_scope"
+
+
+def same_statement(queryset, key):
+    """Mark `queryset` as a scope whose SQL is the same for every search with this `key`
+    (no ids or other values from the data in it): ranked_pages() then writes its statement
+    once per process instead of compiling the scope on every search. Returns the queryset."""
+    setattr(queryset, _SCOPE_KEY, (queryset.model._meta.label, key))
+    return queryset
+
+
+@dataclass
+class _Statement:
+    sql: str
+    # The statement's parameters for the content types and the scope, in order.
+    params: tuple
+
+
+def _statement(kind, queryset, shape, write):
+    """The `kind` statement of `shape` over `queryset`'s pages: written by
+    write(quote_name, content_types, scope_sql) once per connection wrapper and number of
+    content types when the scope is marked (same_statement), else on every call. The content
+    type ids are looked up on every call (Django's ContentType cache): only the SQL and the
+    scope's own parameters are kept."""
+    # Only after app loading, like the index model above.
+    from modelsearch.utils import get_descendants_content_types_pks
+
+    content_types = get_descendants_content_types_pks(queryset.model)
+    key = getattr(queryset, _SCOPE_KEY, None)
+    cache = cached = None
+    if key is not None:
+        cache = connections[queryset.db].__dict__.setdefault("_kb_lexical_statements", {})
+        key = (kind, key, shape, len(content_types))
+        cached = cache.get(key)
+    if cached is None:
+        compiler = _object_ids(queryset).query.get_compiler(using=queryset.db)
+        scope_sql, scope_params = compiler.as_sql()
+        qn = connections[queryset.db].ops.quote_name
+        cached = (write(qn, content_types, scope_sql), tuple(scope_params))
+        if cache is not None:
+            cache[key] = cached
+    sql, scope_params = cached
+    return _Statement(sql, (*content_types, *scope_params))
+
+
 def _object_ids(queryset):
     """The candidate pages' primary keys as text, the type of the index's object_id column."""
     return (
@@ -72,17 +125,12 @@ def ranked_pages(terms, queryset, k, prefixes=(), *, idf=None, field_weights=Non
     kind, backend = recognised_backend(queryset)
     if kind is None or not terms:
         return None
-    # Only after app loading, like the index model above.
-    from modelsearch.utils import get_descendants_content_types_pks
-
-    content_types = get_descendants_content_types_pks(queryset.model)
     if kind == SQLITE:
-        rows = _sqlite(terms, queryset, content_types, k, prefixes)
+        rows = _sqlite(terms, queryset, k, prefixes)
     else:
         rows = _postgres(
             terms,
             queryset,
-            content_types,
             k,
             backend.config,
             prefixes,
@@ -93,9 +141,7 @@ def ranked_pages(terms, queryset, k, prefixes=(), *, idf=None, field_weights=Non
     return {int(object_id): abs(float(score or 0.0)) for object_id, score in rows}
 
 
-def _sqlite(terms, queryset, content_types, k, prefixes=()):
-    entry = _index_model()._meta.db_table
-    fts = _index_model("SQLiteFTSIndexEntry")._meta.db_table
+def _sqlite(terms, queryset, k, prefixes=()):
     # The MATCH string Wagtail builds for PlainText(operator="or") over title and body: each
     # term a quoted FTS5 string (a `"` inside is doubled), so nothing in it is query syntax;
     # a prefix is a quoted string followed by FTS5's prefix marker.
@@ -103,20 +149,25 @@ def _sqlite(terms, queryset, content_types, k, prefixes=()):
     quoted += ['"{}" *'.format(p.replace('"', '""')) for p in prefixes]
     phrases = " OR ".join(quoted)
     match = f"{{title body}} : ({phrases})"
-    scope_sql, scope_params = _object_ids(queryset).query.sql_with_params()
+    statement = _statement(SQLITE, queryset, (), _sqlite_sql)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(statement.sql, [match, *statement.params, int(k)])
+        return cursor.fetchall()
+
+
+def _sqlite_sql(qn, content_types, scope_sql):
+    entry = qn(_index_model()._meta.db_table)
+    fts = qn(_index_model("SQLiteFTSIndexEntry")._meta.db_table)
     placeholders = ", ".join(["%s"] * len(content_types))
     # bm25(title) * title_norm + bm25(body) * 1.0 in Wagtail's expression, where both bm25
     # calls are the row's single FTS5 score.
-    sql = (
-        f'SELECT e."object_id", bm25("{fts}") * e."title_norm" + bm25("{fts}") AS score '
-        f'FROM "{fts}" JOIN "{entry}" e ON e."id" = "{fts}"."rowid" '
-        f'WHERE "{fts}" MATCH %s AND e."content_type_id" IN ({placeholders}) '
+    return (
+        f'SELECT e."object_id", bm25({fts}) * e."title_norm" + bm25({fts}) AS score '
+        f'FROM {fts} JOIN {entry} e ON e."id" = {fts}."rowid" '
+        f'WHERE {fts} MATCH %s AND e."content_type_id" IN ({placeholders}) '
         f'AND e."object_id" IN ({scope_sql}) '
         f'ORDER BY score ASC, CAST(e."object_id" AS INTEGER) DESC LIMIT %s'
     )
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, [match, *content_types, *scope_params, int(k)])
-        return cursor.fetchall()
 
 
 # The field weights of PostgreSQL's per-word rank: "wagtail" (the D, C, B, A weights Wagtail
@@ -130,9 +181,7 @@ POSTGRES_IDF = True
 UNIFORM_WEIGHTS = "{1,1,1,1}"
 
 
-def _postgres(
-    terms, queryset, content_types, k, config, prefixes=(), idf=True, field_weights="uniform"
-):
+def _postgres(terms, queryset, k, config, prefixes=(), idf=True, field_weights="uniform"):
     """BM25-style ranking over Wagtail's PostgreSQL index: each query word's own ts_rank,
     weighted by the word's inverse document frequency.
 
@@ -152,15 +201,31 @@ def _postgres(
     # PostgreSQL only: this module needs psycopg, which SQLite installs may lack.
     from modelsearch.backends.database.postgres.weights import get_sql_weights
 
-    entry = _index_model()._meta.db_table
-
     # Each operand as Wagtail writes it for PlainText: a quoted lexeme (a prefix gets :*),
     # so nothing in it is tsquery syntax; one tsquery per operand instead of their OR.
     def quote(text):
         return "'{}'".format(text.replace("'", "''").replace("\\", "\\\\"))
 
     operands = [quote(t) for t in terms] + [quote(p) + ":*" for p in prefixes]
-    scope_sql, scope_params = _object_ids(queryset).query.sql_with_params()
+    shape = (bool(config), bool(idf))
+    statement = _statement(
+        POSTGRES,
+        queryset,
+        shape,
+        lambda qn, content_types, scope_sql: _postgres_sql(
+            qn, content_types, scope_sql, config=config, idf=idf
+        ),
+    )
+    weights = get_sql_weights() if field_weights == "wagtail" else UNIFORM_WEIGHTS
+    params = [config] if config else []
+    params += [operands, *statement.params, weights, weights, int(k)]
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        return cursor.fetchall()
+
+
+def _postgres_sql(qn, content_types, scope_sql, *, config, idf):
+    entry = qn(_index_model()._meta.db_table)
     placeholders = ", ".join(["%s"] * len(content_types))
     # The index's own configuration (SEARCH_CONFIG; unset: the server's default).
     to_tsquery = "to_tsquery(%s::regconfig, u.operand)" if config else "to_tsquery(u.operand)"
@@ -169,12 +234,12 @@ def _postgres(
     idf_sql = (
         "GREATEST(ln((n.n - count(*) + 0.5)::float8 / (count(*) + 0.5)), 1e-6)" if idf else "1.0"
     )
-    sql = f"""
+    return f"""
         WITH operand AS (
             SELECT u.i, {to_tsquery} AS q
             FROM unnest(%s::text[]) WITH ORDINALITY AS u(operand, i)
         ), candidate AS (
-            SELECT e."object_id", e."title", e."body", e."title_norm" FROM "{entry}" e
+            SELECT e."object_id", e."title", e."body", e."title_norm" FROM {entry} e
             WHERE e."content_type_id" IN ({placeholders}) AND e."object_id" IN ({scope_sql})
         ), hit AS (
             SELECT c."object_id", o.i,
@@ -193,9 +258,3 @@ def _postgres(
         ORDER BY score DESC, CAST(h."object_id" AS integer) DESC
         LIMIT %s
     """
-    weights = get_sql_weights() if field_weights == "wagtail" else UNIFORM_WEIGHTS
-    params = [config] if config else []
-    params += [operands, *content_types, *scope_params, weights, weights, int(k)]
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()

@@ -69,8 +69,9 @@ _root_paths = {}  # "paths" -> (monotonic time, [SiteRootPath])
 # A page's URL (Wagtail's get_url: its url_path matched against the root paths, the locale's
 # prefix reversed, ~0.3 ms of CPU per hit, eight hits per search) is the same for every
 # search from one host while the page keeps its url_path and the root paths stay: kept with
-# them (cleared when they are read again, at most SITE_CACHE_SECONDS later, or a site changes).
-_urls = {}  # (hostname, port, page id, url_path, locale id) -> URL
+# them (cleared when they read differently, checked at most SITE_CACHE_SECONDS later, or a
+# site changes here).
+_urls = {}  # (hostname, port, site id, page id, url_path, locale id) -> URL
 MAX_URLS = 20000
 
 
@@ -102,7 +103,9 @@ def site_root_paths():
     paths = Site.get_site_root_paths()
     with _sites_lock:
         _root_paths["paths"] = (now, paths)
-        _urls.clear()
+        # The URLs depend on the root paths only: kept while they read the same.
+        if cached is None or list(cached[1]) != list(paths):
+            _urls.clear()
     return paths
 
 
@@ -111,7 +114,10 @@ def page_url(page, request=None):
     host = getattr(request, "_kb_site_key", None)
     if host is None:
         return page.get_url(request=request)
-    key = (*host, page.pk, page.url_path, page.locale_id)
+    # The request's site too: which site a host falls to (e.g. the default site) can change
+    # in another process without changing the root paths.
+    site = getattr(request, "_wagtail_site", None)
+    key = (*host, site.pk if site else None, page.pk, page.url_path, page.locale_id)
     with _sites_lock:
         url = _urls.get(key)
     if url is None:
