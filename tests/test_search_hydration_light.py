@@ -4,7 +4,7 @@
 again as soon as the page model runs a constructor the shortcut does not know."""
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from articles.models import Service, SolutionArticlePage
 from search import service
@@ -41,7 +41,7 @@ def test_a_hydrated_page_is_the_page_from_db_gives():
 def test_an_unknown_page_constructor_turns_the_shortcut_off(monkeypatch):
     ids = list(SolutionArticlePage.objects.values_list("pk", flat=True)[:3])
     assert service._only_known_page_inits()  # the shortcut is in use on this install
-    connection.__dict__.pop("_kb_page_statements", None)
+    connections[DEFAULT_DB_ALIAS].__dict__.pop("_kb_page_statements", None)
     monkeypatch.setattr(service, "_PAGE_INITS", frozenset({"builtins.object"}))
     built = []
     original = SolutionArticlePage.from_db.__func__
@@ -54,7 +54,9 @@ def test_an_unknown_page_constructor_turns_the_shortcut_off(monkeypatch):
     try:
         pages = service.hydrate_pages(ids)
     finally:
-        connection.__dict__.pop("_kb_page_statements", None)  # not kept for other tests
+        connections[DEFAULT_DB_ALIAS].__dict__.pop(
+            "_kb_page_statements", None
+        )  # not kept for other tests
     assert sorted(built) == sorted(ids)  # through the model's own constructors
     assert set(pages) == set(ids)
 
