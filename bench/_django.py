@@ -150,6 +150,15 @@ def publish_revision(pages, n):
         page.save_revision().publish()
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now (the system picks it)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def healthz(port):
     """True when http://127.0.0.1:<port>/healthz answers 200 (False while the server cannot
     be reached or answers an error): the server reports ready."""

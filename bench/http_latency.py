@@ -28,7 +28,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from _django import ROOT, CpuWatch, code_fingerprint, copy_database, healthz, wait_for
+from _django import ROOT, CpuWatch, code_fingerprint, copy_database, free_port, healthz, wait_for
 
 WORKDIR = copy_database("kb-http-bench-")
 os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)  # the same for gunicorn and us
@@ -62,12 +61,6 @@ from django.test import Client  # noqa: E402
 from embeddings.encoder import get_encoder, model_for_language, model_ids, query_threads  # noqa: E402
 from embeddings.vectors import clear_query_cache, db_vectors  # noqa: E402
 from search.evaluation import read_gold  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values, q):

@@ -22,14 +22,13 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 
-from _django import ROOT, code_fingerprint, copy_database, healthz, wait_for
+from _django import ROOT, code_fingerprint, copy_database, free_port, healthz, wait_for
 
 WORKDIR = copy_database("kb-publish-bench-")
 os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
@@ -56,12 +55,6 @@ WORDING = {
     "nl": "de koffiemachine in vergaderzaal {n} speelt muziek in plaats van koffie te zetten",
 }
 MARK = "meeting room {n} "
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def publish(n):
