@@ -108,6 +108,18 @@ DEFAULTS = {
     # confidence (no-good-match) stays the best single cosine (bench/learning_curve.py).
     "KB_LEARNED_VOTES": 5,
     "KB_LEARNED_VOTE_WEIGHT": 0.0,
+    # Which version of an article to show when none is in the caller's language: the first
+    # of these languages it has (among the versions the search retrieved), per caller
+    # language. The site's own language comes first: a French-speaking caller is shown the
+    # English version of an article written in English and Dutch, not whichever of the two
+    # matched a few hundredths better. Ranking does not change: the article keeps the score
+    # of its best-matching version. A language missing from the list comes after the listed.
+    "KB_LANGUAGE_FALLBACKS": {
+        "en": ["nl", "fr"],
+        "nl": ["en", "fr"],
+        "fr": ["en", "nl"],
+        "default": ["en", "nl", "fr"],
+    },
 }
 TOP_CHUNKS = 3
 MODES = ("hybrid", "dense", "lexical")
@@ -419,7 +431,45 @@ def rank(candidates, params):
         by_article = {
             key: (pid, best_version[key], fb) for key, (pid, _s, fb) in by_article.items()
         }
+    _show_preferred_fallbacks(by_article, candidates)
     return sorted(by_article.values(), key=lambda item: item[1], reverse=True)
+
+
+def fallback_languages(language):
+    """The languages, in order, whose version is shown to a caller in `language` when an
+    article has none in it (KB_LANGUAGE_FALLBACKS; unlisted content languages last)."""
+    table = _setting("KB_LANGUAGE_FALLBACKS") or {}
+    listed = table.get(language, table.get("default", []))
+    content = [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
+    order = [code for code in listed if code != language]
+    return order + [code for code in content if code != language and code not in order]
+
+
+def _show_preferred_fallbacks(by_article, candidates):
+    """For an article shown in another language than the caller's, show the version in the
+    first fallback language it has among the retrieved versions; its score stays."""
+    fallbacks = [key for key, (_pid, _score, fb) in by_article.items() if fb]
+    if not fallbacks:
+        return
+    codes = {pk: code for code, pk in _locale_ids().items()}
+    order = fallback_languages(codes.get(candidates.caller_locale_id, ""))
+    preference = {code: position for position, code in enumerate(order)}
+    versions = {}
+    for page_id, (key, locale_id) in candidates.visible.items():
+        versions.setdefault(key, []).append((page_id, locale_id))
+    for key in fallbacks:
+        page_id, score, _fb = by_article[key]
+        shown = min(
+            versions.get(key, [(page_id, None)]),
+            key=lambda v: (preference.get(codes.get(v[1]), len(preference)), v[0] != page_id),
+        )
+        by_article[key] = (shown[0], score, True)
+
+
+def article_versions(candidates, page_id):
+    """The retrieved versions (page ids) of the article `page_id` is a version of."""
+    key = candidates.visible.get(page_id, (None,))[0]
+    return [pid for pid, (k, _loc) in candidates.visible.items() if k == key] or [page_id]
 
 
 def no_good_match_threshold(locale, model_id=None):
@@ -447,11 +497,18 @@ def confidence_of(candidates, ranked, learned_weight=None):
     share = candidates.top_chunks_share
     if learned_weight is None:
         learned_weight = learned_confidence_weight(candidates.model_id)
-    top = ranked[0][0]
+    top, _score, top_is_fallback = ranked[0]
     pages = [top]
     if version_score(candidates.model_id) == "best":
-        key = candidates.visible.get(top, (None,))[0]
-        pages = [pid for pid, (k, _loc) in candidates.visible.items() if k == key] or [top]
+        pages = article_versions(candidates, top)
+    elif top_is_fallback:
+        # No version in the caller's language: the article ranked by its best other version
+        # (the one shown follows KB_LANGUAGE_FALLBACKS), and so is its confidence.
+        pages = [
+            pid
+            for pid in article_versions(candidates, top)
+            if candidates.visible[pid][1] != candidates.caller_locale_id
+        ] or [top]
     best = max(float(candidates.dense(pid, learned_weight, share)) for pid in pages)
     return round(max(0.0, best), 4)
 
@@ -1060,10 +1117,15 @@ def search(
         if (
             is_fallback
             and channel == "public"
-            and (
-                page_id not in candidates.dense_by_page
-                or candidates.dense(page_id, 0.0, candidates.top_chunks_share) < threshold
+            and max(
+                (
+                    candidates.dense(pid, 0.0, candidates.top_chunks_share)
+                    for pid in article_versions(candidates, page_id)
+                    if pid in candidates.dense_by_page
+                ),
+                default=-1.0,
             )
+            < threshold
         ):
             # A customer sees another language's article only when it clearly answers the
             # question (above the no-good-match bar), never as filler for a weak match.
