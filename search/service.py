@@ -327,6 +327,16 @@ class Candidates:
     # page id -> what its own chunks' cosines gain (KB_CROSS_LANGUAGE_LIFT): the articles
     # without a version in the question's language.
     lift_by_page: dict = field(default_factory=dict)
+    _versions: dict | None = field(default=None, init=False, repr=False, compare=False)
+
+    def versions(self):
+        """{translation key: [(page id, locale id), ...]}: the retrieved versions of each
+        article (worked out once per query)."""
+        if self._versions is None:
+            self._versions = {}
+            for page_id, (key, locale_id) in self.visible.items():
+                self._versions.setdefault(key, []).append((page_id, locale_id))
+        return self._versions
 
     def dense(self, page_id, learned_weight=None, top_chunks_share=0.0):
         """The article's dense score: its best own chunk (blended with the mean of its best
@@ -454,9 +464,7 @@ def _show_preferred_fallbacks(by_article, candidates):
     codes = {pk: code for code, pk in _locale_ids().items()}
     order = fallback_languages(codes.get(candidates.caller_locale_id, ""))
     preference = {code: position for position, code in enumerate(order)}
-    versions = {}
-    for page_id, (key, locale_id) in candidates.visible.items():
-        versions.setdefault(key, []).append((page_id, locale_id))
+    versions = candidates.versions()
     for key in fallbacks:
         page_id, score, _fb = by_article[key]
         shown = min(
@@ -469,7 +477,7 @@ def _show_preferred_fallbacks(by_article, candidates):
 def article_versions(candidates, page_id):
     """The retrieved versions (page ids) of the article `page_id` is a version of."""
     key = candidates.visible.get(page_id, (None,))[0]
-    return [pid for pid, (k, _loc) in candidates.visible.items() if k == key] or [page_id]
+    return [pid for pid, _loc in candidates.versions().get(key, ())] or [page_id]
 
 
 def no_good_match_threshold(locale, model_id=None):
