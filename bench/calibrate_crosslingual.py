@@ -184,6 +184,13 @@ def main():
         f"\nchosen on the tune half (best balanced accuracy, middle of the plateau): {t} "
         f"(balanced accuracy {bal:.1f} %)"
     )
+    print("balanced accuracy near it, tune (in-sample) / test half:")
+    for near in (0.835, 0.84, 0.845, 0.85, 0.855, 0.86, 0.865):
+        cells = []
+        for name in ("tune", "test"):
+            p, n, _ = half(name)
+            cells.append(50 * (np.mean(np.asarray(n) < near) + np.mean(np.asarray(p) >= near)))
+        print(f"  {near:.3f}: {cells[0]:.1f} / {cells[1]:.1f} %")
     for name, label in (("test", "TEST half (out-of-sample)"), ("tune", "tune half (in-sample)")):
         print(f"\n{label}:")
         table("xSID de -> en", *half(name), [("old, e5 default", OLD), ("chosen", t)])
