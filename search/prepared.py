@@ -16,6 +16,7 @@ A statement comes from one of two places:
   positions its values go to (none given: the values are the parameters).
 """
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 
 
@@ -42,9 +43,13 @@ class PreparedStatement:
         """The statement of `queryset`, written with `stand_ins` (as the database receives
         them: after the field's get_db_prep_value) in the places of a call's values, in the
         order rows() takes them; None when one is not found exactly once in its parameters
-        (same type, equal)."""
+        (same type, equal) or the ORM writes no statement for them (EmptyResultSet: a value
+        it knows no row can have)."""
         compiler = queryset.query.get_compiler(using=queryset.db)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except (EmptyResultSet, FullResultSet):
+            return None  # a stand-in the ORM judged impossible (or always true): no statement
         params = tuple(params)
         positions = []
         for stand_in in stand_ins:
