@@ -70,7 +70,9 @@ def test_rows_and_sql_are_the_orms_for_several_counts():
     for count in (1, 2, 5, len(ids)):
         stand_ins = [-(n + 1) for n in range(count)]
         statement = prepared.PreparedStatement.from_queryset(pages(stand_ins), stand_ins)
-        assert statement is not None and statement.converters
+        assert statement is not None
+        # SQLite's text UUIDs and datetimes are converted; PostgreSQL's come typed.
+        assert bool(statement.converters) == (connections[DEFAULT_DB_ALIAS].vendor == "sqlite")
         # The same statement for other values: its kept parameters are not changed by a run.
         for pool in (ids[:count], ids[-count:], [10**9, *ids[1:count]]):
             rows, sql = captured(
