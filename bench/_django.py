@@ -290,3 +290,30 @@ def insert_synthetic_chunks(
         Chunk.objects.bulk_create(rows, batch_size=batch)
         missing -= n
     return counter
+
+
+def gathered_gold(cache, paths, fresh, rows_of):
+    """Rows gathered once for every query of the gold files `paths` and kept in the pickle
+    `cache` (read back while it holds the same paths; `fresh`: gathered again):
+    rows_of(path, query, half, user) gives each query's rows, with `half` as in
+    bench/tune_search.py (the gold's committed "split"; otherwise even lines tune, odd
+    lines test) and `user` the first superuser (an operator's search sees everything)."""
+    import pickle
+
+    if cache.exists() and not fresh:
+        cached = pickle.loads(cache.read_bytes())
+        if cached["paths"] == paths:
+            return cached["rows"]
+    from django.contrib.auth import get_user_model
+
+    from search.evaluation import read_gold
+
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    rows = []
+    for path in paths:
+        print(f"retrieving candidates for {path} ...", file=sys.stderr)
+        for number, q in enumerate(read_gold(path)):
+            half = q.split or ("tune" if number % 2 == 0 else "test")
+            rows.extend(rows_of(path, q, half, user))
+    cache.write_bytes(pickle.dumps({"paths": paths, "rows": rows}))
+    return rows

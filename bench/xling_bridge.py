@@ -49,7 +49,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from _django import ROOT, setup
+from _django import ROOT, gathered_gold, setup
 
 setup()
 
@@ -61,7 +61,7 @@ from articles.models import SolutionArticlePage  # noqa: E402
 from embeddings.encoder import get_encoder  # noqa: E402
 from embeddings.models import Chunk  # noqa: E402
 from search import lexical, service  # noqa: E402
-from search.evaluation import auroc, read_gold  # noqa: E402
+from search.evaluation import auroc  # noqa: E402
 from search.stopwords import _is_stop, fold, stem_prefixes  # noqa: E402
 
 E5 = "multilingual-e5-small-q4"
@@ -131,24 +131,15 @@ def gather_one(text, locale, user):
 
 
 def collect(paths, fresh):
-    cache = cache_path("rows")
-    if cache.exists() and not fresh:
-        cached = pickle.loads(cache.read_bytes())
-        if cached["paths"] == paths:
-            return cached["rows"]
-    user = get_user_model().objects.filter(is_superuser=True).first()
-    rows = []
-    for path in paths:
-        base = Path(path).name.removesuffix(".jsonl")
-        print(f"retrieving candidates for {path} ...", file=sys.stderr)
-        for number, q in enumerate(read_gold(path)):
-            if q.locale == "en":
-                continue  # English questions go to MiniLM: no bridge acts on them
-            text = service.clean_query(q.query)
-            half = q.split or ("tune" if number % 2 == 0 else "test")
-            rows.append((base, q, half, gather_one(text, q.locale, user)))
-    cache.write_bytes(pickle.dumps({"paths": paths, "rows": rows}))
-    return rows
+    return gathered_gold(cache_path("rows"), paths, fresh, gold_rows)
+
+
+def gold_rows(path, q, half, user):
+    if q.locale == "en":
+        return []  # English questions go to MiniLM: no bridge acts on them
+    text = service.clean_query(q.query)
+    base = Path(path).name.removesuffix(".jsonl")
+    return [(base, q, half, gather_one(text, q.locale, user))]
 
 
 # --- lexicons ---------------------------------------------------------------------------------

@@ -16,28 +16,28 @@ choose; the test-half lines are printed once, for the report.
 
 import argparse
 import contextlib
-import pickle
+import functools
 import re
 import sys
 from functools import partial
 from pathlib import Path
 
-from _django import ROOT, rank_scores, setup
+from _django import ROOT, gathered_gold, rank_scores, setup
 
 setup()
 
 import numpy as np  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
 
 from articles.models import SolutionArticlePage  # noqa: E402
 from embeddings.encoder import model_for_language  # noqa: E402
 from search import service  # noqa: E402
-from search.evaluation import auroc, read_gold  # noqa: E402
+from search.evaluation import auroc  # noqa: E402
 from textutils.language import question_language  # noqa: E402
 
 CACHE = ROOT / "var" / "xling_variants.pkl"
 
 
+@functools.cache
 def added_rows(path):
     """Texts of the gold rows added later ({"added": "session9"}): reported apart as well."""
     import json
@@ -72,54 +72,49 @@ def collect(paths, fresh, stated_en=True, lean=False, query_share=0.0):
     if query_share:
         cache = cache.with_suffix(f".q{query_share}.pkl")
         mix_query_roles(query_share)
-    if cache.exists() and not fresh:
-        cached = pickle.loads(cache.read_bytes())
-        if cached["paths"] == paths:
-            return cached["rows"]
-    user = get_user_model().objects.filter(is_superuser=True).first()
+    return gathered_gold(cache, paths, fresh, partial(gold_rows, stated_en=stated_en, lean=lean))
+
+
+def gold_rows(path, q, half, user, stated_en=True, lean=False):
+    """One gold query's rows (collect): production's candidates, then the variants'."""
+    base = Path(path).name.removesuffix(".jsonl")
+    added = added_rows(path)
     rows = []
-    for path in paths:
-        base = Path(path).name.removesuffix(".jsonl")
-        added = added_rows(path)
-        print(f"retrieving candidates for {path} ...", file=sys.stderr)
-        for number, q in enumerate(read_gold(path)):
-            text = service.clean_query(q.query)
-            half = q.split or ("tune" if number % 2 == 0 else "test")
-            # Rows added in a later session form their own group ("demo_gold+session9"), so
-            # the figures on the rows that existed before stay comparable.
-            name = base + (f"+{added[(q.query, q.locale)]}" if (q.query, q.locale) in added else "")
+    text = service.clean_query(q.query)
+    # Rows added in a later session form their own group ("demo_gold+session9"), so
+    # the figures on the rows that existed before stay comparable.
+    name = base + (f"+{added[(q.query, q.locale)]}" if (q.query, q.locale) in added else "")
+    c = service.gather(text, user=user, channel="operator", locale=q.locale)
+    rows.append((name, q, half, c))
+    if lean:
+        return rows
+    if q.locale in ("nl", "fr"):
+        # Before session 7: stop words compared as typed, "à" not one of them.
+        with old_stopwords():
             c = service.gather(text, user=user, channel="operator", locale=q.locale)
-            rows.append((name, q, half, c))
-            if lean:
-                continue
-            if q.locale in ("nl", "fr"):
-                # Before session 7: stop words compared as typed, "à" not one of them.
-                with old_stopwords():
-                    c = service.gather(text, user=user, channel="operator", locale=q.locale)
-                rows.append((name + "@old-stopwords", q, half, c))
-            if q.locale == "nl":
-                # Dutch compounds split into words the articles use ("afwezigheidsmelding"
-                # -> "afwezigheid", "melding"), added to the full-text query.
-                with split_compounds():
-                    c = service.gather(text, user=user, channel="operator", locale=q.locale)
-                rows.append((name + "@compounds", q, half, c))
-            if q.locale in ("nl", "fr") and stated_en:
-                # The operator's console still says English: production detects the
-                # question's language (model, weights, full-text words); before session 7
-                # the full-text side followed the console's language.
-                spoken = question_language(text, "en")
-                for label, lexical in (("@en-console", spoken), ("@en-console-before", "en")):
-                    c = service.gather(
-                        text,
-                        user=user,
-                        channel="operator",
-                        locale="en",
-                        model_id=model_for_language(spoken),
-                        language=lexical,
-                    )
-                    c.spoken = spoken
-                    rows.append((name + label, q, half, c))
-    cache.write_bytes(pickle.dumps({"paths": paths, "rows": rows}))
+        rows.append((name + "@old-stopwords", q, half, c))
+    if q.locale == "nl":
+        # Dutch compounds split into words the articles use ("afwezigheidsmelding"
+        # -> "afwezigheid", "melding"), added to the full-text query.
+        with split_compounds():
+            c = service.gather(text, user=user, channel="operator", locale=q.locale)
+        rows.append((name + "@compounds", q, half, c))
+    if q.locale in ("nl", "fr") and stated_en:
+        # The operator's console still says English: production detects the
+        # question's language (model, weights, full-text words); before session 7
+        # the full-text side followed the console's language.
+        spoken = question_language(text, "en")
+        for label, lexical in (("@en-console", spoken), ("@en-console-before", "en")):
+            c = service.gather(
+                text,
+                user=user,
+                channel="operator",
+                locale="en",
+                model_id=model_for_language(spoken),
+                language=lexical,
+            )
+            c.spoken = spoken
+            rows.append((name + label, q, half, c))
     return rows
 
 

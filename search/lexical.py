@@ -16,16 +16,17 @@ For any other backend or database it returns None and the caller uses `.search()
 
 A scope marked with `same_statement()` (the search's own candidate sets, whose SQL does not
 depend on the data) gets its whole statement written once per database connection wrapper
-and statement shape (_statement): compiling the scope subquery through the ORM on every
-search cost more CPU than some of the statements themselves (bench/request_cpu.py).
+and statement shape (_rows, search/prepared.py): compiling the scope subquery through the
+ORM on every search cost more CPU than some of the statements themselves
+(bench/request_cpu.py).
 """
-
-from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from wagtail.search.backends import get_search_backend
+
+from .prepared import PreparedStatement, kept
 
 SQLITE, POSTGRES = "sqlite", "postgresql"
 
@@ -73,38 +74,41 @@ def same_statement(queryset, key):
     return queryset
 
 
-@dataclass
-class _Statement:
-    sql: str
-    # The statement's parameters for the content types and the scope, in order.
-    params: tuple
-
-
-def _statement(kind, queryset, shape, write):
-    """The `kind` statement of `shape` over `queryset`'s pages: written by
-    write(quote_name, content_types, scope_sql) once per connection wrapper and number of
-    content types when the scope is marked (same_statement), else on every call. The content
-    type ids are looked up on every call (Django's ContentType cache): only the SQL and the
-    scope's own parameters are kept."""
+def _rows(kind, queryset, shape, write, before, after):
+    """The rows of the `kind` statement of `shape` over `queryset`'s pages, run with the
+    parameters `before`, the content type ids, the scope's parameters, then `after`. The
+    statement is written by write(quote_name, content_types, scope_sql) once per connection
+    wrapper and number of content types when the scope is marked (same_statement), else on
+    every call. The content type ids are looked up on every call (Django's ContentType
+    cache): only the SQL and the scope's own parameters are kept."""
     # Only after app loading, like the index model above.
     from modelsearch.utils import get_descendants_content_types_pks
 
     content_types = get_descendants_content_types_pks(queryset.model)
+    args = (queryset, write, content_types, len(before), len(after))
     key = getattr(queryset, _SCOPE_KEY, None)
-    cache = cached = None
-    if key is not None:
-        cache = connections[queryset.db].__dict__.setdefault("_kb_lexical_statements", {})
-        key = (kind, key, shape, len(content_types))
-        cached = cache.get(key)
-    if cached is None:
-        compiler = _object_ids(queryset).query.get_compiler(using=queryset.db)
-        scope_sql, scope_params = compiler.as_sql()
-        qn = connections[queryset.db].ops.quote_name
-        cached = (write(qn, content_types, scope_sql), tuple(scope_params))
-        if cache is not None:
-            cache[key] = cached
-    sql, scope_params = cached
-    return _Statement(sql, (*content_types, *scope_params))
+    if key is None:
+        statement = _write(*args)
+    else:
+        key = (kind, key, shape, len(content_types), len(before), len(after))
+        statement = kept(queryset.db, "_kb_lexical_statements", key, _write, *args)
+    return statement.rows([*before, *content_types, *after])
+
+
+def _write(queryset, write, content_types, before, after):
+    """The statement with the scope compiled and its parameters in place; the values of a
+    call (`before` of them, the content types, `after` of them) go around them."""
+    compiler = _object_ids(queryset).query.get_compiler(using=queryset.db)
+    scope_sql, scope_params = compiler.as_sql()
+    qn = connections[queryset.db].ops.quote_name
+    lead = before + len(content_types)
+    params = (None,) * lead + tuple(scope_params) + (None,) * after
+    return PreparedStatement(
+        write(qn, content_types, scope_sql),
+        alias=queryset.db,
+        params=params,
+        positions=(*range(lead), *range(len(params) - after, len(params))),
+    )
 
 
 def _object_ids(queryset):
@@ -149,10 +153,7 @@ def _sqlite(terms, queryset, k, prefixes=()):
     quoted += ['"{}" *'.format(p.replace('"', '""')) for p in prefixes]
     phrases = " OR ".join(quoted)
     match = f"{{title body}} : ({phrases})"
-    statement = _statement(SQLITE, queryset, (), _sqlite_sql)
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(statement.sql, [match, *statement.params, int(k)])
-        return cursor.fetchall()
+    return _rows(SQLITE, queryset, (), _sqlite_sql, [match], [int(k)])
 
 
 def _sqlite_sql(qn, content_types, scope_sql):
@@ -208,20 +209,18 @@ def _postgres(terms, queryset, k, config, prefixes=(), idf=True, field_weights="
 
     operands = [quote(t) for t in terms] + [quote(p) + ":*" for p in prefixes]
     shape = (bool(config), bool(idf))
-    statement = _statement(
+    weights = get_sql_weights() if field_weights == "wagtail" else UNIFORM_WEIGHTS
+    before = [config] if config else []
+    return _rows(
         POSTGRES,
         queryset,
         shape,
         lambda qn, content_types, scope_sql: _postgres_sql(
             qn, content_types, scope_sql, config=config, idf=idf
         ),
+        [*before, operands],
+        [weights, weights, int(k)],
     )
-    weights = get_sql_weights() if field_weights == "wagtail" else UNIFORM_WEIGHTS
-    params = [config] if config else []
-    params += [operands, *statement.params, weights, weights, int(k)]
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        return cursor.fetchall()
 
 
 def _postgres_sql(qn, content_types, scope_sql, *, config, idf):

@@ -31,6 +31,7 @@ from insights.learning import LEARNED_KIND
 from textutils.language import question_language
 
 from . import lexical
+from .prepared import PreparedStatement, kept
 from .stopwords import content_terms, stem_prefixes
 
 logger = logging.getLogger("kb.search")
@@ -601,51 +602,23 @@ def visible_pages(articles, page_ids):
     if statement is None:
         rows = articles.filter(pk__in=page_ids).values_list("pk", "translation_key", "locale_id")
     else:
-        params = list(statement.params)
-        for position, pk in zip(statement.positions, page_ids, strict=True):
-            params[position] = pk
-        with connections[articles.db].cursor() as cursor:
-            cursor.execute(statement.sql, params)
-            rows = cursor.fetchall()
-        if statement.converters:
-            rows = statement.compiler.apply_converters(rows, statement.converters)
+        rows = statement.rows(page_ids)
     return {pid: (key, locale_id) for pid, key, locale_id in rows}
-
-
-@dataclass
-class _VisibleStatement:
-    sql: str
-    params: tuple
-    positions: list
-    compiler: object
-    converters: dict
 
 
 def _visible_statement(articles, count):
     if not getattr(articles, _STAFF_RULE, False):
         return None
-    wrapper = connections[articles.db]
-    cache = wrapper.__dict__.setdefault("_kb_visible_statements", {})
-    if count in cache:
-        return cache[count]
+    return kept(
+        articles.db, "_kb_visible_statements", count, _write_visible_statement, articles, count
+    )
+
+
+def _write_visible_statement(articles, count):
     # Written once with stand-in ids (negative: no page has one) found again in the params.
     stand_ins = [-(n + 1) for n in range(count)]
     query = articles.filter(pk__in=stand_ins).values_list("pk", "translation_key", "locale_id")
-    compiler = query.query.get_compiler(using=articles.db)
-    sql, params = compiler.as_sql()
-    params = tuple(params)
-    positions = [
-        next((i for i, p in enumerate(params) if type(p) is int and p == s), None)
-        for s in stand_ins
-    ]
-    statement = None
-    if None not in positions and len(set(positions)) == count:
-        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
-        statement = _VisibleStatement(
-            sql, params, positions, compiler, compiler.get_converters(fields)
-        )
-    cache[count] = statement
-    return statement
+    return PreparedStatement.from_queryset(query, stand_ins)
 
 
 def own_versions_of(articles, keys, locale_id):
@@ -663,68 +636,36 @@ def own_versions_of(articles, keys, locale_id):
                 "translation_key", flat=True
             )
         )
+    prep = SolutionArticlePage._meta.get_field("translation_key").get_db_prep_value
     wrapper = connections[articles.db]
-    params = list(statement.params)
-    params[statement.locale_position] = locale_id
-    prep = statement.key_field.get_db_prep_value
-    for position, key in zip(statement.positions, keys, strict=True):
-        params[position] = prep(key, wrapper)
-    with wrapper.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        rows = cursor.fetchall()
-    if statement.converters:
-        rows = statement.compiler.apply_converters(rows, statement.converters)
+    rows = statement.rows([locale_id, *(prep(key, wrapper) for key in keys)])
     return frozenset(row[0] for row in rows)
-
-
-@dataclass
-class _OwnVersionsStatement:
-    sql: str
-    params: tuple
-    positions: list
-    locale_position: int
-    key_field: object
-    compiler: object
-    converters: dict
 
 
 def _own_versions_statement(articles, count):
     if not getattr(articles, _STAFF_RULE, False):
         return None
-    wrapper = connections[articles.db]
-    cache = wrapper.__dict__.setdefault("_kb_own_versions_statements", {})
-    if count in cache:
-        return cache[count]
-    # Written once with stand-ins (keys no page has, a locale id no locale has) found again
+    return kept(
+        articles.db,
+        "_kb_own_versions_statements",
+        count,
+        _write_own_versions_statement,
+        articles,
+        count,
+    )
+
+
+def _write_own_versions_statement(articles, count):
+    # Written once with stand-ins (a locale id no locale has, keys no page has) found again
     # in the params, as the database receives them.
     key_field = SolutionArticlePage._meta.get_field("translation_key")
-    stand_ins = [uuid.UUID(int=n + 1) for n in range(count)]
-    prepared = [key_field.get_db_prep_value(key, wrapper) for key in stand_ins]
+    wrapper = connections[articles.db]
     locale_stand_in = -(10**9 + 7)
+    stand_ins = [uuid.UUID(int=n + 1) for n in range(count)]
     query = articles.filter(translation_key__in=stand_ins, locale_id=locale_stand_in)
     query = query.values_list("translation_key", flat=True)
-    compiler = query.query.get_compiler(using=articles.db)
-    sql, params = compiler.as_sql()
-    params = tuple(params)
-    positions = [
-        next((i for i, p in enumerate(params) if type(p) is type(s) and p == s), None)
-        for s in prepared
-    ]
-    locale_positions = [i for i, p in enumerate(params) if type(p) is int and p == locale_stand_in]
-    statement = None
-    if None not in positions and len(set(positions)) == count and len(locale_positions) == 1:
-        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
-        statement = _OwnVersionsStatement(
-            sql,
-            params,
-            positions,
-            locale_positions[0],
-            key_field,
-            compiler,
-            compiler.get_converters(fields),
-        )
-    cache[count] = statement
-    return statement
+    prepared = [key_field.get_db_prep_value(key, wrapper) for key in stand_ins]
+    return PreparedStatement.from_queryset(query, [locale_stand_in, *prepared])
 
 
 def hydrate_pages(page_ids):
@@ -740,26 +681,23 @@ def hydrate_pages(page_ids):
     if not page_ids:
         return {}
     statement = _page_statement(len(page_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, page_ids)
-        rows = cursor.fetchall()
-    if statement.converters:
-        rows = statement.compiler.apply_converters(rows, statement.converters)
+    rows = statement.rows(page_ids)
+    layout = statement.layout
     locale_field = SolutionArticlePage._meta.get_field("locale")
     team_field = SolutionArticlePage._meta.get_field("escalation_team")
-    page_end, locale_end = statement.page_end, statement.locale_end
+    page_end, locale_end = layout.page_end, layout.locale_end
     pages = {}
     for row in rows:
         row = tuple(row)
-        if statement.light_pages:
+        if layout.light_pages:
             page = _page_from_db(row[:page_end])
         else:
-            page = SolutionArticlePage.from_db("default", statement.page_names, row[:page_end])
-        locale = Locale.from_db("default", statement.locale_names, row[page_end:locale_end])
+            page = SolutionArticlePage.from_db("default", layout.page_names, row[:page_end])
+        locale = Locale.from_db("default", layout.locale_names, row[page_end:locale_end])
         locale_field.set_cached_value(page, locale)
         team = None
         if row[locale_end] is not None:
-            team = EscalationTeam.from_db("default", statement.team_names, row[locale_end:])
+            team = EscalationTeam.from_db("default", layout.team_names, row[locale_end:])
         team_field.set_cached_value(page, team)
         pages[page.pk] = page
     _attach_services(pages)
@@ -824,20 +762,17 @@ def _attach_services(pages):
     if not pages:
         return
     statement = _service_statement(len(pages))
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, list(pages))
-        rows = cursor.fetchall()
-    if statement.converters:
-        rows = statement.compiler.apply_converters(rows, statement.converters)
+    rows = statement.rows(list(pages))
+    layout = statement.layout
     team_field = Service._meta.get_field("owning_team")
     by_page = {pk: [] for pk in pages}
-    team_start, team_end = len(statement.service_names), statement.page_column
+    team_start, team_end = len(layout.service_names), layout.page_column
     for row in rows:
         row = tuple(row)
-        service = Service.from_db("default", statement.service_names, row[:team_start])
+        service = Service.from_db("default", layout.service_names, row[:team_start])
         team = None
         if row[team_start] is not None:
-            team = EscalationTeam.from_db("default", statement.team_names, row[team_start:team_end])
+            team = EscalationTeam.from_db("default", layout.team_names, row[team_start:team_end])
         team_field.set_cached_value(service, team)
         by_page[row[team_end]].append(service)
     base = Service.objects.select_related("owning_team")
@@ -848,11 +783,11 @@ def _attach_services(pages):
 def _service_statement(count):
     """The services' SELECT for `count` pages, kept per connection wrapper (_page_statement):
     (service columns, owning team columns, page id), Service's ordering (name; then id)."""
+    return kept(DEFAULT_DB_ALIAS, "_kb_service_statements", count, _write_service_statement, count)
+
+
+def _write_service_statement(count):
     wrapper = connections[DEFAULT_DB_ALIAS]
-    cache = wrapper.__dict__.setdefault("_kb_service_statements", {})
-    statement = cache.get(count)
-    if statement is not None:
-        return statement
     qn = wrapper.ops.quote_name
     parts = [(model, list(model._meta.concrete_fields)) for model in (Service, EscalationTeam)]
     columns, converters, start = [], {}, 0
@@ -877,26 +812,25 @@ def _service_statement(count):
         f"ORDER BY {service}.{qn('name')} ASC, {service}.{qn(Service._meta.pk.column)} ASC"
     )
     names = [[f.attname for f in fields] for _model, fields in parts]
-    statement = _ServiceStatement(sql, compiler, converters, names[0], names[1], start)
-    cache[count] = statement
-    return statement
+    layout = _ServiceLayout(names[0], names[1], start)
+    return PreparedStatement(
+        sql, alias=DEFAULT_DB_ALIAS, compiler=compiler, converters=converters, layout=layout
+    )
 
 
 @dataclass
-class _ServiceStatement:
-    sql: str
-    compiler: object
-    converters: dict
+class _ServiceLayout:
+    """The services statement's columns: the service's, its owning team's, the page id."""
+
     service_names: list
     team_names: list
     page_column: int
 
 
 @dataclass
-class _PageStatement:
-    sql: str
-    compiler: object
-    converters: dict
+class _PageLayout:
+    """The pages statement's columns: the page's, its locale's, its escalation team's."""
+
     page_names: list
     locale_names: list
     team_names: list
@@ -908,11 +842,11 @@ class _PageStatement:
 def _page_statement(count):
     """The pages' SELECT for `count` ids and its converters, kept on this thread's database
     connection wrapper (settings and schema do not change while a process runs)."""
+    return kept(DEFAULT_DB_ALIAS, "_kb_page_statements", count, _write_page_statement, count)
+
+
+def _write_page_statement(count):
     wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's (the converters are its own)
-    cache = wrapper.__dict__.setdefault("_kb_page_statements", {})
-    statement = cache.get(count)
-    if statement is not None:
-        return statement
     qn = wrapper.ops.quote_name
     parts = [
         (model, list(model._meta.concrete_fields))
@@ -943,17 +877,10 @@ def _page_statement(count):
     )
     names = [[f.attname for f in fields] for _model, fields in parts]
     page_end = len(names[0])
-    statement = _PageStatement(
-        sql,
-        compiler,
-        converters,
-        *names,
-        page_end,
-        page_end + len(names[1]),
-        _only_known_page_inits(),
+    layout = _PageLayout(*names, page_end, page_end + len(names[1]), _only_known_page_inits())
+    return PreparedStatement(
+        sql, alias=DEFAULT_DB_ALIAS, compiler=compiler, converters=converters, layout=layout
     )
-    cache[count] = statement
-    return statement
 
 
 def gather(
