@@ -133,8 +133,15 @@ class _ActiveProblems:
     """The active problems with their services, kept per process and read again only when the
     active set changed: each search asks for a light signature (one narrow query, no model
     objects) instead of loading every problem and its services (two queries and the model
-    objects, ~1-2 ms of CPU per search request, bench/request_cpu.py). Saving a problem
-    (texts, status, services: they are saved with it) moves its updated_at."""
+    objects, ~1-2 ms of CPU per search request, bench/request_cpu.py).
+
+    The signature has one row per (active problem, affected service): the problem's fields
+    that matter here and the service id from the m2m table (one join, no service row). So a
+    service linked or unlinked without saving the problem's row counts at once, whatever
+    the path: `save(update_fields=["services"])`, the service's side
+    (`service.known_problems.add`), the through table, a deleted service (its rows go).
+    Editing a service itself (slug, name) touches the active problems it affects
+    (incidents/signals.py), which moves their updated_at."""
 
     FIELDS = ("pk", "updated_at", "status", "is_public", "postcodes")
 
@@ -143,15 +150,21 @@ class _ActiveProblems:
         self.signature = None
         self.problems = []
 
+    @classmethod
+    def current_signature(cls):
+        rows = KnownProblem.objects.active().order_by("pk", "services")
+        return tuple(rows.values_list(*cls.FIELDS, "services"))
+
     def get(self):
-        signature = tuple(KnownProblem.objects.active().order_by("pk").values_list(*self.FIELDS))
+        signature = self.current_signature()
         with self.lock:
             if signature == self.signature:
                 return self.problems
         problems = list(KnownProblem.objects.active().prefetch_related("services").order_by("pk"))
         with self.lock:
-            self.problems = problems
-            self.signature = tuple(tuple(getattr(p, f) for f in self.FIELDS) for p in problems)
+            # The signature read before the problems: a change in between leaves it older
+            # than what was loaded, so the next search loads again (never the reverse).
+            self.problems, self.signature = problems, signature
         return problems
 
     def clear(self):
