@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.db import connections
 
 from articles.models import Service
 from embeddings import vectors as embedding_vectors
@@ -129,12 +130,22 @@ class _ProblemMatrix:
         return best
 
 
+_SIGNATURE_STATEMENT = "_kb_active_problems_signature"  # kept on the connection wrapper
+
+
 class _ActiveProblems:
     """The active problems with their services, kept per process and read again only when the
     active set changed: each search asks for a light signature (one narrow query, no model
     objects) instead of loading every problem and its services (two queries and the model
-    objects, ~1-2 ms of CPU per search request, bench/request_cpu.py). Saving a problem
-    (texts, status, services: they are saved with it) moves its updated_at."""
+    objects, ~1-2 ms of CPU per search request, bench/request_cpu.py).
+
+    The signature has one row per (active problem, affected service): the problem's fields
+    that matter here and the service id from the m2m table (one join, no service row). So a
+    service linked or unlinked without saving the problem's row counts at once, whatever
+    the path: `save(update_fields=["services"])`, the service's side
+    (`service.known_problems.add`), the through table, a deleted service (its rows go).
+    Editing a service itself (slug, name) touches the active problems it affects
+    (incidents/signals.py), which moves their updated_at."""
 
     FIELDS = ("pk", "updated_at", "status", "is_public", "postcodes")
 
@@ -143,15 +154,33 @@ class _ActiveProblems:
         self.signature = None
         self.problems = []
 
+    @classmethod
+    def current_signature(cls):
+        """One query, rows (problem fields..., linked service id). Its SQL is written once per
+        connection, as search/service.py does for its per-search statements: Django's compile
+        was ~9/10 of the call (bench/active_problem_signature.py)."""
+        db = KnownProblem.objects.db
+        wrapper = connections[db]
+        statement = wrapper.__dict__.get(_SIGNATURE_STATEMENT)
+        if statement is None:
+            rows = KnownProblem.objects.active().order_by("pk", "services")
+            rows = rows.values_list(*cls.FIELDS, "services")
+            sql, params = rows.query.get_compiler(using=db).as_sql()
+            statement = wrapper.__dict__[_SIGNATURE_STATEMENT] = (sql, tuple(params))
+        with wrapper.cursor() as cursor:
+            cursor.execute(*statement)
+            return tuple(cursor.fetchall())
+
     def get(self):
-        signature = tuple(KnownProblem.objects.active().order_by("pk").values_list(*self.FIELDS))
+        signature = self.current_signature()
         with self.lock:
             if signature == self.signature:
                 return self.problems
         problems = list(KnownProblem.objects.active().prefetch_related("services").order_by("pk"))
         with self.lock:
-            self.problems = problems
-            self.signature = tuple(tuple(getattr(p, f) for f in self.FIELDS) for p in problems)
+            # The signature read before the problems: a change in between leaves it older
+            # than what was loaded, so the next search loads again (never the reverse).
+            self.problems, self.signature = problems, signature
         return problems
 
     def clear(self):

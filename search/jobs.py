@@ -22,6 +22,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from articles.reminders import send_review_reminders
 from articles.retention import prune_flags
+from articles.revisions import purge_old_revisions
 from embeddings.encoder import comparison_model_id, get_encoder
 from embeddings.indexing import process_pending
 from incidents.webhooks import deliver_due
@@ -55,6 +56,13 @@ def retention():
         f"{prune_feedback_comments()} feedback comments cleared, "
         f"{prune_flags()} closed flags deleted"
     )
+
+
+def purge_revisions():
+    """Wagtail revisions older than KB_REVISION_RETENTION_DAYS, except the live, latest,
+    first, scheduled and in-moderation ones (articles/revisions.py)."""
+    deleted, protected = purge_old_revisions()
+    return f"{deleted} old revisions deleted, {protected} protected ones kept"
 
 
 def review_reminders():
@@ -115,6 +123,7 @@ JOBS = {
     "prune_search_logs": prune_search_logs,
     "drain_index_updates": drain_index_updates,
     "retention": retention,
+    "purge_revisions": purge_revisions,
     "review_reminders": review_reminders,
     "deliver_webhooks": deliver_webhooks,
     "early_warning": early_warning,

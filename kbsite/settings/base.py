@@ -204,11 +204,15 @@ KB_LOG_RETENTION_DAYS = env_int("KB_LOG_RETENTION_DAYS", 180)
 KB_CONTACT_RETENTION_DAYS = env_int("KB_CONTACT_RETENTION_DAYS", 180)
 KB_FEEDBACK_COMMENT_RETENTION_DAYS = env_int("KB_FEEDBACK_COMMENT_RETENTION_DAYS", 365)
 KB_FLAG_RETENTION_DAYS = env_int("KB_FLAG_RETENTION_DAYS", 365)
+# Wagtail revisions (every save and autosave) older than this are deleted by run_worker's
+# "purge_revisions" job, except the live, latest, first and in-moderation ones (0: keep all).
+KB_REVISION_RETENTION_DAYS = env_int("KB_REVISION_RETENTION_DAYS", 90)
 # `manage.py run_worker`: seconds between runs of each periodic job (0 = never).
 KB_WORKER_PERIODS = {
     "prune_search_logs": env_int("KB_PERIOD_PRUNE_SEARCH_LOGS", 24 * 3600),
     "drain_index_updates": env_int("KB_PERIOD_DRAIN_INDEX_UPDATES", 300),
     "retention": env_int("KB_PERIOD_RETENTION", 24 * 3600),
+    "purge_revisions": env_int("KB_PERIOD_PURGE_REVISIONS", 24 * 3600),
     "review_reminders": env_int("KB_PERIOD_REVIEW_REMINDERS", 24 * 3600),
     "deliver_webhooks": env_int("KB_PERIOD_DELIVER_WEBHOOKS", 60),
     # bench/early_warning.py replays the detector at this period (1 minute).

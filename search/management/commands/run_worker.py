@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = (
         "Run queued tasks (django-tasks database backend) and the periodic jobs: pruning search "
         "logs, draining pending index updates, retention of contact requests, feedback comments "
-        "and flags, review-due reminders. Stops cleanly on SIGTERM/SIGINT. Periods: "
+        "and flags, old Wagtail revisions, review-due reminders. Stops cleanly on SIGTERM/SIGINT. Periods: "
         "KB_WORKER_PERIODS (seconds)."
     )
 
