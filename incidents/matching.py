@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connections
 
 from articles.models import Service
+from dbutils.prepared import PreparedStatement, kept
 from embeddings import vectors as embedding_vectors
 from embeddings.encoder import get_encoder, model_for_language, model_ids, query_threads
 
@@ -155,21 +155,23 @@ class _ActiveProblems:
         self.problems = []
 
     @classmethod
+    def _signature_rows(cls):
+        rows = KnownProblem.objects.active().order_by("pk", "services")
+        return rows.values_list(*cls.FIELDS, "services")
+
+    @classmethod
     def current_signature(cls):
         """One query, rows (problem fields..., linked service id). Its SQL is written once per
-        connection, as search/service.py does for its per-search statements: Django's compile
-        was ~9/10 of the call (bench/active_problem_signature.py)."""
-        db = KnownProblem.objects.db
-        wrapper = connections[db]
-        statement = wrapper.__dict__.get(_SIGNATURE_STATEMENT)
-        if statement is None:
-            rows = KnownProblem.objects.active().order_by("pk", "services")
-            rows = rows.values_list(*cls.FIELDS, "services")
-            sql, params = rows.query.get_compiler(using=db).as_sql()
-            statement = wrapper.__dict__[_SIGNATURE_STATEMENT] = (sql, tuple(params))
-        with wrapper.cursor() as cursor:
-            cursor.execute(*statement)
-            return tuple(cursor.fetchall())
+        connection (dbutils/prepared.py, as the search's statements): Django's compile was
+        ~9/10 of the call (bench/active_problem_signature.py)."""
+        statement = kept(
+            KnownProblem.objects.db,
+            _SIGNATURE_STATEMENT,
+            "all",
+            lambda: PreparedStatement.from_queryset(cls._signature_rows(), ()),
+        )
+        rows = cls._signature_rows() if statement is None else statement.rows(())
+        return tuple(tuple(row) for row in rows)
 
     def get(self):
         signature = self.current_signature()

@@ -16,7 +16,7 @@ For any other backend or database it returns None and the caller uses `.search()
 
 A scope marked with `same_statement()` (the search's own candidate sets, whose SQL does not
 depend on the data) gets its whole statement written once per database connection wrapper
-and statement shape (_rows, search/prepared.py): compiling the scope subquery through the
+and statement shape (_rows, dbutils/prepared.py): compiling the scope subquery through the
 ORM on every search cost more CPU than some of the statements themselves
 (bench/request_cpu.py).
 """
@@ -26,7 +26,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 from wagtail.search.backends import get_search_backend
 
-from .prepared import PreparedStatement, kept
+from dbutils.prepared import PreparedStatement, kept
 
 SQLITE, POSTGRES = "sqlite", "postgresql"
 

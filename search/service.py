@@ -21,6 +21,7 @@ from wagtail.models import Locale, Page
 from articles.models import EscalationTeam, Service, SolutionArticlePage
 from articles.selectors import visible_articles
 from articles.visibility import user_is_staff_reader
+from dbutils.prepared import PreparedStatement, kept
 from embeddings import calibration, replica
 from embeddings import vectors as embedding_vectors
 from embeddings.chunking import without_title
@@ -31,7 +32,6 @@ from insights.learning import LEARNED_KIND
 from textutils.language import question_language
 
 from . import lexical
-from .prepared import PreparedStatement, kept
 from .stopwords import content_terms, stem_prefixes
 
 logger = logging.getLogger("kb.search")

@@ -1,4 +1,4 @@
-"""The statements written once per database connection and shape (search/prepared.py): the
+"""The statements written once per database connection and shape (dbutils/prepared.py): the
 ORM's rows and SQL for every number of values, the ORM again where the stand-ins cannot be
 found, and one statement per connection and shape (no extra query, no second compile)."""
 
@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import Locale
 
 from articles.models import SolutionArticlePage
-from search import prepared, service
+from dbutils import prepared
+from search import service
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,13 @@
-"""Statements the search writes once per database connection and shape, run with each call's values.
+"""Statements written once per database connection and shape, run with each call's values.
 
 Building a statement through the ORM (and its converters) on every search cost more CPU than
 running it (bench/request_cpu.py, docs/performance.md). The search's statements whose SQL
 does not depend on the data are therefore written once per connection wrapper (the
 converters are the connection's own; settings and schema do not change while a process
 runs) and per shape (the number of ids, ...) and kept on the wrapper (`kept`), then run with
-the values of each call (`PreparedStatement.rows`).
+the values of each call (`PreparedStatement.rows`). Used by the search (pages, services,
+visibility, own-language versions, full text) and the known problems' per-search signature
+(incidents/matching.py); below every app in the layering, as it knows no app's models.
 
 A statement comes from one of two places:
 - `PreparedStatement.from_queryset`: an ORM queryset compiled once with stand-in values
