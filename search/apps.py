@@ -5,3 +5,11 @@ class SearchConfig(AppConfig):
     name = "search"
     label = "kbsearch"
     verbose_name = "Search, operator console and reports"
+
+    def ready(self):
+        from insights.gaps import register_answer_rule
+
+        from .gap_answers import first_answer
+
+        # The gap report's "answered since" is the search's rule (insights cannot import search).
+        register_answer_rule(first_answer)
