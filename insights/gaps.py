@@ -35,6 +35,7 @@ from embeddings import calibration
 from embeddings.encoder import comparison_model_id, get_encoder, model_for_language
 from embeddings.models import Chunk
 from embeddings.vectors import remember_query_vector
+from textutils import redaction
 from textutils.language import question_language
 
 from .models import ArticleFeedback, CallOutcome, QueryVector, SearchEvent
@@ -176,6 +177,57 @@ def text_hash(key):
 # --- collecting unresolved demand ---------------------------------------------------------
 
 
+# The placeholders redaction puts where personal data was (textutils/redaction.py), as they
+# read in a normalised text: case-folded, and the edge punctuation cut ("[" of a text that
+# starts with one, "]" of a text that ends with one).
+_REDACTED = re.compile(
+    r"(?:\A|\[)(?:"
+    + "|".join(
+        re.escape(token.strip("[]").casefold())
+        for token in (
+            redaction.EMAIL,
+            redaction.PHONE,
+            redaction.IBAN,
+            redaction.NATIONAL_NUMBER,
+            redaction.VAT,
+            redaction.CARD,
+            redaction.CUSTOMER_NUMBER,
+            redaction.IP,
+        )
+    )
+    + r")(?:\]|\Z)"
+)
+
+
+def _partly_typed_datum(tail):
+    """Whether a prefix's tail can be the start of what redaction replaced in the longer
+    search: one run without spaces ("cust", "jan.peeters@exa"), or groups of which all but
+    the first hold a digit ("0475 12 3", "be68 5390")."""
+    words = tail.split()
+    return bool(words) and "[" not in tail and all(any(c.isdigit() for c in w) for w in words[1:])
+
+
+def refines(text, next_text):
+    """Whether the normalised search `next_text` refines `text` (search-as-you-type): it
+    extends it, or differs from it only where redaction replaced the personal data `text`
+    was still typing ("call cust" -> "call [customer_number] about my modem": the number,
+    once complete, became a placeholder; "mail [email" twice: the complete address and one
+    already long enough to be redacted)."""
+    if next_text.startswith(text):
+        return next_text != text or bool(_REDACTED.search(text))
+    same = 0
+    for a, b in zip(text, next_text, strict=False):
+        if a != b:
+            break
+        same += 1
+    # A placeholder that covers the first difference: what `text` has from its start on was
+    # the personal data still being typed.
+    return any(
+        m.start() <= same < m.end() and _partly_typed_datum(text[m.start() :])
+        for m in _REDACTED.finditer(next_text)
+    )
+
+
 def _refined(rows):
     """Ids of searches the same person refined shortly after (console search-as-you-type)."""
     by_actor = defaultdict(list)
@@ -189,11 +241,7 @@ def _refined(rows):
         for (at, pk, text), (next_at, _next_pk, next_text) in zip(
             searches, searches[1:], strict=False
         ):
-            if (
-                next_at - at <= REFINEMENT_WINDOW
-                and next_text.startswith(text)
-                and next_text != text
-            ):
+            if next_at - at <= REFINEMENT_WINDOW and refines(text, next_text):
                 refined.add(pk)
     return refined
 
