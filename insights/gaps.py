@@ -482,24 +482,27 @@ class _LiveChunks:
 # search layer sits above insights (pyproject.toml, import-linter layers), so it registers
 # that rule here when the apps load (search/apps.py -> search/gap_answers.py).
 _answer_rule = None
+_answer_lift = None  # model id -> what the search adds to a cross-language match (the lift)
 # A cheap pass picks the candidates the search then confirms (one search per distinct text,
 # language and audience). It is a necessary condition of the search's rule, in the search's
 # own space: the search's confidence is its first article's dense score, which is at most the
 # best cosine of one of that article's chunks (plus KB_CROSS_LANGUAGE_LIFT) in the model the
 # question's language is searched with; so an item is a candidate only when an article
 # published after it has a chunk within this margin of the threshold of the question's
-# language in that model. The margin covers what the pass does not reproduce exactly (it
-# embeds the normalised text, cached per model; the search the typed one; the lift): the
-# smallest margin of bench/gap_answered.py that missed none of the items the search's rule
-# answers on the demo's tune half (0: 1 of 25 missed); the test half is reported there.
+# language in that model (less the search's lift). The margin covers the texts whose vector
+# the pass cannot take for the search's (it embeds the normalised text, cached per model;
+# the search the typed one): the smallest margin of bench/gap_answered.py that missed none
+# of the items the search's rule answers on the demo's tune half; the test half is reported
+# there. Texts that are their own normalised key need no margin.
 PREFILTER_MARGIN = 0.01
 
 
-def register_answer_rule(rule):
+def register_answer_rule(rule, lift=None):
     """`rule(text, *, locale, public)` -> (translation key of the search's first result or
-    None, confidence, no_good_match), or None when the search rejects the text."""
-    global _answer_rule
-    _answer_rule = rule
+    None, confidence, no_good_match), or None when the search rejects the text; `lift(model
+    id)`: the most the search adds to a chunk's cosine for an article (KB_CROSS_LANGUAGE_LIFT)."""
+    global _answer_rule, _answer_lift
+    _answer_rule, _answer_lift = rule, lift
 
 
 def _has_newer_chunk(item, scores, chunks, live, threshold, latest=None):
@@ -537,8 +540,12 @@ def _search_space_candidates(items, report_live, latest, margin=PREFILTER_MARGIN
     """Items with a chunk of an article published after them within `margin` of the
     no-good-match threshold in the model and language the search would use for them.
 
-    Returns (the mask, {item index: (model id, its vector there)} for the candidates, texts
-    embedded now: each model's vectors are cached in QueryVector)."""
+    When the vector the pass has for an item is the one the search computes for its text
+    (the text is its normalised key, up to case for a model that lowercases), the pass is
+    exact: the margin is only the search's lift for the model.
+
+    Returns (the mask, {item index: (encoder, its vector there, exact)} for the candidates,
+    texts embedded now: each model's vectors are cached in QueryVector)."""
     by_model = defaultdict(list)
     for i, item in enumerate(items):
         language = question_language(" ".join(item.text.split()), item.locale)
@@ -553,14 +560,18 @@ def _search_space_candidates(items, report_live, latest, margin=PREFILTER_MARGIN
         live = report_live if model_id == report_live.model_id else None
         live = live or _LiveChunks(model_id, encoder.dimension)
         scores, chunk_rows = live.search(vectors)
+        lift = float(_answer_lift(model_id)) if _answer_lift else 0.0
         for i, language in members:
             item, row = items[i], key_index[items[i].key]
-            threshold = calibration.no_good_match_threshold(language, model_id) - margin
+            text = " ".join(item.text.split())
+            exact = text == item.key or (_lowercases(encoder) and text.casefold() == item.key)
+            threshold = calibration.no_good_match_threshold(language, model_id)
+            threshold -= lift if exact else max(margin, lift)
             candidates[i] = _has_newer_chunk(
                 item, scores[row], chunk_rows[row], live, threshold, latest
             )
             if candidates[i]:
-                vector_of[i] = (encoder, vectors[row])
+                vector_of[i] = (encoder, vectors[row], exact)
     return candidates, vector_of, encoded
 
 
@@ -595,9 +606,9 @@ def _answered_mask(items, key_index, scores, chunk_rows, live, rule=None, stats=
         public = item.channel == SearchEvent.CHANNEL_PUBLIC
         question = (" ".join(item.text.split()), item.locale, public)
         if question not in answers:
-            encoder, vector = vector_of[i]
+            encoder, vector, exact = vector_of[i]
             text = question[0]
-            if text == item.key or (_lowercases(encoder) and text.casefold() == item.key):
+            if exact:
                 # The vector the search would compute for this text: it is not encoded twice.
                 remember_query_vector(text, encoder.model_id, vector)
             answers[question] = rule(text, locale=item.locale, public=public)

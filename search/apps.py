@@ -10,6 +10,7 @@ class SearchConfig(AppConfig):
         from insights.gaps import register_answer_rule
 
         from .gap_answers import first_answer
+        from .service import cross_language_lift
 
         # The gap report's "answered since" is the search's rule (insights cannot import search).
-        register_answer_rule(first_answer)
+        register_answer_rule(first_answer, lift=cross_language_lift)
