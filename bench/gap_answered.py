@@ -1,6 +1,7 @@
 """The knowledge-gap report's "answered since" rule: the search's rule vs the raw cosine.
 
 Run: nice -n 10 .venv/bin/python bench/gap_answered.py [--days 31] [--repeats 3]
+     [--scale 20000 --gold ../shared/eval/banking77.gold.jsonl]
 
 On a copy of var/db.sqlite3 (the demo: its search log is older than every article, so each
 unresolved item has newer articles and the rule is exercised on all of them):
@@ -16,6 +17,12 @@ unresolved item has newer articles and the rule is exercised on all of them):
    first pass embeds the English texts with the English model (cached afterwards).
 3. Time: knowledge_gaps() with the raw rule only (as before) and with the search's rule
    (as now), alternating, median of --repeats runs each, per stage.
+
+--scale N: the copy's search log is replaced by N synthetic no-good-match public searches
+built from the banking77 messages as bench/gap_clustering.py builds them (same function,
+banking77 articles unpublished in the copy; every demo article is newer than them), 1 and 2
+are skipped (one search per distinct text), and the first run (it embeds every text, with
+both models) is timed on its own before 3.
 """
 
 import argparse
@@ -35,6 +42,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=31)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=0)
+    parser.add_argument(
+        "--gold", default=str(_django.ROOT.parent / "shared/eval/banking77.gold.jsonl")
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     workdir = _django.copy_database("kb-gap-answered-")
@@ -45,11 +56,14 @@ def main():
     import numpy as np
 
     from embeddings.encoder import comparison_model_id, get_encoder
-    from embeddings.vectors import clear_query_cache
     from insights import gaps
     from search.gap_answers import first_answer
 
     encoder = get_encoder(comparison_model_id())
+    if args.scale:
+        scale(args, encoder)
+        timings(args, encoder, started)
+        return
     since, until = gaps.period(args.days)
     items = gaps.collect_items(since, until)
     keys = sorted({item.key for item in items})
@@ -113,9 +127,64 @@ def main():
         )
 
     print(f"\n{cold if 'cold' in locals() else '(no text to embed: all cached)'}")
+    timings(args, encoder, started)
+
+
+def scale(args, encoder):
+    import random
+
+    import gap_clustering
+    from django.utils import timezone
+
+    from articles.models import SolutionArticlePage
+    from embeddings.models import Chunk
+    from insights import gaps
+    from insights.models import SearchEvent
+
+    gap_clustering.GOLD = Path(args.gold)
+    messages, _intents = gap_clustering.load_gold()
+    banking = SolutionArticlePage.objects.filter(external_id__startswith="banking")
+    if banking.exists():
+        Chunk.objects.filter(page__in=banking).delete()
+        print(f"(bench copy: {banking.update(live=False)} banking77 articles unpublished)")
+    texts = gap_clustering.synthetic(messages, args.scale, 1)
+    now, rng = timezone.now(), random.Random(1)
+    SearchEvent.objects.all().delete()
+    SearchEvent.objects.bulk_create(
+        [
+            SearchEvent(
+                channel="public", locale="en", query=t, no_good_match=True, session_key=f"b-{i}"
+            )
+            for i, t in enumerate(texts)
+        ],
+        batch_size=5000,
+    )
+    for day in range(30):
+        ids = list(SearchEvent.objects.values_list("pk", flat=True)[day::30])
+        SearchEvent.objects.filter(pk__in=ids).update(
+            created_at=now - timezone.timedelta(days=day, minutes=rng.randint(1, 600))
+        )
+    print(
+        f"\n{len(texts)} synthetic banking77 searches "
+        f"({len({gaps.normalise(t) for t in texts})} distinct normalised texts)"
+    )
+    clock = time.perf_counter()
+    report = gaps.knowledge_gaps(days=args.days, encoder=encoder)
+    print(
+        f"first run (search's rule): {time.perf_counter() - clock:.1f} s, stages "
+        f"{report.timings}, {report.encoded} texts embedded for the report's model, "
+        f"{report.rescore.get('encoded', 0)} for the search's, {report.items} open items"
+    )
+
+
+def timings(args, encoder, started):
+    from embeddings.vectors import clear_query_cache
+    from insights import gaps
+
     print(f"\n## 3. knowledge_gaps(days={args.days}), median of {args.repeats} runs (seconds)\n")
     rule = gaps._answer_rule
-    gaps.knowledge_gaps(days=args.days, encoder=encoder)  # warm: vectors cached, models loaded
+    if not args.scale:  # warm: vectors cached, models loaded (--scale: its first run did)
+        gaps.knowledge_gaps(days=args.days, encoder=encoder)
     runs = {"raw rule (before)": [], "search rule (now)": []}
     for _ in range(args.repeats):
         for name in runs:
