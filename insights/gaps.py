@@ -11,10 +11,10 @@ Each distinct (normalised, already redacted) text is embedded once per model and
 ``QueryVector``. Items that an article published *after* them now answers are dropped, so a
 topic disappears on the next run once an article for it is live: "answers" by the search's
 own rule (that article is the first result and the search no longer flags the question as
-no good match); a raw-cosine pass only picks which items the search confirms. The rest are clustered with
-library code: scikit-learn's average-linkage agglomerative clustering on cosine distance,
-after a FAISS k-means pre-clustering into micro-clusters when there are too many distinct
-texts for a full distance matrix. See docs/reports.md for the measurements.
+no good match); a cosine pass in the search's own model only picks which items the search
+confirms. The rest are clustered with library code: scikit-learn's average-linkage
+agglomerative clustering on cosine distance, after a FAISS k-means pre-clustering into
+micro-clusters when there are too many distinct texts for a full distance matrix. See docs/reports.md for the measurements.
 """
 
 import datetime
@@ -149,7 +149,8 @@ class GapReport:
     encoded: int = 0  # texts that had to be embedded in this run
     timings: dict = field(default_factory=dict)
     model_id: str = ""
-    # "answered since" work: raw-cosine candidates, and the searches that confirmed them
+    # "answered since" work: the pass's candidates, the searches that confirmed them, and
+    # the texts embedded for the pass in the search's model
     rescore: dict = field(default_factory=dict)
 
     def as_dict(self):
