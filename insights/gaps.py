@@ -496,6 +496,9 @@ _answer_lift = None  # model id -> what the search adds to a cross-language matc
 # of the items the search's rule answers on the demo's tune half; the test half is reported
 # there. Texts that are their own normalised key need no margin.
 PREFILTER_MARGIN = 0.01
+# At most this many distinct questions are confirmed by a search per report run
+# (KB_GAP_ANSWERED_SEARCHES overrides it); the rest keep the raw-cosine rule.
+ANSWERED_SEARCHES = 500
 
 
 def register_answer_rule(rule, lift=None):
@@ -602,25 +605,46 @@ def _answered_mask(items, key_index, scores, chunk_rows, live, rule=None, stats=
     candidates, vector_of, encoded = _search_space_candidates(items, live, latest)
     answers = {}
     answered = np.zeros(len(items), bool)
+    # One search per distinct question, the most asked first, at most KB_GAP_ANSWERED_SEARCHES
+    # of them (each is a whole search, ~10-20 ms: after a large backlog the report would
+    # otherwise take minutes); the questions over the cap keep the raw-cosine rule.
+    questions = {}
     for i in np.flatnonzero(candidates):
         item = items[i]
         public = item.channel == SearchEvent.CHANNEL_PUBLIC
-        question = (" ".join(item.text.split()), item.locale, public)
-        if question not in answers:
-            encoder, vector, exact = vector_of[i]
-            text = question[0]
-            if exact:
-                # The vector the search would compute for this text: it is not encoded twice.
-                remember_query_vector(text, encoder.model_id, vector)
-            answers[question] = rule(text, locale=item.locale, public=public)
-        answer = answers[question]
-        if answer is None:
-            continue
-        key, _confidence, no_good_match = answer
-        published = latest.get(str(key)) if key else None
-        answered[i] = bool(not no_good_match and published and published > item.created_at)
+        questions.setdefault((" ".join(item.text.split()), item.locale, public), []).append(i)
+    cap = int(getattr(settings, "KB_GAP_ANSWERED_SEARCHES", ANSWERED_SEARCHES))
+    ordered = sorted(questions.items(), key=lambda q: -len(q[1]))
+    over_cap = [i for _question, members in ordered[cap:] for i in members]
+    if over_cap:
+        raw = _newer_article_candidates(
+            [items[i] for i in over_cap], key_index, scores, chunk_rows, live
+        )
+        answered[over_cap] = raw
+    for question, members in ordered[:cap]:
+        for i in members:
+            item = items[i]
+            public = question[2]
+            if question not in answers:
+                encoder, vector, exact = vector_of[i]
+                text = question[0]
+                if exact:
+                    # The vector the search would compute for this text: not encoded twice.
+                    remember_query_vector(text, encoder.model_id, vector)
+                answers[question] = rule(text, locale=item.locale, public=public)
+            answer = answers[question]
+            if answer is None:
+                continue
+            key, _confidence, no_good_match = answer
+            published = latest.get(str(key)) if key else None
+            answered[i] = bool(not no_good_match and published and published > item.created_at)
     if stats is not None:
-        stats.update(candidates=int(candidates.sum()), searches=len(answers), encoded=encoded)
+        stats.update(
+            candidates=int(candidates.sum()),
+            searches=len(answers),
+            encoded=encoded,
+            over_cap=len(ordered) - min(cap, len(ordered)),
+        )
     return answered
 
 

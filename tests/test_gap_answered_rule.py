@@ -75,3 +75,21 @@ def test_a_newer_article_the_search_does_not_answer_with_leaves_the_question_ope
     before = gaps.knowledge_gaps(days=1, min_volume=1)
     assert before.answered_since == 1
     assert QUESTION not in _open_questions(before)
+
+
+def test_questions_over_the_search_cap_keep_the_raw_rule_and_are_counted(
+    users, run_on_commit, settings
+):
+    """The report confirms at most KB_GAP_ANSWERED_SEARCHES distinct questions with a search
+    (a large backlog would take minutes); over the cap the raw-cosine rule decides."""
+    assert _public_search(QUESTION)["no_good_match"]
+    _publish_article(users, run_on_commit, "coffee machine shows error C12", "en")
+    settings.KB_GAP_ANSWERED_SEARCHES = 0
+    capped = gaps.knowledge_gaps(days=1, min_volume=1)
+    assert (capped.rescore["searches"], capped.rescore["over_cap"]) == (0, 1)
+    assert capped.answered_since == 1  # the raw cosine passes for this one too
+    assert QUESTION not in _open_questions(capped)
+    settings.KB_GAP_ANSWERED_SEARCHES = 1
+    checked = gaps.knowledge_gaps(days=1, min_volume=1)
+    assert (checked.rescore["searches"], checked.rescore["over_cap"]) == (1, 0)
+    assert checked.answered_since == 1
