@@ -97,6 +97,12 @@ def query_vector(text, model_id):
     return _query_cache.get((model_id, text), compute)
 
 
+def remember_query_vector(text, model_id, vector):
+    """Keep a vector batch code already computed for `text` exactly as `query_vector` would
+    (the gap report's), so the next search of `text` in this process does not encode it."""
+    _query_cache.get((model_id, text), lambda: vector)
+
+
 def cached_query_vector(text, model_id):
     """The query vector if this process computed it recently, else None (never encodes)."""
     return _query_cache.peek((model_id, text))

@@ -8,12 +8,13 @@ Unresolved demand is what people asked that the knowledge base did not answer:
 * searches that a contact request followed (self-service did not work).
 
 Each distinct (normalised, already redacted) text is embedded once per model and cached in
-``QueryVector``. Items that an article published *after* them now answers (its best chunk is
-above the calibrated no-good-match threshold of the item's language) are dropped, so a topic
-disappears on the next run once an article for it is live. The rest are clustered with
-library code: scikit-learn's average-linkage agglomerative clustering on cosine distance,
-after a FAISS k-means pre-clustering into micro-clusters when there are too many distinct
-texts for a full distance matrix. See docs/reports.md for the measurements.
+``QueryVector``. Items that an article published *after* them now answers are dropped, so a
+topic disappears on the next run once an article for it is live: "answers" by the search's
+own rule (that article is the first result and the search no longer flags the question as
+no good match); a cosine pass in the search's own model only picks which items the search
+confirms. The rest are clustered with library code: scikit-learn's average-linkage
+agglomerative clustering on cosine distance, after a FAISS k-means pre-clustering into
+micro-clusters when there are too many distinct texts for a full distance matrix. See docs/reports.md for the measurements.
 """
 
 import datetime
@@ -31,8 +32,11 @@ from django.utils import timezone
 
 from articles.models import Service, SolutionArticlePage
 from embeddings import calibration
-from embeddings.encoder import comparison_model_id, get_encoder
+from embeddings.encoder import comparison_model_id, get_encoder, model_for_language
 from embeddings.models import Chunk
+from embeddings.vectors import remember_query_vector
+from textutils import redaction
+from textutils.language import question_language
 
 from .models import ArticleFeedback, CallOutcome, QueryVector, SearchEvent
 
@@ -145,6 +149,9 @@ class GapReport:
     encoded: int = 0  # texts that had to be embedded in this run
     timings: dict = field(default_factory=dict)
     model_id: str = ""
+    # "answered since" work: the pass's candidates, the searches that confirmed them, and
+    # the texts embedded for the pass in the search's model
+    rescore: dict = field(default_factory=dict)
 
     def as_dict(self):
         return {
@@ -171,6 +178,57 @@ def text_hash(key):
 # --- collecting unresolved demand ---------------------------------------------------------
 
 
+# The placeholders redaction puts where personal data was (textutils/redaction.py), as they
+# read in a normalised text: case-folded, and the edge punctuation cut ("[" of a text that
+# starts with one, "]" of a text that ends with one).
+_REDACTED = re.compile(
+    r"(?:\A|\[)(?:"
+    + "|".join(
+        re.escape(token.strip("[]").casefold())
+        for token in (
+            redaction.EMAIL,
+            redaction.PHONE,
+            redaction.IBAN,
+            redaction.NATIONAL_NUMBER,
+            redaction.VAT,
+            redaction.CARD,
+            redaction.CUSTOMER_NUMBER,
+            redaction.IP,
+        )
+    )
+    + r")(?:\]|\Z)"
+)
+
+
+def _partly_typed_datum(tail):
+    """Whether a prefix's tail can be the start of what redaction replaced in the longer
+    search: one run without spaces ("cust", "jan.peeters@exa"), or groups of which all but
+    the first hold a digit ("0475 12 3", "be68 5390")."""
+    words = tail.split()
+    return bool(words) and "[" not in tail and all(any(c.isdigit() for c in w) for w in words[1:])
+
+
+def refines(text, next_text):
+    """Whether the normalised search `next_text` refines `text` (search-as-you-type): it
+    extends it, or differs from it only where redaction replaced the personal data `text`
+    was still typing ("call cust" -> "call [customer_number] about my modem": the number,
+    once complete, became a placeholder; "mail [email" twice: the complete address and one
+    already long enough to be redacted)."""
+    if next_text.startswith(text):
+        return next_text != text or bool(_REDACTED.search(text))
+    same = 0
+    for a, b in zip(text, next_text, strict=False):
+        if a != b:
+            break
+        same += 1
+    # A placeholder that covers the first difference: what `text` has from its start on was
+    # the personal data still being typed.
+    return any(
+        m.start() <= same < m.end() and _partly_typed_datum(text[m.start() :])
+        for m in _REDACTED.finditer(next_text)
+    )
+
+
 def _refined(rows):
     """Ids of searches the same person refined shortly after (console search-as-you-type)."""
     by_actor = defaultdict(list)
@@ -184,11 +242,7 @@ def _refined(rows):
         for (at, pk, text), (next_at, _next_pk, next_text) in zip(
             searches, searches[1:], strict=False
         ):
-            if (
-                next_at - at <= REFINEMENT_WINDOW
-                and next_text.startswith(text)
-                and next_text != text
-            ):
+            if next_at - at <= REFINEMENT_WINDOW and refines(text, next_text):
                 refined.add(pk)
     return refined
 
@@ -420,21 +474,177 @@ class _LiveChunks:
         return self.index.search(np.ascontiguousarray(vectors), min(k, len(self.page_ids)))
 
 
-def _answered_mask(items, key_index, scores, chunk_rows, live):
-    """Items that an article published after them now answers above their language's threshold."""
+# --- "answered since": the search's own rule ------------------------------------------------
+#
+# A past question counts as answered when an article published after it would now be its
+# first result AND the search would no longer flag it (its confidence passes the no-good-
+# match threshold): the search's rule (search/service.py: hybrid ranking, e5's best-3 blend,
+# best version across languages, learned phrasings weighted), not a raw chunk cosine. The
+# search layer sits above insights (pyproject.toml, import-linter layers), so it registers
+# that rule here when the apps load (search/apps.py -> search/gap_answers.py).
+_answer_rule = None
+_answer_lift = None  # model id -> what the search adds to a cross-language match (the lift)
+# A cheap pass picks the candidates the search then confirms (one search per distinct text,
+# language and audience). It is a necessary condition of the search's rule, in the search's
+# own space: the search's confidence is its first article's dense score, which is at most the
+# best cosine of one of that article's chunks (plus KB_CROSS_LANGUAGE_LIFT) in the model the
+# question's language is searched with; so an item is a candidate only when an article
+# published after it has a chunk within this margin of the threshold of the question's
+# language in that model (less the search's lift). The margin covers the texts whose vector
+# the pass cannot take for the search's (it embeds the normalised text, cached per model;
+# the search the typed one): the smallest margin of bench/gap_answered.py that missed none
+# of the items the search's rule answers on the demo's tune half; the test half is reported
+# there. Texts that are their own normalised key need no margin.
+PREFILTER_MARGIN = 0.01
+# At most this many distinct questions are confirmed by a search per report run
+# (KB_GAP_ANSWERED_SEARCHES overrides it); the rest keep the raw-cosine rule.
+ANSWERED_SEARCHES = 500
+
+
+def register_answer_rule(rule, lift=None):
+    """`rule(text, *, locale, public)` -> (translation key of the search's first result or
+    None, confidence, no_good_match), or None when the search rejects the text; `lift(model
+    id)`: the most the search adds to a chunk's cosine for an article (KB_CROSS_LANGUAGE_LIFT)."""
+    global _answer_rule, _answer_lift
+    _answer_rule, _answer_lift = rule, lift
+
+
+def _has_newer_chunk(item, scores, chunks, live, threshold, latest=None):
+    """Whether a chunk among `chunks` (best first) at or above `threshold` belongs to a page
+    published after `item` that the item's audience may see (with `latest`, {translation
+    key: last publication}: to an article one of whose versions was)."""
+    for score, chunk in zip(scores, chunks, strict=True):
+        if score < threshold:
+            return False  # FAISS returns best first
+        if chunk < 0 or (item.channel == SearchEvent.CHANNEL_PUBLIC and not live.public[chunk]):
+            continue
+        page = live.pages.get(int(live.page_ids[chunk]))
+        if page and latest is not None:
+            published = latest.get(str(page["translation_key"]))
+        else:
+            published = page and page["published"]
+        if published and published > item.created_at:
+            return True
+    return False
+
+
+def _newer_article_candidates(items, key_index, scores, chunk_rows, live, margin=0.0):
+    """Items with a chunk of an article published after them within `margin` of their
+    locale's no-good-match threshold, in the report's model (raw cosine). With margin 0 this
+    is the report's rule before session 11, kept for when no search rule is registered."""
     answered = np.zeros(len(items), bool)
     for i, item in enumerate(items):
         row = key_index[item.key]
-        threshold = calibration.no_good_match_threshold(item.locale, live.model_id)
-        for score, chunk in zip(scores[row], chunk_rows[row], strict=True):
-            if score < threshold:
-                break  # FAISS returns best first
-            if chunk < 0 or (item.channel == SearchEvent.CHANNEL_PUBLIC and not live.public[chunk]):
+        threshold = calibration.no_good_match_threshold(item.locale, live.model_id) - margin
+        answered[i] = _has_newer_chunk(item, scores[row], chunk_rows[row], live, threshold)
+    return answered
+
+
+def _search_space_candidates(items, report_live, latest, margin=PREFILTER_MARGIN):
+    """Items with a chunk of an article published after them within `margin` of the
+    no-good-match threshold in the model and language the search would use for them.
+
+    When the vector the pass has for an item is the one the search computes for its text
+    (the text is its normalised key, up to case for a model that lowercases), the pass is
+    exact: the margin is only the search's lift for the model.
+
+    Returns (the mask, {item index: (encoder, its vector there, exact)} for the candidates,
+    texts embedded now: each model's vectors are cached in QueryVector)."""
+    by_model = defaultdict(list)
+    for i, item in enumerate(items):
+        language = question_language(" ".join(item.text.split()), item.locale)
+        by_model[model_for_language(language)].append((i, language))
+    candidates, encoded, vector_of = np.zeros(len(items), bool), 0, {}
+    for model_id, members in by_model.items():
+        encoder = get_encoder(model_id)
+        keys = sorted({items[i].key for i, _language in members})
+        vectors, now = embed_texts(keys, encoder)
+        encoded += now
+        key_index = {k: n for n, k in enumerate(keys)}
+        live = report_live if model_id == report_live.model_id else None
+        live = live or _LiveChunks(model_id, encoder.dimension)
+        scores, chunk_rows = live.search(vectors)
+        lift = float(_answer_lift(model_id)) if _answer_lift else 0.0
+        for i, language in members:
+            item, row = items[i], key_index[items[i].key]
+            text = " ".join(item.text.split())
+            exact = text == item.key or (_lowercases(encoder) and text.casefold() == item.key)
+            threshold = calibration.no_good_match_threshold(language, model_id)
+            threshold -= lift if exact else max(margin, lift)
+            candidates[i] = _has_newer_chunk(
+                item, scores[row], chunk_rows[row], live, threshold, latest
+            )
+            if candidates[i]:
+                vector_of[i] = (encoder, vectors[row], exact)
+    return candidates, vector_of, encoded
+
+
+def _last_published_by_article(live):
+    """{translation key: latest publication of any of its live versions}."""
+    latest = {}
+    for page in live.pages.values():
+        key, published = str(page["translation_key"]), page["published"]
+        if published and (key not in latest or published > latest[key]):
+            latest[key] = published
+    return latest
+
+
+def _answered_mask(items, key_index, scores, chunk_rows, live, rule=None, stats=None):
+    """Items that an article published after them now answers by the search's rule: that
+    article (any of its language versions) is the search's first result and the search no
+    longer flags the question as no good match.
+
+    Only the candidates of the search-space pass are searched, each distinct (text,
+    language, audience) once. Without a registered rule (the search app not loaded) the
+    raw-cosine rule of the report's model decides, as before session 11."""
+    rule = rule or _answer_rule
+    if rule is None:
+        logger.warning("no search rule registered: 'answered since' uses the raw cosine")
+        return _newer_article_candidates(items, key_index, scores, chunk_rows, live)
+    latest = _last_published_by_article(live)
+    candidates, vector_of, encoded = _search_space_candidates(items, live, latest)
+    answers = {}
+    answered = np.zeros(len(items), bool)
+    # One search per distinct question, the most asked first, at most KB_GAP_ANSWERED_SEARCHES
+    # of them (each is a whole search, ~10-20 ms: after a large backlog the report would
+    # otherwise take minutes); the questions over the cap keep the raw-cosine rule.
+    questions = {}
+    for i in np.flatnonzero(candidates):
+        item = items[i]
+        public = item.channel == SearchEvent.CHANNEL_PUBLIC
+        questions.setdefault((" ".join(item.text.split()), item.locale, public), []).append(i)
+    cap = int(getattr(settings, "KB_GAP_ANSWERED_SEARCHES", ANSWERED_SEARCHES))
+    ordered = sorted(questions.items(), key=lambda q: -len(q[1]))
+    over_cap = [i for _question, members in ordered[cap:] for i in members]
+    if over_cap:
+        raw = _newer_article_candidates(
+            [items[i] for i in over_cap], key_index, scores, chunk_rows, live
+        )
+        answered[over_cap] = raw
+    for question, members in ordered[:cap]:
+        for i in members:
+            item = items[i]
+            public = question[2]
+            if question not in answers:
+                encoder, vector, exact = vector_of[i]
+                text = question[0]
+                if exact:
+                    # The vector the search would compute for this text: not encoded twice.
+                    remember_query_vector(text, encoder.model_id, vector)
+                answers[question] = rule(text, locale=item.locale, public=public)
+            answer = answers[question]
+            if answer is None:
                 continue
-            page = live.pages.get(int(live.page_ids[chunk]))
-            if page and page["published"] and page["published"] > item.created_at:
-                answered[i] = True
-                break
+            key, _confidence, no_good_match = answer
+            published = latest.get(str(key)) if key else None
+            answered[i] = bool(not no_good_match and published and published > item.created_at)
+    if stats is not None:
+        stats.update(
+            candidates=int(candidates.sum()),
+            searches=len(answers),
+            encoded=encoded,
+            over_cap=len(ordered) - min(cap, len(ordered)),
+        )
     return answered
 
 
@@ -607,7 +817,7 @@ def knowledge_gaps(
     clock = time.perf_counter()
     live = _LiveChunks(encoder.model_id, encoder.dimension)
     scores, chunk_rows = live.search(vectors)
-    answered = _answered_mask(items, key_index, scores, chunk_rows, live)
+    answered = _answered_mask(items, key_index, scores, chunk_rows, live, stats=report.rescore)
     report.answered_since = int(answered.sum())
     items = [item for item, done in zip(items, answered, strict=True) if not done]
     report.items = len(items)
