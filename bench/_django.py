@@ -248,6 +248,19 @@ class CpuWatch:
         )
 
 
+def print_first_hit_change(label, text, query, ranked_a, ranked_b, ext, pages, width):
+    """One line of a --diff between two ranking variants when their first hits differ: the
+    question and each variant's first article, marked ok/bad against the gold."""
+    if not (ranked_a and ranked_b) or ranked_a[0][0] == ranked_b[0][0]:
+        return
+    marks = ["ok " if ext.get(r[0][0]) in query.relevant else "bad" for r in (ranked_a, ranked_b)]
+    first_a, first_b = pages[ranked_a[0][0]][:width], pages[ranked_b[0][0]][:width]
+    print(
+        f"[{label}] {text[: width * 2 - 1]:<{width * 2 - 1}} {marks[0]} {first_a:<{width}}"
+        f" -> {marks[1]} {first_b}"
+    )
+
+
 def insert_synthetic_chunks(
     pages, missing, centres, sigma, rng, counter=0, batch=5000, model_id=None
 ):

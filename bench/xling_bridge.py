@@ -49,7 +49,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from _django import ROOT, gathered_gold, setup
+from _django import ROOT, gathered_gold, print_first_hit_change, setup
 
 setup()
 
@@ -616,12 +616,7 @@ def main():
                 continue
             ra, _ = a(q, c)
             rb, _ = b(q, c)
-            if ra and rb and ra[0][0] != rb[0][0]:
-                marks = ["ok " if ext.get(r[0][0]) in q.relevant else "bad" for r in (ra, rb)]
-                print(
-                    f"[{q.locale}] {q.query[:50]:<50} {marks[0]} {pages[ra[0][0]][:26]:<26}"
-                    f" -> {marks[1]} {pages[rb[0][0]][:26]}"
-                )
+            print_first_hit_change(q.locale, q.query, q, ra, rb, ext, pages, 26)
         return
     halves = ["tune"] + (["test"] if args.test is not None else [])
     for half in halves:

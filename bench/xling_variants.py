@@ -22,7 +22,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from _django import ROOT, gathered_gold, rank_scores, setup
+from _django import ROOT, gathered_gold, print_first_hit_change, rank_scores, setup
 
 setup()
 
@@ -424,12 +424,7 @@ def main():
             q, half, ca = byvar[sa]
             ra, _ = VARIANTS[a](q, ca)
             rb, _ = VARIANTS[b](q, byvar[sb][2])
-            if ra and rb and ra[0][0] != rb[0][0]:
-                marks = ["ok " if ext.get(r[0][0]) in q.relevant else "bad" for r in (ra, rb)]
-                print(
-                    f"[{half} {q.locale}] {text[:55]:<55} {marks[0]} {pages[ra[0][0]][:28]:<28}"
-                    f" -> {marks[1]} {pages[rb[0][0]][:28]}"
-                )
+            print_first_hit_change(f"{half} {q.locale}", text, q, ra, rb, ext, pages, 28)
         return
     if args.dump:
         # The confidences behind the AUROC, tune halves only (where a change may be chosen).
