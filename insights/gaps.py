@@ -529,13 +529,16 @@ def _has_newer_chunk(item, scores, chunks, live, threshold, latest=None):
 
 
 def _newer_article_candidates(items, key_index, scores, chunk_rows, live, margin=0.0):
-    """Items with a chunk of an article published after them within `margin` of their
-    locale's no-good-match threshold, in the report's model (raw cosine). With margin 0 this
-    is the report's rule before session 11, kept for when no search rule is registered."""
+    """Items with a chunk of an article published after them within `margin` of the
+    no-good-match threshold of their question's language (as the search detects it: a German
+    question shown in English has German's bar), in the report's model (raw cosine). With
+    margin 0 this is the report's rule before session 11, kept for the questions over
+    KB_GAP_ANSWERED_SEARCHES and for when no search rule is registered."""
     answered = np.zeros(len(items), bool)
     for i, item in enumerate(items):
         row = key_index[item.key]
-        threshold = calibration.no_good_match_threshold(item.locale, live.model_id) - margin
+        language = question_language(" ".join(item.text.split()), item.locale)
+        threshold = calibration.no_good_match_threshold(language, live.model_id) - margin
         answered[i] = _has_newer_chunk(item, scores[row], chunk_rows[row], live, threshold)
     return answered
 
