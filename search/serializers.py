@@ -173,6 +173,8 @@ def hit_to_dict(hit, request=None, service_level=None, include_internal_details=
         "score": hit.score,
         "locale": hit.locale,
         "fallback_language": hit.fallback,
+        # a fallback hit: the languages the article was found in, the shown one first
+        "available_languages": list(hit.languages),
         "audience": page.audience,
         "services": [{"slug": s.slug, "name": s.name} for s in page.services.all()],
     }

@@ -162,6 +162,9 @@ class Hit:
     chunk_kind: str
     matched_step: int | None
     fallback: bool  # a version in another language than the caller's
+    # For a fallback hit: the languages the article was found in (none is the caller's),
+    # the one shown first: what "only available in ..." lists.
+    languages: tuple = ()
 
     @property
     def locale(self):
@@ -473,6 +476,20 @@ def _show_preferred_fallbacks(by_article, candidates):
             key=lambda v: (preference.get(codes.get(v[1]), len(preference)), v[0] != page_id),
         )
         by_article[key] = (shown[0], score, True)
+
+
+def _found_languages(candidates, page_id):
+    """The languages of the article's retrieved versions, the shown version's first, then in
+    the caller's fallback order."""
+    codes = {pk: code for code, pk in _locale_ids().items()}
+    found = {
+        codes.get(locale_id)
+        for _pid, locale_id in candidates.versions().get(candidates.visible[page_id][0], ())
+    }
+    shown = codes.get(candidates.visible[page_id][1])
+    order = fallback_languages(codes.get(candidates.caller_locale_id, ""))
+    rest = [code for code in order if code in found and code != shown]
+    return (shown, *rest)
 
 
 def article_versions(candidates, page_id):
@@ -1078,6 +1095,7 @@ def search(
                 chunk_kind=kind,
                 matched_step=step,
                 fallback=is_fallback,
+                languages=_found_languages(candidates, page_id) if is_fallback else (),
             )
         )
     response = SearchResponse(

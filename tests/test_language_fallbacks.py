@@ -55,3 +55,10 @@ def test_fallback_languages_put_the_listed_ones_first_then_the_other_content_lan
     assert service.fallback_languages("fr") == ["nl", "en"]
     assert service.fallback_languages("de") == ["en", "nl", "fr"]
     assert service.fallback_languages("en") == ["nl", "fr"]
+
+
+def test_the_badge_lists_every_language_the_article_was_found_in(client):
+    top = search_fr(client)["results"][0]
+    assert top["available_languages"] == ["en", "nl"]
+    html = client.get("/fr/search/", {"q": ESIM_FR}).content.decode()
+    assert '<p class="badge" lang="en">Disponible uniquement en EN, NL</p>' in html

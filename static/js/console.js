@@ -114,7 +114,7 @@
     results.replaceChildren(...list.map((h, i) => {
       const badges = [];
       if (h.audience === "internal") badges.push(el("span", { class: "badge badge-internal" }, L.internal));
-      if (h.fallback_language) badges.push(el("span", { class: "badge", lang: h.locale }, L.only_in.replace("%(lang)s", h.locale.toUpperCase())));
+      if (h.fallback_language) badges.push(el("span", { class: "badge", lang: h.locale }, L.only_in.replace("%(lang)s", (h.available_languages && h.available_languages.length ? h.available_languages : [h.locale]).join(", ").toUpperCase())));
       const step = h.matched.step ? el("span", { class: "matched-step" }, `#${h.matched.step} `) : null;
       const li = el("li", { role: "option", id: `hit-${i}`, "data-id": h.id, class: "hit" },
         el("span", { class: "hit-title" }, h.title), ...badges,

@@ -63,7 +63,7 @@
         const h = node("h2", { class: "result-title" });
         h.append(node("a", { href: r.url + (r.matched.step ? `#step-${r.matched.step}` : "") }, r.title));
         li.append(h);
-        if (r.fallback_language) li.append(node("p", { class: "badge", lang: r.locale }, words.onlyIn.replace("%(lang)s", r.locale.toUpperCase())));
+        if (r.fallback_language) li.append(node("p", { class: "badge", lang: r.locale }, words.onlyIn.replace("%(lang)s", (r.available_languages && r.available_languages.length ? r.available_languages : [r.locale]).join(", ").toUpperCase())));
         const p = node("p", { class: "snippet" });
         if (r.matched.step) { p.append(node("strong", {}, words.step.replace("%(n)s", r.matched.step) + ":"), " "); }
         p.append(marked(r.snippet, q));
