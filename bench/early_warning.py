@@ -255,12 +255,17 @@ class World:
         names = list(shares) + ["_gold", "_oneoff"]
         share_list = [shares[n] for n in shares] + [GOLD_SHARE, ONE_OFF_SHARE]
         events = []
+        # Each source's share and its daily noise factors, kept for bench/early_warning_oracle.py
+        # (recorded only: no random draw is added or moved).
+        self.source_shares = dict(zip(names, share_list, strict=True))
+        self.day_noise = []
         day_count = HISTORY + DAYS
         for day in range(day_count):
             date = self.start + datetime.timedelta(days=day)
             weekday = timezone.localtime(date).weekday()
             # Day-to-day noise per source (over-dispersion a Poisson baseline does not expect).
             noise = [self.rng.gammavariate(6, 1 / 6) for _ in names]
+            self.day_noise.append(dict(zip(names, noise, strict=True)))
             for hour in range(24):
                 base = HOURLY[hour] * WEEKDAY[weekday]
                 for name, share, factor in zip(names, share_list, noise, strict=True):
