@@ -5,13 +5,17 @@ The oracle knows what no real detector can: every simulated request's true topic
 topic's name — its outage's requests share it, so background and outage requests of a topic
 are counted together, as a real detector must —, one failed gold question, or one one-off
 wording) and the topic's true background rate at every moment (the generator's HOURLY x
-WEEKDAY x share x that day's gamma noise factor; with --mean-rate variants, without the day's
+WEEKDAY x share x that day's gamma noise factor; the "mean rate" rows without the day's
 noise: the long-run mean rate, the best a detector with a perfect long history could know).
 Every STEP minute, for every topic, each window (10 and 20 minutes; 5/10/20 in the extra
 rows) is tested: P(X >= observed) for a Poisson count whose mean is the true rate integrated
 over the window, at alpha / number of windows (Bonferroni, as `detect()`), for a count of at
 least two requests (one request is indistinguishable from the background: reachable() in
-bench/early_warning.py). No ratio rule, no floor. The cooldown is the bench's: a topic that
+bench/early_warning.py). No ratio rule, no floor. Two more kinds of rows: "problems", an oracle
+that also knows where outages can happen (it tests only the demo's 11 unanswered problems,
+never a failed gold question or a one-off: the ceiling, not a detector anyone could build);
+"LR", the likelihood ratio of an outage (LR_PER_HOUR more requests an hour) against the
+background instead of the Poisson tail, raised when 1 / LR <= alpha. The cooldown is the bench's: a topic that
 rose within the last 6 hours (a warning open, or seen rising, within the cooldown) is not raised
 again; warnings are handled 45 minutes after they are raised (which changes nothing here:
 the cooldown is the same for declared and dismissed warnings). A raised warning is a
@@ -47,20 +51,39 @@ HELD = bench.HELD_OUT + bench.FRESH + bench.NEVER_RUN + bench.FRESH9
 LIMITS = (1.0, 0.5)  # false alerts a week: the goal's limit, and half of it
 COOLDOWN = int(bench.PARAMS.cooldown_hours * 60)  # minutes
 LEAST = 2  # the fewest requests that can be a rise (the bench's least_count, the pair rule)
-# The variants: (knows the day's noise, windows, tests only the 11 problems outages hit).
+# The likelihood-ratio rule's alternative: an outage adding this many requests an hour to the
+# topic over the whole window (the slow end of the simulated outages: 12-24 an hour at night,
+# 15-35 at a weekend, 25-70 on weekdays; the slow ones are the late ones).
+LR_PER_HOUR = 20.0
+# The variants: (knows the day's noise, windows, tests only the 11 problems outages hit, the
+# rule: "p" the Poisson test at alpha / windows, "lr" the likelihood ratio of an outage at
+# LR_PER_HOUR against the background, raised when 1 / LR <= alpha).
 VARIANTS = [
-    (True, (10, 20), False),
-    (False, (10, 20), False),
-    (True, (5, 10, 20), False),
-    (False, (5, 10, 20), False),
-    (True, (10, 20), True),
-    (False, (10, 20), True),
+    (True, (10, 20), False, "p"),
+    (False, (10, 20), False, "p"),
+    (True, (5, 10, 20), False, "p"),
+    (False, (5, 10, 20), False, "p"),
+    (True, (10, 20), True, "p"),
+    (False, (10, 20), True, "p"),
+    (True, (10, 20), False, "lr"),
+    (True, (10, 20), True, "lr"),
 ]
 
 
-def variant_label(true_rate, windows, problems=False):
-    label = f"{'true' if true_rate else 'mean'} rate {'/'.join(map(str, windows))}"
-    return label + (" problems" if problems else "")
+def variant_label(true_rate, windows, problems=False, rule="p"):
+    label = f"{'true' if true_rate else 'mean'} {'/'.join(map(str, windows))}"
+    return label + (" problems" if problems else "") + (" LR" if rule == "lr" else "")
+
+
+def score(observed, mean, minutes, windows, rule):
+    """What is compared with alpha (smaller: stronger evidence of a rise): the Poisson tail
+    P(X >= observed) times the number of windows, or 1 / the likelihood ratio of an outage
+    (LR_PER_HOUR more requests an hour over the window) against the background alone."""
+    observed = np.asarray(observed)
+    if rule == "lr":
+        extra = LR_PER_HOUR * minutes / 60
+        return np.exp(extra - observed * np.log1p(extra / np.asarray(mean)))
+    return poisson.sf(observed - 1, mean) * len(windows)
 
 
 def _naive(moment):
@@ -150,9 +173,9 @@ class Oracle:
         cumulative = np.concatenate([[0.0], np.cumsum(self.rate(key, true_rate))])
         return cumulative[now] - cumulative[now - minutes]
 
-    def candidates(self, true_rate, windows, problems=False):
-        """Every (minute, topic) where the topic's count is a rise at alpha up to 1e-2: the
-        adjusted p (the smallest p over the windows, times the number of windows) and the
+    def candidates(self, true_rate, windows, problems=False, rule="p"):
+        """Every (minute, topic) where the topic's count is a rise at alpha up to 1e-2: its
+        score (the smallest over the windows: score()) and the
         truth of a warning raised then (the outage at least half of the topic's requests in
         the longest window belong to, '' for none). `problems`: only the demo's unanswered
         problems are tested (the topics outages hit: an oracle that also knows where outages
@@ -172,7 +195,7 @@ class Oracle:
                     continue
                 mean = self.expected(key, minutes, true_rate)[test]
                 p = np.full(len(self.now), np.inf)
-                p[test] = poisson.sf(observed[test] - 1, mean) * len(windows)
+                p[test] = score(observed[test], mean, minutes, windows, rule)
                 adjusted = np.minimum(adjusted, p)
             at = np.flatnonzero(adjusted <= max(ALPHAS))
             if not len(at):
@@ -227,10 +250,10 @@ def oracle(seed):
 _CANDIDATES = {}
 
 
-def candidates(seed, true_rate, windows, problems=False):
-    key = (seed, true_rate, windows, problems)
+def candidates(seed, true_rate, windows, problems=False, rule="p"):
+    key = (seed, true_rate, windows, problems, rule)
     if key not in _CANDIDATES:
-        _CANDIDATES[key] = oracle(seed).candidates(true_rate, windows, problems)
+        _CANDIDATES[key] = oracle(seed).candidates(true_rate, windows, problems, rule)
     return _CANDIDATES[key]
 
 
@@ -259,12 +282,12 @@ def choose(rows, limit):
     return max(ok) if ok else None
 
 
-def view(seed, outage_id, alphas, variant=(True, (10, 20), False)):
+def view(seed, outage_id, alphas, variant=(True, (10, 20), False, "p")):
     """The oracle's view of an outage at +10 minutes: requests asked, the topic's requests
     counted (the outage's and the background's), the true and the mean expected counts in 10
-    minutes, the smallest adjusted p over its first 10 minutes, the count needed in 10 minutes
+    minutes, the smallest score over its first 10 minutes, the count needed in 10 minutes
     at each alpha, and the oracle's delay at each alpha (the variant's rate and windows)."""
-    true_rate, windows, _problems = variant
+    true_rate, windows, _problems, rule = variant
     world = oracle(seed)
     outage = next(o for o in world.outages if o.id == outage_id)
     start = world.minute(outage.start)
@@ -286,17 +309,27 @@ def view(seed, outage_id, alphas, variant=(True, (10, 20), False)):
     p = f"{min(best):.1e}" if best else ">1e-2"
     when = timezone.localtime(outage.start).strftime("%a %H:%M")
     own = true10 if true_rate else mean10
-    needed, delays = [], []
+    needed, delays, notes = [], [], []
     for alpha in alphas:
         needed.append(
-            next(k for k in range(LEAST, 500) if poisson.sf(k - 1, own) * len(windows) <= alpha)
+            next(k for k in range(LEAST, 500) if score(k, own, 10, windows, rule) <= alpha)
         )
-        delay = world.result(world.replay(candidates(seed, *variant), alpha))[0][outage.id]
+        raised = world.replay(candidates(seed, *variant), alpha)
+        delay = world.result(raised)[0][outage.id]
         delays.append("missed" if delay is None else f"{delay:.0f}")
+        before = [r for r in raised if r["key"] == key and r["at"] <= outage.start]
+        if delay is None and before:
+            # The cooldown: a warning about the topic shortly before the outage held it back.
+            notes.append(
+                f" (a={alpha:g}: held back by a warning raised "
+                f"{timezone.localtime(before[-1]['at']):%a %H:%M}, "
+                f"{'the outage' if before[-1]['truth'] else 'a false alert'})"
+            )
     print(
         f"  seed {seed:>2} {outage.id} {outage.topic:<24}{when:<10}{asked:>2} asked,{counted:>2}"
         f" counted in 10 min; expected in 10 min: true {true10:.3f}, mean {mean10:.3f}; "
-        f"least p {p}; needed {'/'.join(map(str, needed))}; delay {'/'.join(delays)} min"
+        f"least {'1/LR' if rule == 'lr' else 'p'} {p}; needed {'/'.join(map(str, needed))}; "
+        f"delay {'/'.join(delays)} min{''.join(notes)}"
     )
 
 
