@@ -6,10 +6,13 @@ from .models import ServiceLevel, SolutionArticlePage
 from .visibility import user_is_staff_reader
 
 
-def visible_articles(user=None):
-    """Searchable articles the user may read: live public ones, plus internal for staff."""
+def visible_articles(user=None, *, staff=False):
+    """Searchable articles the user may read: live public ones, plus internal for staff.
+
+    `staff=True` grants staff visibility without a user: a caller authenticated otherwise
+    (the ticketing integration's scoped API key, incidents/api_auth.py)."""
     qs = SolutionArticlePage.objects.searchable()
-    if user_is_staff_reader(user):
+    if staff or user_is_staff_reader(user):
         return qs
     return qs.visible_to_public()
 

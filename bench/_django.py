@@ -1,11 +1,52 @@
 """Set up Django for a benchmark script run as `python bench/<script>.py`."""
 
+import functools
 import os
+import subprocess
 import sys
 import time as _time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_EVAL_ENV = "KB_SHARED_EVAL"
+
+
+def _main_checkout():
+    """The main checkout when ROOT is a git worktree (/work/wt/NAME), else ROOT or None."""
+    try:
+        common = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--git-common-dir"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return (ROOT / common).resolve().parent if common else None
+
+
+@functools.cache
+def shared_eval_dir():
+    """The shared evaluation sets (`../shared/eval`, kept out of the repository): $KB_SHARED_EVAL
+    when set, else next to this checkout, else next to the main checkout (from a git worktree
+    such as /work/wt/NAME, whose ../shared does not exist). Exits with where it looked."""
+    if os.environ.get(SHARED_EVAL_ENV):
+        path = Path(os.environ[SHARED_EVAL_ENV]).expanduser()
+        if path.is_dir():
+            return path
+        sys.exit(f"{SHARED_EVAL_ENV}={path} is not a directory.")
+    candidates = [ROOT.parent / "shared" / "eval"]
+    main = _main_checkout()
+    if main is not None and main != ROOT:
+        candidates.append(main.parent / "shared" / "eval")
+    for path in candidates:
+        if path.is_dir():
+            return path
+    looked = ", ".join(str(p) for p in candidates)
+    sys.exit(
+        f"The shared evaluation sets were not found (looked in {looked}): "
+        f"set {SHARED_EVAL_ENV} to the directory that holds banking77.gold.jsonl."
+    )
 
 
 def setup(settings_module="kbsite.settings.dev"):

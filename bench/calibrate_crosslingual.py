@@ -32,7 +32,7 @@ import hashlib
 import sys
 from contextlib import contextmanager
 
-from _django import ROOT, CpuWatch, copy_database, run_footer, run_header
+from _django import CpuWatch, copy_database, run_footer, run_header, shared_eval_dir
 
 WORKDIR = copy_database("kb-xling-cal-")
 
@@ -47,9 +47,7 @@ from embeddings import calibration  # noqa: E402
 from search import service  # noqa: E402
 from search.evaluation import auroc, read_gold  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "eval"
-if not SHARED.is_dir():  # a worktree under /work/wt/NAME: the shared set is /work/shared
-    SHARED = ROOT.parent.parent / "shared" / "eval"
+SHARED = shared_eval_dir()
 ARTICLES = SHARED / "crosslingual_de.articles.jsonl"
 GOLD = SHARED / "crosslingual_de.gold.jsonl"
 OLD = 0.875  # e5 "default" before: the French value

@@ -43,9 +43,7 @@ def main():
     parser.add_argument("--days", type=int, default=31)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scale", type=int, default=0)
-    parser.add_argument(
-        "--gold", default=str(_django.ROOT.parent / "shared/eval/banking77.gold.jsonl")
-    )
+    parser.add_argument("--gold", help="default: banking77.gold.jsonl of the shared eval set")
     args = parser.parse_args()
     started = time.perf_counter()
     workdir = _django.copy_database("kb-gap-answered-")
@@ -141,7 +139,8 @@ def scale(args, encoder):
     from insights import gaps
     from insights.models import SearchEvent
 
-    gap_clustering.GOLD = Path(args.gold)
+    if args.gold:
+        gap_clustering.GOLD = Path(args.gold)
     messages, _intents = gap_clustering.load_gold()
     banking = SolutionArticlePage.objects.filter(external_id__startswith="banking")
     if banking.exists():

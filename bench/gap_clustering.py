@@ -23,12 +23,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _django  # noqa: E402
 
-GOLD = _django.ROOT.parent / "shared" / "eval" / "banking77.gold.jsonl"
+GOLD = None  # the banking77 gold file: --gold of bench/gap_answered.py, else the shared set's
+
+
+def gold_path():
+    return GOLD or _django.shared_eval_dir() / "banking77.gold.jsonl"
+
+
 FILLERS = [" please", " asap", " help", " thanks"]
 
 
 def load_gold():
-    rows = [json.loads(line) for line in GOLD.read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for line in gold_path().read_text().splitlines() if line.strip()]
     return [r["query"] for r in rows], [r["relevant"][0] for r in rows]
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _django  # noqa: E402
 
-GOLD = _django.ROOT.parent / "shared" / "eval" / "banking77.gold.jsonl"
 THRESHOLDS = [0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.45]
 
 
@@ -59,7 +58,7 @@ def pair_rates(problems, locales, labels):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", help="default: the comparison model (KB_COMPARISON_MODEL)")
-    parser.add_argument("--gold", default=str(GOLD))
+    parser.add_argument("--gold", help="default: banking77.gold.jsonl of the shared eval set")
     parser.add_argument(
         "--banking-every", type=int, default=1, help="only every Nth message (busy machine)"
     )
@@ -72,7 +71,8 @@ def main():
 
     model_id = args.model or comparison_model_id()
     encoder = get_encoder(model_id)
-    rows = [json.loads(line) for line in open(args.gold, encoding="utf-8") if line.strip()]
+    gold = args.gold or _django.shared_eval_dir() / "banking77.gold.jsonl"
+    rows = [json.loads(line) for line in open(gold, encoding="utf-8") if line.strip()]
     rows = rows[:: args.banking_every]
     order = list(range(len(rows)))
     random.Random(77).shuffle(order)

@@ -11,13 +11,10 @@ the test half and the other sets are reported, not used for the choice.
 
 import json
 import sys
-from pathlib import Path
 
-from _django import ROOT, setup
+from _django import ROOT, setup, shared_eval_dir
 
-EVAL = ROOT.parent.parent / "shared" / "eval"
-if not EVAL.exists():
-    EVAL = Path("/work/shared/eval")
+EVAL = shared_eval_dir()
 BARS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 

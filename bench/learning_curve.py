@@ -30,11 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from _django import ROOT, setup
+from _django import ROOT, setup, shared_eval_dir
 
-EVAL = ROOT.parent.parent / "shared" / "eval"
-if not EVAL.exists():
-    EVAL = Path("/work/shared/eval")
+EVAL = shared_eval_dir()
 
 
 def parse_args():

@@ -18,11 +18,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-from _django import ROOT, setup
+from _django import setup, shared_eval_dir
 
-EVAL = ROOT.parent.parent / "shared" / "eval"
-if not EVAL.exists():
-    EVAL = Path("/work/shared/eval")
+EVAL = shared_eval_dir()
 
 
 def encode(rows, cache):

@@ -34,7 +34,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from _django import ROOT, setup
+from _django import ROOT, setup, shared_eval_dir
 
 setup()
 
@@ -180,7 +180,7 @@ def design_sims(qs, idx_lang, design, mix):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--eval-dir", default=str(ROOT.parent.parent / "shared" / "eval"))
+    parser.add_argument("--eval-dir", help="default: the shared eval set (bench/_django.py)")
     parser.add_argument("--gold", default=str(ROOT / "search" / "eval" / "demo_gold.jsonl"))
     parser.add_argument(
         "--banking-every",
@@ -189,9 +189,7 @@ def main():
         help="only every Nth banking77 message (a fixed subsample, for a busy machine)",
     )
     args = parser.parse_args()
-    eval_dir = Path(args.eval_dir)
-    if not eval_dir.exists():
-        eval_dir = ROOT.parent / "shared" / "eval"
+    eval_dir = Path(args.eval_dir) if args.eval_dir else shared_eval_dir()
 
     print("encoding (cached in var/bench_cache) ...", file=sys.stderr)
     demo = QuerySet("demo", jsonl(args.gold), demo_corpus())

@@ -140,12 +140,12 @@ class _ActiveProblems:
     objects, ~1-2 ms of CPU per search request, bench/request_cpu.py).
 
     The signature has one row per (active problem, affected service): the problem's fields
-    that matter here and the service id from the m2m table (one join, no service row). So a
-    service linked or unlinked without saving the problem's row counts at once, whatever
-    the path: `save(update_fields=["services"])`, the service's side
-    (`service.known_problems.add`), the through table, a deleted service (its rows go).
-    Editing a service itself (slug, name) touches the active problems it affects
-    (incidents/signals.py), which moves their updated_at."""
+    that matter here and the service's id, slug and name (the m2m table and the service row,
+    two joins). So a service linked or unlinked without saving the problem's row counts at
+    once, whatever the path: `save(update_fields=["services"])`, the service's side
+    (`service.known_problems.add`), the through table, a deleted service (its rows go); and
+    so does a service renamed (slug, name) by `save()` or by `Service.objects.update()`
+    (admin actions, data migrations, a shell, another process), which sends no signal."""
 
     FIELDS = ("pk", "updated_at", "status", "is_public", "postcodes")
 
@@ -157,7 +157,7 @@ class _ActiveProblems:
     @classmethod
     def _signature_rows(cls):
         rows = KnownProblem.objects.active().order_by("pk", "services")
-        return rows.values_list(*cls.FIELDS, "services")
+        return rows.values_list(*cls.FIELDS, "services", "services__slug", "services__name")
 
     @classmethod
     def current_signature(cls):

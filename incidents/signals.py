@@ -1,12 +1,11 @@
-"""Thin receivers: set up permissions and demo content when the articles app says so; keep
-the per-process cache of active known problems honest when a service is edited."""
+"""Thin receivers: set up permissions and demo content when the articles app says so; record
+a known problem's status steps. (An edited service needs none: the active problems' cache
+signature holds its slug and name, incidents/matching.py.)"""
 
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
-from django.utils import timezone
 
 from articles.demo.loader import demo_data_loaded
-from articles.models import Service
 from articles.roles import ensure_roles_and_workflow, roles_ensured
 
 from .demo import load_demo_known_problems
@@ -44,14 +43,3 @@ def record_status_step(sender, instance, **kwargs):
     if previous != instance.status:
         note_status_change(instance, previous or "", getattr(instance, "_changed_by", None))
         instance._previous_status = instance.status
-
-
-@receiver(post_save, sender=Service)
-def touch_problems_of_an_edited_service(sender, instance, raw=False, **kwargs):
-    """Every process keeps the active problems with their services (incidents/matching.py)
-    until a problem's updated_at or its service links change: a renamed service (slug, name)
-    moves the updated_at of the active problems it affects, so searches filtered to the new
-    slug find them. Links and deleted services are in the signature itself."""
-    if raw:
-        return
-    KnownProblem.objects.active().filter(services=instance).update(updated_at=timezone.now())

@@ -551,7 +551,7 @@ def _articles_for(user, channel, service):
     restricted page to every scored row; the exact set is applied to the merged candidates."""
     # "integration": the ticketing system, authenticated by a scoped API key (incidents/).
     staff = (channel == "operator" and user_is_staff_reader(user)) or channel == "integration"
-    articles = visible_articles(user if staff else None)
+    articles = visible_articles(staff=staff)
     prefilter = SolutionArticlePage.objects.searchable()
     if not staff:
         prefilter = prefilter.for_audience(SolutionArticlePage.AUDIENCE_PUBLIC)
@@ -568,7 +568,7 @@ def _articles_for(user, channel, service):
     else:
         # The same SQL for every search: the full-text statement is written once (lexical.py).
         lexical.same_statement(prefilter, "searchable" if staff else "searchable, public")
-        if user_is_staff_reader(user if staff else None):
+        if staff:
             # Exactly `searchable()`: the same SQL for every search (visible_pages keeps it).
             setattr(articles, _STAFF_RULE, True)
     allowed = (

@@ -1,8 +1,9 @@
 """The active known problems are kept per process (incidents/matching.py, `_ActiveProblems`)
 and read again only when their signature changes. Changing a problem's services without
 saving the problem's row (the m2m committed alone, the service's side of the relation, the
-through table, a service renamed or deleted) must reach the operator's search at once: a search filtered to a service shows the
-problems affecting it, and no longer shows one whose service was taken off."""
+through table, a service renamed, also by a bulk update, or deleted) must reach the
+operator's search at once: a search filtered to a service shows the problems affecting it,
+and no longer shows one whose service was taken off."""
 
 import pytest
 
@@ -80,6 +81,19 @@ def test_a_renamed_service_is_matched_by_its_new_slug_and_shown_by_its_new_name(
 
     shown = problems_for(operator, "tv-box")
     assert e301.pk in shown
+    assert [s["name"] for s in shown[e301.pk]["services"]] == ["TV box and decoder"]
+    assert e301.pk not in problems_for(operator, "tv-decoder")
+
+
+def test_a_service_renamed_by_a_bulk_update_is_matched_by_its_new_slug(operator, e301):
+    """`QuerySet.update()` (admin actions, data migrations, a shell) sends no signal."""
+    assert e301.pk in problems_for(operator, "tv-decoder")  # the process now caches e301
+    tv = e301.services.get()
+    Service.objects.filter(pk=tv.pk).update(slug="tv-box", name="TV box and decoder")
+
+    shown = problems_for(operator, "tv-box")
+    assert e301.pk in shown
+    assert shown[e301.pk]["matched_by"] == "service"
     assert [s["name"] for s in shown[e301.pk]["services"]] == ["TV box and decoder"]
     assert e301.pk not in problems_for(operator, "tv-decoder")
 

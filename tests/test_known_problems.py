@@ -354,6 +354,24 @@ def test_integration_suggestions_for_a_ticket(client, api_key, e301):
     assert client.get("/api/v1/integration/suggestions/", {"text": "x"}).status_code == 401
 
 
+@pytest.mark.model
+def test_integration_suggests_internal_articles_the_public_api_never_returns(client, api_key):
+    # The ticketing system is used by agents: staff visibility, internal articles included.
+    _key, raw = api_key
+    text = "customer says someone else ordered on his account, fraud"
+    resp = client.get(
+        "/api/v1/integration/suggestions/",
+        {"text": text, "locale": "en"},
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert resp.status_code == 200
+    suggested = {r["external_id"]: r for r in resp.json()["results"][:3]}
+    assert "demo-internal-fraud-check" in suggested
+    assert suggested["demo-internal-fraud-check"]["audience"] == "internal"
+    public = client.get("/api/v1/public/search/", {"q": text, "locale": "en", "limit": 50})
+    assert "demo-internal-fraud-check" not in [r["external_id"] for r in public.json()["results"]]
+
+
 # --- webhooks ---------------------------------------------------------------------------------
 
 

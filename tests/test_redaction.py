@@ -36,6 +36,9 @@ PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
         ("card 4111 1111 1111 1111 declined", "[CARD]", "4111 1111 1111 1111"),
         ("klantnummer CUST-12345678", "[CUSTOMER_NUMBER]", "12345678"),
         ("klant CUST 1234567 belt", "[CUSTOMER_NUMBER]", "1234567"),
+        ("klant CUST-12345 belt", "[CUSTOMER_NUMBER]", "12345"),
+        ("klant KL 123456 belt", "[CUSTOMER_NUMBER]", "123456"),
+        ("client KL-12345 appelle", "[CUSTOMER_NUMBER]", "12345"),
         ("verbinding vanaf 81.82.83.84 geweigerd", "[IP]", "81.82.83.84"),
     ],
 )
@@ -73,6 +76,12 @@ def test_no_part_of_a_number_is_left_behind(text, leftover):
         "erreur E-301 sur le décodeur",
         "build 22631.2861",
         "DNS 8.8.8.8 en 1.1.1.1",
+        "error 404 on the portal",
+        "geen internet in 9000 Gent sinds vanochtend",
+        "Galaxy Watch SM-R860 koppelt niet",
+        "ticket INC-123456 escalated to second line",
+        "zie ticket INC-12345",
+        "KB5034441 en KB5031356 falen",
     ],
 )
 def test_technical_tokens_are_kept(text):

@@ -222,9 +222,14 @@ KB_WORKER_PERIODS = {
     # Unanswered English searches' comparison-model vectors, encoded off the request.
     "gap_vectors": env_int("KB_PERIOD_GAP_VECTORS", 60),
 }
-# Extra regular expressions for customer numbers, redacted from logged queries.
+# Extra regular expressions for customer numbers, redacted from logged queries (";;"
+# between patterns). The default names its prefixes (CUST, KL): any letters-then-5-digits
+# would also take ticket references (INC-123456, KB_TICKET_REFERENCE_PATTERN) and KB numbers
+# (KB5034441), which are not personal data and are what operators search for.
 KB_CUSTOMER_NUMBER_PATTERNS = [
-    p for p in os.environ.get("KB_CUSTOMER_NUMBER_PATTERNS", r"\bCUST-?\d{6,10}\b").split(";;") if p
+    p
+    for p in os.environ.get("KB_CUSTOMER_NUMBER_PATTERNS", r"\b(?:CUST|KL)-?\d{5,10}\b").split(";;")
+    if p
 ]
 KB_SEARCH_MAX_QUERY_CHARS = 500
 # A question clearly written in another language than the one chosen (console, public page)
