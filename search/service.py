@@ -238,7 +238,7 @@ def lexical_candidates(query, articles_qs, k, locale="en", direct=True):
     One ranked query over the index the backend maintains (search/lexical.py); Wagtail's own
     `.search()` when the backend is not one that module knows, or with direct=False."""
     terms = lexical_terms(query, locale)
-    if not terms:
+    if not terms or articles_qs.query.is_empty():
         return {}
     prefixes = stem_prefixes(terms, locale) if _setting("KB_LEXICAL_STEMS") else []
     try:
@@ -564,7 +564,9 @@ def _articles_for(user, channel, service):
             )
         )
         articles = articles.filter(pk__in=with_service)
-        prefilter = prefilter.filter(pk__in=with_service)
+        # No article has the service: nothing to search (an empty IN list cannot be written
+        # into the full-text statement; Django raises EmptyResultSet for it).
+        prefilter = prefilter.filter(pk__in=with_service) if with_service else prefilter.none()
     else:
         # The same SQL for every search: the full-text statement is written once (lexical.py).
         lexical.same_statement(prefilter, "searchable" if staff else "searchable, public")

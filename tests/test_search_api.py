@@ -99,6 +99,17 @@ def test_operator_search_filters_by_service_and_shows_coverage(operator):
         assert hit["escalation_team"]["name"]
 
 
+def test_a_service_without_articles_finds_nothing_without_an_error(operator, caplog):
+    # The full-text query used to fail on the empty article set (an ERROR with a traceback
+    # in the log for every such search), caught and answered as "no results".
+    with caplog.at_level("ERROR"):
+        data = api(
+            operator, "/api/v1/search/", q="decoder shows E-301", locale="en", service="tv-decoder"
+        ).json()
+    assert data["results"] == []
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
 def test_operator_api_requires_a_staff_login(client, customer):
     assert api(client, "/api/v1/search/", q="vpn").status_code == 401
     client.force_login(customer)
