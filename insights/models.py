@@ -44,10 +44,6 @@ class SearchEvent(models.Model):
     def __str__(self):
         return f"{self.channel}:{self.query[:40]}"
 
-    @property
-    def demand_language(self):
-        return demand_language(self.question_language, self.locale)
-
 
 def _content_languages():
     return [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
