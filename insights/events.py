@@ -77,6 +77,9 @@ def _write_search(entry):
             pk=entry.pk,
             channel=entry.channel,
             locale=response.locale,
+            # Detected once by the search (it chose the model with it), never again here;
+            # blank for a caller's stand-in response without one.
+            question_language=(getattr(response, "question_language", "") or "")[:16],
             user=entry.user,
             session_key=entry.session_key,
             query=redact(response.query)[:600],

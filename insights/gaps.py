@@ -38,7 +38,15 @@ from embeddings.vectors import remember_query_vector
 from textutils import redaction
 from textutils.language import question_language
 
-from .models import ArticleFeedback, CallOutcome, QueryVector, SearchEvent
+from .models import (
+    CALL_LANGUAGE,
+    ArticleFeedback,
+    CallOutcome,
+    QueryVector,
+    SearchEvent,
+    demand_language,
+    demand_language_sql,
+)
 
 logger = logging.getLogger("kb.gaps")
 
@@ -86,9 +94,18 @@ class GapItem:
     kind: str
     text: str
     channel: str
-    locale: str
+    locale: str  # the content locale the caller chose (the page, the console's language)
     created_at: datetime.datetime
     key: str = ""  # normalised text
+    # The language the question is written in as its search detected it (stored with the
+    # search since session 12); blank for feedback and older searches: detected here.
+    question_language: str = ""
+    # The language the item counts in (topics' languages): insights.models.demand_language.
+    language: str = ""
+
+    def spoken_language(self):
+        """The question's language, as the search decided it: stored, else detected now."""
+        return self.question_language or question_language(" ".join(self.text.split()), self.locale)
 
 
 @dataclass
@@ -252,14 +269,18 @@ def collect_items(since, until, *, channel=None, locale=None):
     searches = SearchEvent.objects.filter(created_at__gte=since, created_at__lt=until)
     if channel:
         searches = searches.filter(channel=channel)
-    if locale:
-        searches = searches.filter(locale=locale)
-    # Refinement is judged against every search of the period, answered or not.
+    # Refinement is judged against every search of the period, answered or not, in any
+    # language (a short prefix in the stated language, the whole question in another).
     refined = _refined(
         searches.values_list("pk", "user_id", "session_key", "created_at", "query").iterator(
             chunk_size=5000
         )
     )
+    if locale:
+        # The language the question was asked in (insights.models.demand_language).
+        searches = searches.alias(demand_language=demand_language_sql()).filter(
+            demand_language=locale
+        )
     outcomes = CallOutcome.objects.filter(
         outcome=CallOutcome.NO_ARTICLE, created_at__gte=since, created_at__lt=until
     )
@@ -268,31 +289,55 @@ def collect_items(since, until, *, channel=None, locale=None):
         if channel == SearchEvent.CHANNEL_OPERATOR:
             with_channel |= Q(search_event__isnull=True)  # recorded without a search
         outcomes = outcomes.filter(with_channel)
+    outcomes = outcomes.annotate(language=demand_language_sql(**CALL_LANGUAGE))
     if locale:
-        outcomes = outcomes.filter(locale=locale)
+        outcomes = outcomes.filter(language=locale)
     items, represented = [], set()
-    for event_id, query, note, item_locale, created_at, event_channel in outcomes.values_list(
-        "search_event_id", "query", "note", "locale", "created_at", "search_event__channel"
+    for row in outcomes.values_list(
+        "search_event_id",
+        "query",
+        "note",
+        "locale",
+        "created_at",
+        "search_event__channel",
+        "search_event__query",
+        "search_event__question_language",
+        "language",
     ):
+        event_id, query, note, item_locale, created_at, event_channel = row[:6]
+        search_query, spoken, language = row[6:]
         text = query.strip() or note.strip()
         if not text:
             continue
         represented.add(event_id)
-        items.append(
-            GapItem(
-                KIND_NO_ARTICLE, text, event_channel or "operator", item_locale or "en", created_at
-            )
+        item = GapItem(
+            KIND_NO_ARTICLE, text, event_channel or "operator", item_locale or "en", created_at
         )
+        # The search's detection holds for the text it was made on.
+        if spoken and text == (search_query or "").strip():
+            item.question_language = spoken
+        item.language = language or item.locale
+        items.append(item)
     before_contact = searches.filter(contact_requests__isnull=False).values("pk")
     contact_ids = set(before_contact.values_list("pk", flat=True))
     unresolved = searches.filter(Q(no_good_match=True) | Q(pk__in=before_contact))
-    for pk, query, event_channel, item_locale, created_at, ngm in unresolved.values_list(
-        "pk", "query", "channel", "locale", "created_at", "no_good_match"
+    for pk, query, event_channel, item_locale, created_at, ngm, spoken in unresolved.values_list(
+        "pk", "query", "channel", "locale", "created_at", "no_good_match", "question_language"
     ).iterator(chunk_size=5000):
         if pk in represented or (pk in refined and pk not in contact_ids):
             continue
         kind = KIND_SEARCH if ngm else KIND_CONTACT
-        items.append(GapItem(kind, query, event_channel, item_locale, created_at))
+        items.append(
+            GapItem(
+                kind,
+                query,
+                event_channel,
+                item_locale,
+                created_at,
+                question_language=spoken,
+                language=demand_language(spoken, item_locale),
+            )
+        )
     if channel in (None, SearchEvent.CHANNEL_PUBLIC):
         feedback = ArticleFeedback.objects.filter(
             helpful=False, created_at__gte=since, created_at__lt=until
@@ -304,7 +349,12 @@ def collect_items(since, until, *, channel=None, locale=None):
         ):
             items.append(
                 GapItem(
-                    KIND_NOT_HELPFUL, comment, SearchEvent.CHANNEL_PUBLIC, item_locale, created_at
+                    KIND_NOT_HELPFUL,
+                    comment,
+                    SearchEvent.CHANNEL_PUBLIC,
+                    item_locale,
+                    created_at,
+                    language=item_locale,  # a comment on a page: the page's language
                 )
             )
     for item in items:
@@ -537,7 +587,7 @@ def _newer_article_candidates(items, key_index, scores, chunk_rows, live, margin
     answered = np.zeros(len(items), bool)
     for i, item in enumerate(items):
         row = key_index[item.key]
-        language = question_language(" ".join(item.text.split()), item.locale)
+        language = item.spoken_language()
         threshold = calibration.no_good_match_threshold(language, live.model_id) - margin
         answered[i] = _has_newer_chunk(item, scores[row], chunk_rows[row], live, threshold)
     return answered
@@ -555,7 +605,7 @@ def _search_space_candidates(items, report_live, latest, margin=PREFILTER_MARGIN
     texts embedded now: each model's vectors are cached in QueryVector)."""
     by_model = defaultdict(list)
     for i, item in enumerate(items):
-        language = question_language(" ".join(item.text.split()), item.locale)
+        language = item.spoken_language()
         by_model[model_for_language(language)].append((i, language))
     candidates, encoded, vector_of = np.zeros(len(items), bool), 0, {}
     for model_id, members in by_model.items():
@@ -715,13 +765,13 @@ def _build_topic(members, vectors, key_index, since, until, live, examples_per_t
     spelling = {}
     for item in members:
         spelling.setdefault(item.key, Counter())[item.text] += 1
-    languages = Counter(item.locale for item in members)
+    languages = Counter(item.language or item.locale for item in members)
     main_locale = languages.most_common(1)[0][0]
     # One problem asked in several languages is one topic: examples per language, and the
     # label and the draft's phrasings in the language most people asked in.
     locale_of = {}
     for item in members:
-        locale_of.setdefault(item.key, Counter())[item.locale] += 1
+        locale_of.setdefault(item.key, Counter())[item.language or item.locale] += 1
     by_language = {}
     for key, _c in ordered:
         language = locale_of[key].most_common(1)[0][0]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, When
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,6 +19,13 @@ class SearchEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     channel = models.CharField(max_length=10, choices=CHANNELS)
     locale = models.CharField(max_length=8)
+    # The language the question is written in, as the search detected it (it chose the model
+    # and the no-good-match bar with it); blank for searches logged before it was stored.
+    question_language = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text=_("The language the question is written in, as the search detected it"),
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -35,6 +43,32 @@ class SearchEvent(models.Model):
 
     def __str__(self):
         return f"{self.channel}:{self.query[:40]}"
+
+
+def _content_languages():
+    return [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
+
+
+def demand_language(question_language, locale):
+    """The language a search's demand counts in (the reports' "language"): the language the
+    question is written in when the site has content in it, else the locale the caller chose
+    (a German question on the English page, a search logged before the question's language
+    was stored)."""
+    return question_language if question_language in _content_languages() else locale
+
+
+def demand_language_sql(question="question_language", fallback="locale"):
+    """`demand_language` as an SQL expression, for filtering and grouping in the database:
+    over SearchEvent by default; over CallOutcome with question="search_event__question_language"
+    (a call counts in its search's question language, else in the language recorded with it)."""
+    return Case(
+        When(**{f"{question}__in": _content_languages()}, then=F(question)),
+        default=F(fallback),
+        output_field=models.CharField(),
+    )
+
+
+CALL_LANGUAGE = {"question": "search_event__question_language", "fallback": "locale"}
 
 
 class CallOutcome(models.Model):

@@ -134,7 +134,12 @@ def export(email, *, user=None):
             for r in own
         ],
         "searches_before_contact": [
-            {"created_at": _iso(s.created_at), "locale": s.locale, "query": s.query}
+            {
+                "created_at": _iso(s.created_at),
+                "locale": s.locale,
+                "question_language": s.question_language,
+                "query": s.query,
+            }
             for s in searches.distinct().order_by("created_at")
         ],
         "feedback": [

@@ -10,7 +10,15 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import ArticleFeedback, CallOutcome, ContactRequest, DailySearchStats, SearchEvent
+from .models import (
+    CALL_LANGUAGE,
+    ArticleFeedback,
+    CallOutcome,
+    ContactRequest,
+    DailySearchStats,
+    SearchEvent,
+    demand_language_sql,
+)
 
 logger = logging.getLogger("kb.events")
 
@@ -22,15 +30,21 @@ def prune(days=None, now=None):
     old_events = SearchEvent.objects.filter(created_at__lt=cutoff)
     old_outcomes = CallOutcome.objects.filter(created_at__lt=cutoff)
     totals = defaultdict(lambda: defaultdict(int))
-    rows = old_events.values("created_at__date", "channel", "locale").annotate(
-        n=Count("id", distinct=True),
-        ngm=Count("id", filter=Q(no_good_match=True), distinct=True),
-        empty=Count("id", filter=Q(result_page_ids=[]), distinct=True),
-        clicked=Count("id", filter=Q(clicks__isnull=False), distinct=True),
-        contact=Count("id", filter=Q(contact_requests__isnull=False), distinct=True),
+    # Kept per the language the question was asked in, as the reports' language filter counts
+    # the raw events (insights.models.demand_language).
+    rows = (
+        old_events.annotate(language=demand_language_sql())
+        .values("created_at__date", "channel", "language")
+        .annotate(
+            n=Count("id", distinct=True),
+            ngm=Count("id", filter=Q(no_good_match=True), distinct=True),
+            empty=Count("id", filter=Q(result_page_ids=[]), distinct=True),
+            clicked=Count("id", filter=Q(clicks__isnull=False), distinct=True),
+            contact=Count("id", filter=Q(contact_requests__isnull=False), distinct=True),
+        )
     )
     for r in rows:
-        key = (r["created_at__date"], r["channel"], r["locale"])
+        key = (r["created_at__date"], r["channel"], r["language"])
         for field, value in (
             ("searches", r["n"]),
             ("no_good_match", r["ngm"]),
@@ -39,8 +53,13 @@ def prune(days=None, now=None):
             ("followed_by_contact", r["contact"]),
         ):
             totals[key][field] += value
-    for r in old_outcomes.values("created_at__date", "locale", "outcome").annotate(n=Count("id")):
-        totals[(r["created_at__date"], "operator", r["locale"])][f"outcomes_{r['outcome']}"] += r[
+    outcome_rows = (
+        old_outcomes.annotate(language=demand_language_sql(**CALL_LANGUAGE))
+        .values("created_at__date", "language", "outcome")
+        .annotate(n=Count("id"))
+    )
+    for r in outcome_rows:
+        totals[(r["created_at__date"], "operator", r["language"])][f"outcomes_{r['outcome']}"] += r[
             "n"
         ]
     with transaction.atomic():

@@ -138,6 +138,19 @@ def _locale_ids():
 _LOCALE_IDS = None
 
 
+def _locale_codes():
+    """Locale id -> language code: the inverse of _locale_ids(), rebuilt whenever that map is
+    (it is cached with the very dict it inverts)."""
+    global _LOCALE_CODES
+    ids = _locale_ids()
+    if _LOCALE_CODES is None or _LOCALE_CODES[0] is not ids:
+        _LOCALE_CODES = (ids, {pk: code for code, pk in ids.items()})
+    return _LOCALE_CODES[1]
+
+
+_LOCALE_CODES = None
+
+
 def _setting(name):
     return getattr(settings, name, DEFAULTS[name])
 
@@ -465,7 +478,7 @@ def _show_preferred_fallbacks(by_article, candidates):
     fallbacks = [key for key, (_pid, _score, fb) in by_article.items() if fb]
     if not fallbacks:
         return
-    codes = {pk: code for code, pk in _locale_ids().items()}
+    codes = _locale_codes()
     order = fallback_languages(codes.get(candidates.caller_locale_id, ""))
     preference = {code: position for position, code in enumerate(order)}
     versions = candidates.versions()
@@ -481,7 +494,7 @@ def _show_preferred_fallbacks(by_article, candidates):
 def _found_languages(candidates, page_id):
     """The languages of the article's retrieved versions, the shown version's first, then in
     the caller's fallback order."""
-    codes = {pk: code for code, pk in _locale_ids().items()}
+    codes = _locale_codes()
     found = {
         codes.get(locale_id)
         for _pid, locale_id in candidates.versions().get(candidates.visible[page_id][0], ())

@@ -11,6 +11,7 @@ from django.test import Client
 from wagtail.models import Locale
 from wagtail.users.models import UserProfile
 
+from insights.models import SearchEvent
 from tests.conftest import publish
 from tests.test_reports import click, csv_tables, operator_search, public_search, record
 
@@ -125,6 +126,49 @@ def test_a_french_customer_opening_an_english_only_article_counts_as_an_open(
     # The language filter keeps the French requests and the French columns only.
     assert export_rows(manager, locale="nl") == {}
     assert "NL: opens" not in export_rows(manager, locale="fr")["Wi-Fi access for visitors [en]"]
+
+
+def test_a_dutch_question_on_the_english_page_is_dutch_demand(manager, client, article):
+    """The customer reads the English site but asks in Dutch: the request counts as Dutch
+    demand (the language the question is written in), not English."""
+    guest_wifi = article("demo-guest-wifi")  # English only in the demo
+    page = client.get("/en/search/", {"q": "hoe krijgt een bezoeker toegang tot de wifi"})
+    assert page.status_code == 200
+    event = SearchEvent.objects.latest("pk")
+    assert (event.locale, event.question_language) == ("en", "nl")
+    assert event.result_page_ids[0] == guest_wifi.pk and not event.no_good_match
+    click(client, {"search_id": event.pk, "results": [{"id": guest_wifi.pk}]})
+
+    row = export_rows(manager)["Wi-Fi access for visitors [en]"]
+    assert row["Needed in, not published"] == "nl"
+    assert (row["NL: opens"], row["NL: first result"], row["NL: need"]) == ("1", "1", "1")
+    assert "bezoeker" in row["NL: example queries"]
+    # The language filter keeps the Dutch requests: the English page it was asked on does
+    # not make it English demand.
+    assert export_rows(manager, locale="nl")["Wi-Fi access for visitors [en]"]["NL: need"] == "1"
+    assert export_rows(manager, locale="en") == {}
+
+
+def test_a_search_logged_before_its_question_language_was_stored_counts_in_its_locale(
+    manager, client, article
+):
+    guest_wifi = article("demo-guest-wifi")
+    search = public_search(client, "le wifi des visiteurs, c'est quoi le mot de passe", "fr")
+    SearchEvent.objects.filter(pk=search["search_id"]).update(question_language="")
+    assert search["results"][0]["id"] == guest_wifi.pk
+    row = export_rows(manager)["Wi-Fi access for visitors [en]"]
+    assert (row["FR: first result"], row["FR: need"]) == ("1", "1")
+    assert export_rows(manager, locale="fr")["Wi-Fi access for visitors [en]"]["FR: need"] == "1"
+
+
+def test_a_call_counts_in_the_language_of_its_question(manager, operator, warranty):
+    # The console still says English; the operator types the Dutch customer's question.
+    solved_call(
+        operator, "scherm van mijn laptop is gebarsten, valt dat onder garantie", warranty, "en"
+    )
+    row = export_rows(manager)["Broken laptop screen: warranty and repair [en]"]
+    assert (row["NL: calls solved"], row["NL: need"], row["Need"]) == ("1", "1", "1")
+    assert export_rows(manager, locale="en") == {}
 
 
 def test_rows_are_sorted_by_need_and_the_export_has_them(manager, operator, article, warranty):

@@ -87,6 +87,22 @@ def test_pruning_deletes_old_events_but_keeps_daily_counts(client, users, settin
     )
 
 
+def test_daily_counts_keep_the_language_the_question_was_asked_in(client, users, settings):
+    """A Dutch question on the English page stays Dutch demand after pruning, as the reports'
+    language filter counts it before; a row logged without it keeps its locale."""
+    settings.KB_LOG_RETENTION_DAYS = 30
+    dutch = _search(client, "mijn printer zegt dat hij offline is")
+    assert SearchEvent.objects.get(pk=dutch["search_id"]).question_language == "nl"
+    old_row = _search(client, "printer offline")
+    SearchEvent.objects.filter(pk=old_row["search_id"]).update(question_language="")
+    SearchEvent.objects.update(created_at=timezone.now() - datetime.timedelta(days=40))
+    call_command("prune_search_logs", stdout=StringIO())
+    counts = dict(
+        DailySearchStats.objects.filter(channel="public").values_list("locale", "searches")
+    )
+    assert counts == {"nl": 1, "en": 1}
+
+
 def test_home_page_lists_the_most_used_public_articles_first(client, users, article):
     from insights.usage import popular_public_articles
 

@@ -78,6 +78,14 @@ def test_the_search_row_is_there_once_the_answer_is_sent_with_its_fields(demo_db
     assert event.user.username == "operator"
     assert event.result_page_ids == [hit["id"] for hit in data["results"]]
     assert "0612345678" not in event.query and "printer" in event.query  # redacted
+    assert (event.locale, event.question_language) == ("en", "en")
+    # The language the search detected travels with the deferred row: a Dutch question on
+    # the console still set to English is logged as Dutch.
+    dutch = _search(operator, "mijn printer zegt dat hij offline is")["search_id"]
+    assert SearchEvent.objects.values_list("locale", "question_language").get(pk=dutch) == (
+        "en",
+        "nl",
+    )
     # The next search gets another id, and an ordinary insert never takes a reserved one.
     second = _search(operator, "wifi keeps dropping")["search_id"]
     ordinary = SearchEvent.objects.create(channel="api", locale="en", query="x")

@@ -24,11 +24,13 @@ from django.utils.translation import gettext_lazy as _
 from articles.models import Service, SolutionArticlePage
 
 from ..models import (
+    CALL_LANGUAGE,
     ArticleFeedback,
     CallOutcome,
     ContactRequest,
     DailySearchStats,
     SearchEvent,
+    demand_language_sql,
 )
 
 PERIOD_DAYS = {"7": 7, "30": 30, "90": 90}
@@ -280,7 +282,9 @@ class ReportFilters:
         if self.channel:
             qs = qs.filter(channel=self.channel)
         if self.locale:
-            qs = qs.filter(locale=self.locale)
+            # The language the question was asked in (the content locale when the site has
+            # no content in it, or for searches logged before it was stored).
+            qs = qs.alias(demand_language=demand_language_sql()).filter(demand_language=self.locale)
         ids = self.service_article_ids()
         if ids is not None:
             qs = qs.filter(result_page_ids__0__in=list(ids))
@@ -292,7 +296,13 @@ class ReportFilters:
         qs = CallOutcome.objects.all() if qs is None else qs
         if not self.channel_allows(SearchEvent.CHANNEL_OPERATOR):
             return qs.none()
-        qs = self._in_period_and_language(qs)
+        qs = qs.filter(created_at__gte=self.start, created_at__lt=self.end)
+        if self.locale:
+            # A call counts in the language of its search's question, as that search does;
+            # without one (or a search logged before it was stored), the call's own locale.
+            qs = qs.alias(demand_language=demand_language_sql(**CALL_LANGUAGE)).filter(
+                demand_language=self.locale
+            )
         ids = self.service_article_ids()
         if ids is not None:
             ids = list(ids)

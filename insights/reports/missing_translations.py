@@ -19,7 +19,7 @@ from articles.models import SolutionArticlePage
 
 from ..gaps import _refined as refined_searches
 from ..gaps import normalise
-from ..models import CallOutcome, SearchClick
+from ..models import CALL_LANGUAGE, CallOutcome, SearchClick, demand_language_sql
 from .attribution import ServiceIndex
 from .export import Column, Report, Table
 from .recurring import _pruned_in
@@ -142,8 +142,12 @@ def collect_needs(filters, languages):
         for page in [*row.live.values(), *row.drafts.values()]:
             page_row[page.pk] = row
     # Events are tied to the service through the row's article, not through their first
-    # result: the service filter applied above, the event filters here without it.
-    events = dataclasses.replace(filters, service_key="", service_label="", _cache={})
+    # result: the service filter applied above, the event filters here without it. A request
+    # counts in the language the question was asked in (insights.models.demand_language: a
+    # Dutch question on the English page is Dutch demand); the language filter keeps the
+    # requests in that language, applied per request below (refinement is judged across
+    # languages: a prefix in the console's language, the whole question in another).
+    events = dataclasses.replace(filters, locale="", service_key="", service_label="", _cache={})
     searches = events.search_events()
     refined = refined_searches(
         searches.values_list("pk", "user_id", "session_key", "created_at", "query").iterator(
@@ -154,15 +158,19 @@ def collect_needs(filters, languages):
     def need(row, language):
         if language not in codes or language in row.live:
             return None
+        if filters.locale and language != filters.locale:
+            return None
         if language not in row.needs:
             row.needs[language] = Need(language)
         return row.needs[language]
 
-    solved = events.call_outcomes().filter(
-        outcome=CallOutcome.SOLVED, article_id__in=list(page_row)
+    solved = (
+        events.call_outcomes()
+        .filter(outcome=CallOutcome.SOLVED, article_id__in=list(page_row))
+        .annotate(demand_language=demand_language_sql(**CALL_LANGUAGE))
     )
     for pk, language, article_id, search_id, query, search_query in solved.values_list(
-        "pk", "locale", "article_id", "search_event_id", "query", "search_event__query"
+        "pk", "demand_language", "article_id", "search_event_id", "query", "search_event__query"
     ):
         n = need(page_row[article_id], language)
         if n is not None:
@@ -170,9 +178,15 @@ def collect_needs(filters, languages):
             if search_id:
                 n.call_searches.add(search_id)
             n.add_text(query or search_query or "")
-    clicks = SearchClick.objects.filter(
-        article_id__in=list(page_row), search_event__in=searches
-    ).values_list("search_event_id", "article_id", "search_event__locale", "search_event__query")
+    clicks = (
+        SearchClick.objects.filter(article_id__in=list(page_row), search_event__in=searches)
+        .annotate(
+            demand_language=demand_language_sql(
+                question="search_event__question_language", fallback="search_event__locale"
+            )
+        )
+        .values_list("search_event_id", "article_id", "demand_language", "search_event__query")
+    )
     for search_id, article_id, language, query in clicks:
         if search_id in refined:
             continue
@@ -181,9 +195,11 @@ def collect_needs(filters, languages):
             n.opened.add(search_id)
             if search_id not in n.call_searches:
                 n.add_text(query)
-    first = searches.filter(no_good_match=False, result_page_ids__0__in=list(page_row))
+    first = searches.filter(no_good_match=False, result_page_ids__0__in=list(page_row)).annotate(
+        demand_language=demand_language_sql()
+    )
     for search_id, language, results, query in first.values_list(
-        "pk", "locale", "result_page_ids", "query"
+        "pk", "demand_language", "result_page_ids", "query"
     ):
         if search_id in refined or not results or results[0] not in page_row:
             continue
