@@ -450,6 +450,11 @@ def run(seed, params, encoder, verbose=True, step=STEP):
                 f"  false alert {timezone.localtime(r['at']):%a %d %b %H:%M}: {r['rise'].label!r} "
                 f"observed {r['rise'].observed} in {r['rise'].window_minutes} min, "
                 f"expected {r['rise'].expected:.2f}"
+                + (  # the negative binomial rows: the topic's requests in the history
+                    f", history {r['rise'].topic_history}"
+                    if params.nb_prior_hours is not None
+                    else ""
+                )
             )
     return delays, false, reach, firsts, repeats
 
@@ -696,7 +701,29 @@ def grid():
     rows.append(("s9: scoped a=0.001", replace(scoped, alpha=1e-3), STEP))
     rows.append(("s9: scoped 5/10/20", replace(scoped, windows=(5, 10, 20)), STEP))
     rows.append(("s9: scoped a 10 min 0.8", replace(scoped, window_alpha=(0.8, 0.2)), STEP))
+    # Session 12 (TUNING_SEEDS + MORE_TUNING): the empirical-Bayes gamma-Poisson expectation
+    # (Params.nb_prior_hours): the topic's own rate shrunk towards the floor, no floor, the
+    # day-to-day dispersion estimated from its history, a negative binomial test; with
+    # today's day factor (nb_today), and at smaller alphas (the same false-alert room).
+    rows.append(("s12: committed", PARAMS, STEP))
+    for hours in (24.0, 4.0):
+        nb = replace(PARAMS, nb_prior_hours=hours)
+        rows.append((f"s12: nb prior {hours:g}h no today", nb, STEP))
+        params = replace(nb, alpha=1e-5)
+        rows.append((f"s12: nb prior {hours:g}h no today a=1e-05", params, STEP))
+        rows.append((f"s12: nb prior {hours:g}h today", replace(nb, nb_today=True), STEP))
+        for alpha in (3e-5, 1e-5, 3e-6):
+            params = replace(nb, nb_today=True, alpha=alpha)
+            rows.append((f"s12: nb prior {hours:g}h today a={alpha:g}", params, STEP))
     return rows
+
+
+def _grid_row(label):
+    """The parameters of the grid row with exactly this label (its step must be STEP)."""
+    for row_label, params, step in grid():
+        if row_label == label and step == STEP:
+            return params
+    raise SystemExit(f"no grid row {label!r} (every {STEP} min)")
 
 
 def _print_cost(seeds, encoder):
@@ -743,6 +770,11 @@ def main():
         help="the one held-out run: seeds 2-10, 13-18, 19-24 and 31-36, one summary each",
     )
     parser.add_argument(
+        "--row",
+        help="the grid row with this exact label instead of the committed parameters (with "
+        "--seeds: per-outage tables and false alerts; with --final: the four held-out groups)",
+    )
+    parser.add_argument(
         "--explain", nargs=2, metavar=("SEED", "OUTAGE"), help="trace one outage minute by minute"
     )
     args = parser.parse_args()
@@ -774,6 +806,8 @@ def main():
         _print_cost(seeds, encoder)
     elif args.final:
         params = SESSION7 if args.session7 else PARAMS
+        if args.row:
+            params = _grid_row(args.row)
         print(f"Comparison model: {encoder.model_id}; detector every {STEP} min; {params}")
         groups = [
             ("seeds 2-10", HELD_OUT),
@@ -811,6 +845,9 @@ def main():
             params = SESSION6
         if args.session7:
             params = SESSION7
+        if args.row:
+            params = _grid_row(args.row)
+            print(f"Grid row {args.row!r}")
         print(f"Comparison model: {encoder.model_id}; detector every {step} min; {params}")
         results = [run(seed, params, encoder, step=step) for seed in seeds]
         print()
