@@ -600,9 +600,10 @@ def _gamma_poisson(stream, h_lo, h_hi, history_start, now, window, topic_rows, p
     dispersion = params.nb_dispersion
     if dispersion is None:
         # Method of moments over the past days (not today; without the busiest one, an
-        # earlier outage), the expectation at the topic's own rate.
+        # earlier outage), around the topic's own rate (not the prior's pull: a quiet
+        # topic expected at the prior's higher rate would look over-dispersed).
         past = np.arange(len(weights)) < today
-        expected = usual * weights
+        expected = topic_history / history_hours * weights
         if past.sum() >= 3:
             excess = counts - expected
             past[np.flatnonzero(past)[np.argmax(excess[past])]] = False
