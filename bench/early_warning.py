@@ -24,6 +24,8 @@ half of the requests it counted are the outage's; any other new warning is a fal
     python bench/early_warning.py --misses             # why reachable outages were late (tuning)
     python bench/early_warning.py --seeds 19 20 21 22 23 24   # session 8's never-run seeds
     python bench/early_warning.py --final [--session7] # session 9's held-out run (4 groups)
+    python bench/early_warning.py --seeds 1 11 12 --row "s12: nb prior 24h today a=3e-06"
+                                                       # one grid row's per-outage tables
 
 The split: TUNING_SEEDS (1, 11, 12) chose the parameters; HELD_OUT (2-10) and FRESH (13-18)
 only report them (2, 3 and 4 were the held-out seeds of the first version, 5-10 were added
