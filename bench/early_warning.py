@@ -717,6 +717,11 @@ def grid():
         for alpha in (3e-5, 1e-5, 3e-6):
             params = replace(nb, nb_today=True, alpha=alpha)
             rows.append((f"s12: nb prior {hours:g}h today a={alpha:g}", params, STEP))
+    # The generator's own day-to-day dispersion (gammavariate(6, 1/6): 1/6) instead of the
+    # estimate: is the estimate what costs the outages?
+    for alpha in (1e-5, 3e-6):
+        params = replace(PARAMS, nb_prior_hours=24.0, nb_today=True, nb_dispersion=1 / 6)
+        rows.append((f"s12: nb 24h today disp 1/6 a={alpha:g}", replace(params, alpha=alpha), STEP))
     return rows
 
 
