@@ -24,6 +24,8 @@ half of the requests it counted are the outage's; any other new warning is a fal
     python bench/early_warning.py --misses             # why reachable outages were late (tuning)
     python bench/early_warning.py --seeds 19 20 21 22 23 24   # session 8's never-run seeds
     python bench/early_warning.py --final [--session7] # session 9's held-out run (4 groups)
+    python bench/early_warning.py --seeds 1 11 12 --row "s12: nb prior 24h today a=3e-06"
+                                                       # one grid row's per-outage tables
 
 The split: TUNING_SEEDS (1, 11, 12) chose the parameters; HELD_OUT (2-10) and FRESH (13-18)
 only report them (2, 3 and 4 were the held-out seeds of the first version, 5-10 were added
@@ -455,6 +457,11 @@ def run(seed, params, encoder, verbose=True, step=STEP):
                 f"  false alert {timezone.localtime(r['at']):%a %d %b %H:%M}: {r['rise'].label!r} "
                 f"observed {r['rise'].observed} in {r['rise'].window_minutes} min, "
                 f"expected {r['rise'].expected:.2f}"
+                + (  # the negative binomial rows: the topic's requests in the history
+                    f", history {r['rise'].topic_history}"
+                    if params.nb_prior_hours is not None
+                    else ""
+                )
             )
     return delays, false, reach, firsts, repeats
 
@@ -701,7 +708,34 @@ def grid():
     rows.append(("s9: scoped a=0.001", replace(scoped, alpha=1e-3), STEP))
     rows.append(("s9: scoped 5/10/20", replace(scoped, windows=(5, 10, 20)), STEP))
     rows.append(("s9: scoped a 10 min 0.8", replace(scoped, window_alpha=(0.8, 0.2)), STEP))
+    # Session 12 (TUNING_SEEDS + MORE_TUNING): the empirical-Bayes gamma-Poisson expectation
+    # (Params.nb_prior_hours): the topic's own rate shrunk towards the floor, no floor, the
+    # day-to-day dispersion estimated from its history, a negative binomial test; with
+    # today's day factor (nb_today), and at smaller alphas (the same false-alert room).
+    rows.append(("s12: committed", PARAMS, STEP))
+    for hours in (24.0, 4.0):
+        nb = replace(PARAMS, nb_prior_hours=hours)
+        rows.append((f"s12: nb prior {hours:g}h no today", nb, STEP))
+        params = replace(nb, alpha=1e-5)
+        rows.append((f"s12: nb prior {hours:g}h no today a=1e-05", params, STEP))
+        rows.append((f"s12: nb prior {hours:g}h today", replace(nb, nb_today=True), STEP))
+        for alpha in (3e-5, 1e-5, 3e-6):
+            params = replace(nb, nb_today=True, alpha=alpha)
+            rows.append((f"s12: nb prior {hours:g}h today a={alpha:g}", params, STEP))
+    # The generator's own day-to-day dispersion (gammavariate(6, 1/6): 1/6) instead of the
+    # estimate: is the estimate what costs the outages?
+    for alpha in (1e-5, 3e-6):
+        params = replace(PARAMS, nb_prior_hours=24.0, nb_today=True, nb_dispersion=1 / 6)
+        rows.append((f"s12: nb 24h today disp 1/6 a={alpha:g}", replace(params, alpha=alpha), STEP))
     return rows
+
+
+def _grid_row(label):
+    """The parameters of the grid row with exactly this label (its step must be STEP)."""
+    for row_label, params, step in grid():
+        if row_label == label and step == STEP:
+            return params
+    raise SystemExit(f"no grid row {label!r} (every {STEP} min)")
 
 
 def _print_cost(seeds, encoder):
@@ -748,6 +782,11 @@ def main():
         help="the one held-out run: seeds 2-10, 13-18, 19-24 and 31-36, one summary each",
     )
     parser.add_argument(
+        "--row",
+        help="the grid row with this exact label instead of the committed parameters (with "
+        "--seeds: per-outage tables and false alerts; with --final: the four held-out groups)",
+    )
+    parser.add_argument(
         "--explain", nargs=2, metavar=("SEED", "OUTAGE"), help="trace one outage minute by minute"
     )
     args = parser.parse_args()
@@ -779,6 +818,8 @@ def main():
         _print_cost(seeds, encoder)
     elif args.final:
         params = SESSION7 if args.session7 else PARAMS
+        if args.row:
+            params = _grid_row(args.row)
         print(f"Comparison model: {encoder.model_id}; detector every {STEP} min; {params}")
         groups = [
             ("seeds 2-10", HELD_OUT),
@@ -816,6 +857,9 @@ def main():
             params = SESSION6
         if args.session7:
             params = SESSION7
+        if args.row:
+            params = _grid_row(args.row)
+            print(f"Grid row {args.row!r}")
         print(f"Comparison model: {encoder.model_id}; detector every {step} min; {params}")
         results = [run(seed, params, encoder, step=step) for seed in seeds]
         print()

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Q
 from django.utils import timezone
-from scipy.stats import poisson
+from scipy.stats import nbinom, poisson
 
 from articles.models import SolutionArticlePage
 from embeddings.encoder import comparison_model_id, get_encoder
@@ -149,6 +149,23 @@ class Params:
     # own rate (times the seasonal factor) without the floor: its rate is known well enough.
     # None: the floor for every topic.
     own_rate_least: int | None = None
+    # Session 12: an empirical-Bayes gamma-Poisson (negative binomial) expectation instead of
+    # the floor. The topic's rate at an average hour is a gamma posterior: a prior with mean
+    # `min_rate` worth `nb_prior_hours` hours (min_rate x nb_prior_hours pseudo-requests),
+    # updated with the topic's own history; times the seasonal factor, no floor. The day-to-day
+    # variation of the topic's rate (1 / shape of a gamma day factor) is `nb_dispersion`, or
+    # with None estimated from the topic's own history: a method-of-moments estimate over its
+    # requests per local day against what its rate and the days' seasonal factors expect
+    # (sum((count - expected)^2 - count) / sum(expected^2), at least 0), without today and
+    # without its busiest day (an earlier outage). The window's count is tested against the
+    # negative binomial predictive with the same mean and the variance of both gammas (the
+    # rate's uncertainty and the day factor), instead of the Poisson. None: off.
+    nb_prior_hours: float | None = None
+    nb_dispersion: float | None = None
+    # With the expectation above: today's day factor from the topic's requests today (since
+    # local midnight, up to RECENT_GAP_HOURS before the window), a gamma posterior that
+    # lowers the bar on a quiet day and raises it on a busy one, and narrows the predictive.
+    nb_today: bool = False
 
     @property
     def least_count(self):
@@ -243,6 +260,37 @@ class Stream:
         self._slot_hours = {}
         self._labels = {}
         self._factors = {}
+        self._days = None
+        self._day_hours = {}
+
+    @property
+    def days(self):
+        """The local day (ordinal) of every request (Params.nb_prior_hours), computed once."""
+        if self._days is None:
+            self._days = np.array(
+                [timezone.localtime(at).toordinal() for at in self.times], dtype="int64"
+            )
+        return self._days
+
+    def day_slot_hours(self, since, until):
+        """(first day ordinal, matrix days x 72): how many hours of each seasonal slot lie in
+        each local day of [since, until), whole hours as `slot_hours` (cached per hour)."""
+        start = since.replace(minute=0, second=0, microsecond=0)
+        end = until.replace(minute=0, second=0, microsecond=0)
+        cache_key = (start, end)
+        found = self._day_hours.get(cache_key)
+        if found is None:
+            first = timezone.localtime(start).toordinal()
+            last = timezone.localtime(until).toordinal()
+            matrix = np.zeros((last - first + 1, 72))
+            moment = start
+            while moment < end:
+                matrix[timezone.localtime(moment).toordinal() - first, _slot(moment)] += 1
+                moment += datetime.timedelta(hours=1)
+            if len(self._day_hours) > 64:
+                self._day_hours.clear()
+            found = self._day_hours[cache_key] = (first, matrix)
+        return found
 
     def window_labels(self, distinct, weights, distance):
         """The window's distinct texts grouped by meaning (the gap report's clustering at
@@ -469,6 +517,14 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
             rate = usual * season
         if params.own_rate_least is not None and topic_history >= params.own_rate_least:
             usual, rate = own, own * factor
+        shape, nb = None, None
+        if params.nb_prior_hours is not None and history_hours > 0:
+            rows_of_topic = texts[close & ~in_window]
+            nb = _gamma_poisson(
+                stream, h_lo, h_hi, history_start, now, window, rows_of_topic, params
+            )
+            usual, shape = nb["usual"], nb["shape"]
+            rate = usual * factor * nb["level"]
         level = 1.0
         if recent is not None:
             # Today's level: the topic's recent requests against its usual rate over the
@@ -478,11 +534,13 @@ def detect(stream, now, *, model_id, known=(), params=PARAMS, trace=None):
             level = (params.recent_shape + seen) / (params.recent_shape + usual * recent_weight)
             level = max(level, 1.0)
             rate *= level
-        test = _test(stream, matched, matched_rows, rate, now, params)
+        test = _test(stream, matched, matched_rows, rate, now, params, shape)
         if record is not None:
             record.update(
                 rate=rate, factor=factor, topic_history=topic_history, test=test, level=level
             )
+            if nb is not None:
+                record.update(nb=nb, level=nb["level"])
         if test is None:
             continue
         minutes, observed, expected, p_value = test
@@ -521,11 +579,83 @@ def _near_identical(stream, rows, params):
     return float(similar.max()) >= params.pair_similarity
 
 
-def _test(stream, matched, matched_rows, rate, now, params):
+def _gamma_poisson(stream, h_lo, h_hi, history_start, now, window, topic_rows, params):
+    """Params.nb_prior_hours: the topic's usual rate (an average hour, gamma posterior mean),
+    today's level, the day-to-day dispersion and the negative binomial's shape (None: the
+    Poisson) of the topic's count at an hour, as a dict (the bench's --explain reads it)."""
+    history_end = now - window
+    history_hours = (history_end - history_start).total_seconds() / 3600
+    in_topic = np.isin(stream.rows[h_lo:h_hi], topic_rows)
+    days = stream.days[h_lo:h_hi][in_topic]
+    topic_history = int(in_topic.sum())
+    prior_requests = params.min_rate * params.nb_prior_hours
+    # The long-run rate: Gamma(a, b) posterior of a gamma prior with mean min_rate.
+    a = prior_requests + topic_history
+    usual = a / (params.nb_prior_hours + history_hours)
+    factors = _seasonal_factors(stream, h_lo, h_hi, history_start, history_end, params.trim_season)
+    first, matrix = stream.day_slot_hours(history_start, history_end)
+    weights = matrix @ factors  # each local day's hours, in average hours
+    counts = np.bincount(days - first, minlength=len(weights)).astype("float64")
+    today = timezone.localtime(history_end).toordinal() - first
+    dispersion = params.nb_dispersion
+    if dispersion is None:
+        # Method of moments over the past days (not today; without the busiest one, an
+        # earlier outage), around the topic's own rate (not the prior's pull: a quiet
+        # topic expected at the prior's higher rate would look over-dispersed).
+        past = np.arange(len(weights)) < today
+        expected = topic_history / history_hours * weights
+        if past.sum() >= 3:
+            excess = counts - expected
+            past[np.flatnonzero(past)[np.argmax(excess[past])]] = False
+            num = float(((excess[past] ** 2) - counts[past]).sum())
+            den = float((expected[past] ** 2).sum())
+            dispersion = max(num / den, 0.0) if den > 0 else 0.0
+        else:
+            dispersion = 0.0
+    day_shape = 1.0 / dispersion if dispersion > 0 else None
+    level = 1.0
+    if params.nb_today and day_shape is not None:
+        # Today's day factor: Gamma(k + seen, k + expected) posterior of the day factor's
+        # Gamma(k, k) prior, from today's requests up to RECENT_GAP_HOURS before the window.
+        end = history_end - datetime.timedelta(hours=RECENT_GAP_HOURS)
+        midnight = timezone.localtime(history_end).replace(hour=0, minute=0, second=0)
+        midnight = midnight.replace(microsecond=0)
+        if end > midnight:
+            seen = 0
+            lo, hi = stream.span(midnight, end)
+            if hi > lo:
+                seen = int(np.isin(stream.rows[lo:hi], topic_rows).sum())
+            expected_today = usual * float(stream.slot_hours(midnight, end) @ factors)
+            level = (day_shape + seen) / (day_shape + expected_today)
+            day_shape += seen
+    # The rate at this hour is usual x level x factor, with usual ~ Gamma(a) and the day
+    # factor ~ Gamma(day_shape): one gamma with their mean and variance (squared coefficient
+    # of variation (1 + 1/a)(1 + 1/k) - 1) makes the count a negative binomial of that shape.
+    cv2 = (1 + 1 / a) * (1 + (1 / day_shape if day_shape else 0.0)) - 1 if a > 0 else None
+    shape = 1 / cv2 if cv2 else None
+    return {
+        "usual": usual,
+        "level": level,
+        "dispersion": dispersion,
+        "shape": shape,
+        "history": topic_history,
+    }
+
+
+def _sf(observed, expected, shape):
+    """P(X >= observed): Poisson with mean `expected`, or with a negative binomial `shape`
+    (variance expected + expected^2 / shape)."""
+    if shape is None:
+        return float(poisson.sf(observed - 1, expected))
+    return float(nbinom.sf(observed - 1, shape, shape / (shape + expected)))
+
+
+def _test(stream, matched, matched_rows, rate, now, params, shape=None):
     """The window (minutes, observed, expected, p) where the topic's count is least likely
     at `rate` an hour, among the windows where it is a rise; None when it is a rise in none.
     Each window is tested at alpha / len(windows), so the family stays at alpha. A count
-    below `min_count` is tested only for a near-identical pair (the pair rule)."""
+    below `min_count` is tested only for a near-identical pair (the pair rule). `shape`: the
+    count is a negative binomial of that shape (Params.nb_prior_hours), not a Poisson."""
     best = None
     shares = params.window_alpha or [1 / len(params.windows)] * len(params.windows)
     alphas = dict(zip(params.windows, shares, strict=True))
@@ -541,7 +671,7 @@ def _test(stream, matched, matched_rows, rate, now, params):
         expected = rate * minutes / 60
         if observed < params.min_ratio * expected:
             continue
-        p_value = float(poisson.sf(observed - 1, expected))
+        p_value = _sf(observed, expected, shape)
         if p_value <= alpha and (best is None or p_value < best[3]):
             best = (minutes, observed, expected, p_value)
     return best
