@@ -56,7 +56,7 @@ from incidents.matching import matching_problems
 from incidents.models import EarlyWarning
 
 from .gaps import _refined, cluster_vectors, default_distance_threshold, embed_texts, normalise
-from .models import CallOutcome, ContactRequest, SearchEvent
+from .models import CallOutcome, ContactRequest, SearchEvent, demand_language
 
 logger = logging.getLogger("kb.early_warning")
 
@@ -738,20 +738,25 @@ def collect_unresolved(since, until):
         created_at__gte=since,
         created_at__lt=until,
     )
-    for event_id, query, note, locale, at in outcomes.values_list(
-        "search_event_id", "query", "note", "locale", "created_at"
+    for event_id, query, note, locale, asked_in, at in outcomes.values_list(
+        "search_event_id",
+        "query",
+        "note",
+        "locale",
+        "search_event__question_language",
+        "created_at",
     ).iterator(chunk_size=5000):
         text = (query or "").strip() or (note or "").strip()
         if not text:
             continue
         represented.add(event_id)
         # Every recorded call is a caller: an operator taking the same words twice is two.
-        items.append(Item(normalise(text), text, locale or "en", at, ""))
+        items.append(Item(normalise(text), text, demand_language(asked_in, locale or "en"), at, ""))
     unanswered = searches.filter(no_good_match=True).exclude(
         Q(pk__in=refined) | Q(outcomes__outcome=CallOutcome.KNOWN_PROBLEM)
     )
-    for pk, query, locale, at, user_id, session_key in unanswered.values_list(
-        "pk", "query", "locale", "created_at", "user_id", "session_key"
+    for pk, query, locale, asked_in, at, user_id, session_key in unanswered.values_list(
+        "pk", "query", "locale", "question_language", "created_at", "user_id", "session_key"
     ).iterator(chunk_size=5000):
         if pk in represented:
             continue
@@ -759,7 +764,7 @@ def collect_unresolved(since, until):
         # Who is counted once: a visitor (session) however often they rephrase; an operator
         # per wording, since each of their searches may be another caller's.
         actor = f"u{user_id}|{key}" if user_id else f"s{session_key}" if session_key else ""
-        items.append(Item(key, query, locale, at, actor))
+        items.append(Item(key, query, demand_language(asked_in, locale), at, actor))
     items += _still_need_help(since, until)
     return [item for item in items if item.key]
 
@@ -780,9 +785,8 @@ def _still_need_help(since, until):
         actor = f"u{last.user_id}|{normalise(last.query)}" if last.user_id else ""
         if last.session_key:
             actor = f"s{last.session_key}"
-        items.append(
-            Item(normalise(last.query), last.query, last.locale, contact.created_at, actor)
-        )
+        language = demand_language(last.question_language, last.locale)
+        items.append(Item(normalise(last.query), last.query, language, contact.created_at, actor))
     return items
 
 

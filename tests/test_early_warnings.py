@@ -127,6 +127,30 @@ def test_a_rise_raises_exactly_one_warning_with_its_examples(
     assert set(warning.languages) == {"en", "nl", "fr"}  # one topic across languages
 
 
+def test_a_warning_counts_each_request_in_the_language_it_was_asked_in(background, now):
+    """Callers asking in Dutch and French while the page (or the console) said English: the
+    warning's languages are those of the questions, as the search detected them."""
+    rows = [
+        (now - datetime.timedelta(minutes=m), *OUTAGE[i % 6]) for i, m in enumerate(range(1, 10))
+    ]
+    created = SearchEvent.objects.bulk_create(
+        SearchEvent(
+            channel=SearchEvent.CHANNEL_PUBLIC,
+            locale="en",
+            question_language=language,
+            query=query,
+            session_key=f"caller-{n}",
+            no_good_match=True,
+        )
+        for n, (_at, language, query) in enumerate(rows)
+    )
+    for event, (at, _language, _query) in zip(created, rows, strict=True):
+        SearchEvent.objects.filter(pk=event.pk).update(created_at=at)
+    _worker()
+    warning = EarlyWarning.objects.get()
+    assert warning.languages == {"en": 4, "nl": 3, "fr": 2}  # not 9 in the page's language
+
+
 def _minute_by_minute(start, minutes):
     """The worker's job once a minute (KB_PERIOD_EARLY_WARNING), replayed from `start`: the
     minute of each run that raised a new warning."""
