@@ -18,6 +18,7 @@ from .admin_views import (
     user_is_author,
 )
 from .models import EscalationTeam, Service, ServiceLevel, SolutionArticlePage
+from .translation_views import SubmitPageTranslationForLocaleView
 
 
 class ServiceViewSet(SnippetViewSet):
@@ -62,6 +63,12 @@ def register_authoring_urls():
             "articles/flags/<int:flag_id>/reject/",
             views.reject_flag_view,
             name="articles_reject_flag",
+        ),
+        # Wagtail's "Translate page" form with ?locale=<code> ticked (Missing translations).
+        path(
+            "articles/<int:page_id>/translate/",
+            SubmitPageTranslationForLocaleView.as_view(),
+            name="articles_translate",
         ),
         path(
             "articles/<int:page_id>/archive/",

@@ -1,7 +1,10 @@
 """Reports → Missing translations in Debian's Chromium (Playwright): a knowledge manager sees an
 English-only article that a Dutch call was solved with, follows "Translate into Dutch" to
-Wagtail's translation form for that article, creates the Dutch copy there and finds the
-report offering to edit that draft. Screenshots at desktop and phone width."""
+Wagtail's translation form for that article, which opens with Dutch (only) ticked, submits it
+as it is, gets the Dutch copy and finds the report offering to edit that draft. Screenshots
+at desktop and phone width."""
+
+import re
 
 import pytest
 from wagtail.models import Locale
@@ -58,26 +61,36 @@ def test_a_manager_follows_translate_into_dutch_to_wagtails_translation_form(
     page.set_viewport_size(DESKTOP)
 
     translate.click()
-    page.wait_for_url(f"**/admin/translation/submit/page/{warranty.pk}/")
+    # Our address for Wagtail's form, with the language clicked in the report.
+    page.wait_for_url(re.compile(rf".*/admin/articles/{warranty.pk}/translate/\?locale=nl$"))
     heading = page.locator("h1").first.inner_text()  # "Translate page <the article's title>"
     assert heading.strip().startswith("Translate page")
     assert "Broken laptop screen: warranty and repair" in heading
     dutch_locale = Locale.objects.get(language_code="nl")
+    boxes = page.locator("input[name='locales']")
+    assert boxes.count() == 2  # the two languages the article is not in: Dutch and French
     dutch = page.locator(f"input[name='locales'][value='{dutch_locale.pk}']")
     assert dutch.is_enabled()
-    # Wagtail's form takes no preselected language from the link (it is built from the page
-    # alone on GET): the manager ticks Dutch.
-    assert not dutch.is_checked()
+    # Dutch is ticked on arrival, nothing else (French, "Select all").
+    assert dutch.is_checked()
+    ticked = [boxes.nth(i).get_attribute("value") for i in range(2) if boxes.nth(i).is_checked()]
+    assert ticked == [str(dutch_locale.pk)]
+    assert not page.locator("input[name='select_all']").is_checked()
     _shot_at_both_widths(page, "missing-translations-translate-form")
     page.set_viewport_size(DESKTOP)
 
-    dutch.check()
+    # Submitted as it opened: the manager ticks nothing.
     page.get_by_role("button", name="Submit").click()
     page.wait_for_url("**/admin/pages/*/edit/")
     copy = SolutionArticlePage.objects.get(
         translation_key=warranty.translation_key, locale=dutch_locale
     )
     assert f"/admin/pages/{copy.pk}/edit/" in page.url and not copy.live
+    # Only the Dutch draft: no French copy nobody asked for.
+    assert {p.locale.language_code for p in warranty.get_translations(inclusive=True)} == {
+        "en",
+        "nl",
+    }
 
     # Back in the report: Dutch is still missing (nothing published), now "edit the draft".
     page.goto(REPORT)

@@ -3,12 +3,15 @@ from calls and searches made through the real endpoints; publishing the translat
 the language off; filters, CSV export, bad input and access as for the other reports."""
 
 import re
+import uuid
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.messages import get_messages
 from django.test import Client
-from wagtail.models import Locale
+from wagtail.models import Locale, Page
 from wagtail.users.models import UserProfile
 
 from insights.models import SearchEvent
@@ -82,7 +85,8 @@ def test_publishing_the_dutch_version_takes_dutch_off_the_article(
     title = "Broken laptop screen: warranty and repair [en]"
     assert export_rows(manager)[title]["Needed in, not published"] == "nl, fr"
     translate = screen_row(manager.get(URL).content.decode(), "Broken laptop screen")
-    assert f'href="/admin/translation/submit/page/{warranty.pk}/"' in translate
+    assert f'href="/admin/articles/{warranty.pk}/translate/?locale=nl"' in translate
+    assert f'href="/admin/articles/{warranty.pk}/translate/?locale=fr"' in translate
 
     # Wagtail's Translate makes an unpublished copy: still missing, now "edit the draft".
     dutch = warranty.copy_for_translation(Locale.objects.get(language_code="nl"))
@@ -233,6 +237,7 @@ def test_only_report_readers_see_it_and_only_translators_get_the_translate_butto
     href = re.search(r'href="([^"]+)" data-action="translate"', shown).group(1)
     form = manager.get(href)  # Wagtail's own translation form, offering Dutch
     assert form.status_code == 200 and "Nederlands" in form.content.decode()
+    assert ticked(form.content.decode()) == {"nl"}
 
 
 def test_the_reports_menu_lists_it_in_dutch_for_report_readers(users):
@@ -266,3 +271,104 @@ def test_the_page_says_pruned_days_count_nothing(manager, operator, warranty):
     # The pruned day's 30 solved calls name no article: the figures are the stored events'.
     row = export_rows(manager)["Broken laptop screen: warranty and repair [en]"]
     assert row["NL: calls solved"] == "1"
+
+
+# --- "Translate into …": Wagtail's translation form with that language ticked ---------------
+
+WAGTAIL_FORM = "/admin/translation/submit/page/{pk}/"
+TRANSLATE = "/admin/articles/{pk}/translate/"
+
+
+def locale_boxes(html):
+    """{language code: ticked?} of the translation form's language checkboxes."""
+    codes = {str(pk): code for pk, code in Locale.objects.values_list("pk", "language_code")}
+    boxes = re.findall(r'<input type="checkbox" name="locales" value="(\d+)"([^>]*)>', html)
+    return {codes[pk]: " checked" in attrs for pk, attrs in boxes}
+
+
+def ticked(html):
+    return {code for code, checked in locale_boxes(html).items() if checked}
+
+
+def test_translate_into_opens_wagtails_form_with_only_that_language_ticked(manager, warranty):
+    plain = manager.get(WAGTAIL_FORM.format(pk=warranty.pk)).content.decode()
+    assert locale_boxes(plain) == {"nl": False, "fr": False}  # Wagtail ticks nothing
+    for code in ("nl", "fr"):
+        response = manager.get(TRANSLATE.format(pk=warranty.pk), {"locale": code})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Translate page" in html and "Broken laptop screen" in html
+        assert locale_boxes(html) == {"nl": code == "nl", "fr": code == "fr"}
+
+
+@pytest.mark.parametrize("code", ["", "xx", "de", "en", "NL", "nl-be", "2", "nl'><script>"])
+def test_a_language_the_form_does_not_offer_is_ignored_not_an_error(manager, warranty, code):
+    """Unknown, not a site language, the article's own language (already translated), a
+    locale id instead of a code: the form opens as Wagtail shows it, nothing ticked."""
+    response = manager.get(TRANSLATE.format(pk=warranty.pk), {"locale": code})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert locale_boxes(html) == {"nl": False, "fr": False}
+
+
+def test_a_language_wagtail_disables_is_not_ticked(manager, warranty):
+    """Wagtail disables a language the parent page has no version in: not ticked either."""
+    french_category = warranty.get_parent().get_translation(Locale.objects.get(language_code="fr"))
+    Page.objects.filter(pk=french_category.pk).update(translation_key=uuid.uuid4())
+    html = manager.get(TRANSLATE.format(pk=warranty.pk), {"locale": "fr"}).content.decode()
+    french = Locale.objects.get(language_code="fr").pk
+    assert re.search(rf'value="{french}"[^>]*disabled', html)
+    assert ticked(html) == set()
+    assert ticked(
+        manager.get(TRANSLATE.format(pk=warranty.pk), {"locale": "nl"}).content.decode()
+    ) == {"nl"}
+
+
+def test_submitting_creates_only_the_ticked_language_as_wagtail_does(manager, warranty):
+    dutch = Locale.objects.get(language_code="nl")
+    response = manager.post(
+        TRANSLATE.format(pk=warranty.pk) + "?locale=nl", {"locales": [dutch.pk]}
+    )
+    copy = warranty.get_translation(dutch)
+    assert response.status_code == 302 and response["Location"] == f"/admin/pages/{copy.pk}/edit/"
+    assert not copy.live
+    assert {p.locale.language_code for p in warranty.get_translations(inclusive=True)} == {
+        "en",
+        "nl",
+    }
+
+
+def test_users_wagtail_refuses_are_refused_the_same_way(users, warranty):
+    """No "Can submit translations" (second line), or the permission without edit rights on
+    the page: the same answer as Wagtail's own form, and no copy made."""
+    no_edit = get_user_model().objects.create_user("translator", password="translator-pass-1")
+    no_edit.user_permissions.add(
+        Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin"),
+        Permission.objects.get(
+            codename="submit_translation", content_type__app_label="simple_translation"
+        ),
+    )
+    dutch = Locale.objects.get(language_code="nl")
+    ours_url = TRANSLATE.format(pk=warranty.pk) + "?locale=nl"
+    wagtails_url = WAGTAIL_FORM.format(pk=warranty.pk)
+
+    def refusal(response, url):
+        """Status, where it sends the user (the form's own address taken out: the login
+        page's ?next= names it) and the message it shows there."""
+        location = response.get("Location", "")
+        said = [str(m) for m in get_messages(response.wsgi_request)]
+        return response.status_code, location.replace(quote(url, safe="/"), "<form>"), said
+
+    def client_of(user):  # a fresh session each time: no message left from the last answer
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    for user in (users["secondline"], no_edit, None):
+        for method, data in (("get", {}), ("post", {"locales": [dutch.pk]})):
+            ours = getattr(client_of(user), method)(ours_url, data)
+            wagtails = getattr(client_of(user), method)(wagtails_url, data)
+            assert ours.status_code in (302, 403)
+            assert refusal(ours, ours_url) == refusal(wagtails, wagtails_url)
+    assert not warranty.get_translations().exists()

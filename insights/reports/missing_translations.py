@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
@@ -123,10 +124,10 @@ def _action(row, language, language_names, languages):
             "permission": EDIT_PERMISSION,
             "kind": "edit-draft",
         }
+    # Wagtail's translation form with this language ticked (articles.translation_views).
+    url = reverse("articles_translate", args=[row.source(languages).pk])
     return {
-        "url": reverse(
-            "simple_translation:submit_page_translation", args=[row.source(languages).pk]
-        ),
+        "url": f"{url}?{urlencode({'locale': language})}",
         "label": _("Translate into %(language)s") % {"language": name},
         "permission": TRANSLATE_PERMISSION,
         "kind": "translate",
