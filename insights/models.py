@@ -21,9 +21,13 @@ class SearchEvent(models.Model):
     locale = models.CharField(max_length=8)
     # The language the question is written in, as the search detected it (it chose the model
     # and the no-good-match bar with it); blank for searches logged before it was stored.
+    # db_default too: during an upgrade, workers still running the previous release write
+    # rows without this column (between `migrate` and their reload), and must not fail.
     question_language = models.CharField(
         max_length=16,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("The language the question is written in, as the search detected it"),
     )
     user = models.ForeignKey(

@@ -128,3 +128,34 @@ def test_home_page_lists_the_most_used_public_articles_first(client, users, arti
     assert internal.pk not in [p.pk for p in top]
     html = client.get("/en/").content.decode()
     assert html.index(wifi.title) < html.index(printer.title)
+
+
+def test_a_search_logged_by_the_previous_release_during_an_upgrade_is_kept():
+    """Between `migrate` and the web workers' reload, the previous release's workers insert
+    search-log rows without the question-language column: the row must be kept (a database
+    default), not refused, and counts in its locale."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(SearchEvent._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(SearchEvent._meta.get_field(name).column)
+        for name in (
+            "created_at",
+            "channel",
+            "locale",
+            "session_key",
+            "query",
+            "result_page_ids",
+            "result_scores",
+            "confidence",
+            "no_good_match",
+            "latency_ms",
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [timezone.now(), "public", "nl", "", "printer offline", "[]", "[]", 0.1, True, 12.0],
+        )
+    event = SearchEvent.objects.get()
+    assert event.question_language == "" and event.query == "printer offline"

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='searchevent',
             name='question_language',
-            field=models.CharField(blank=True, help_text='The language the question is written in, as the search detected it', max_length=16),
+            field=models.CharField(blank=True, default='', db_default='', help_text='The language the question is written in, as the search detected it', max_length=16),
         ),
     ]
