@@ -48,17 +48,20 @@ OUTAGE = [
 ]
 
 
-def _log(rows):
-    """Unanswered public searches [(at, locale, query)], backdated as the log would hold them."""
+def _log(rows, page_locale=None):
+    """Unanswered public searches [(at, language, query)], backdated as the log would hold
+    them: asked on the page of that language, or on `page_locale`'s page (the search detected
+    the question's language)."""
     created = SearchEvent.objects.bulk_create(
         SearchEvent(
             channel=SearchEvent.CHANNEL_PUBLIC,
-            locale=locale,
+            locale=page_locale or language,
+            question_language=language,
             query=query,
             session_key=f"visitor-{n}",
             no_good_match=True,
         )
-        for n, (_at, locale, query) in enumerate(rows)
+        for n, (_at, language, query) in enumerate(rows)
     )
     for event, (at, _locale, _query) in zip(created, rows, strict=True):
         SearchEvent.objects.filter(pk=event.pk).update(created_at=at)
@@ -133,19 +136,7 @@ def test_a_warning_counts_each_request_in_the_language_it_was_asked_in(backgroun
     rows = [
         (now - datetime.timedelta(minutes=m), *OUTAGE[i % 6]) for i, m in enumerate(range(1, 10))
     ]
-    created = SearchEvent.objects.bulk_create(
-        SearchEvent(
-            channel=SearchEvent.CHANNEL_PUBLIC,
-            locale="en",
-            question_language=language,
-            query=query,
-            session_key=f"caller-{n}",
-            no_good_match=True,
-        )
-        for n, (_at, language, query) in enumerate(rows)
-    )
-    for event, (at, _language, _query) in zip(created, rows, strict=True):
-        SearchEvent.objects.filter(pk=event.pk).update(created_at=at)
+    _log(rows, page_locale="en")
     _worker()
     warning = EarlyWarning.objects.get()
     assert warning.languages == {"en": 4, "nl": 3, "fr": 2}  # not 9 in the page's language
