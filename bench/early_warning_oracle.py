@@ -361,6 +361,14 @@ def false_kinds(seeds, variant, alpha):
     return ", ".join(f"{n} {kind}" for kind, n in kinds.items())
 
 
+def print_misses(seeds, variant, alpha, label):
+    """One chosen alpha's false alerts by kind, then the oracle's view of each reachable
+    outage it raised late."""
+    print(f"  {label} false alerts {false_kinds(seeds, variant, alpha)}; reachable outages late:")
+    for seed, outage_id in late(seeds, variant, alpha):
+        view(seed, outage_id, (alpha,), variant)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tune", action="store_true", help="the sweep on the tuning seeds only")
@@ -389,12 +397,12 @@ def main():
         if alpha is None:
             print(f"  {variant_label(*variant)}, <= {limit:g} false/wk: none")
             continue
-        print(
-            f"  {variant_label(*variant)}, <= {limit:g} false/wk: a={alpha:g}; false alerts "
-            f"{false_kinds(TUNING, variant, alpha)}; reachable outages late:"
+        print_misses(
+            TUNING,
+            variant,
+            alpha,
+            f"{variant_label(*variant)}, <= {limit:g} false/wk: a={alpha:g};",
         )
-        for seed, outage_id in late(TUNING, variant, alpha):
-            view(seed, outage_id, (alpha,), variant)
     if args.tune:
         print(f"\n({time.perf_counter() - clock:.0f} s)")
         return
@@ -409,12 +417,8 @@ def main():
     for variant, limit, alpha in chosen:
         if alpha is None:
             continue
-        print(
-            f"  {variant_label(*variant)} a={alpha:g} (<= {limit:g}/wk on tuning): false alerts "
-            f"{false_kinds(HELD, variant, alpha)}; reachable outages late:"
-        )
-        for seed, outage_id in late(HELD, variant, alpha):
-            view(seed, outage_id, (alpha,), variant)
+        label = f"{variant_label(*variant)} a={alpha:g} (<= {limit:g}/wk on tuning):"
+        print_misses(HELD, variant, alpha, label)
     print(f"\n({time.perf_counter() - clock:.0f} s)")
 
 
